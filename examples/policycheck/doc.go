@@ -1,0 +1,77 @@
+// Command policycheck runs the library's mail policy engines from the
+// command line and prints what they decide in the shape Exim gives it,
+// so that the engines can be checked as a black box, by hand or by a
+// script, against a real DNS server.
+//
+// Usage:
+//
+//	policycheck SUBCOMMAND [flags] [args]
+//	policycheck help [SUBCOMMAND]
+//
+// Flags come after the subcommand and before any other argument.
+// "policycheck -h" and "policycheck help" list the subcommands;
+// "policycheck SUBCOMMAND -h" and "policycheck help SUBCOMMAND" describe
+// one.
+//
+// # Subcommands
+//
+// spf evaluates SPF as Exim's "spf" ACL condition does (with -guess, as
+// its "spf_guess" condition) and prints the $spf_* variables:
+//
+//	policycheck spf -ip IP -sender ADDR -helo NAME [-guess] [-receiver NAME]
+//	        [-nameserver host:port] [-timeout 2s] [-json] [-v]
+//
+// -ip, -sender and -helo must be given; -sender "" is the null sender,
+// for which the check is of postmaster@NAME. -receiver is the receiving
+// host (Exim's primary_hostname), named in spf_header_comment and
+// spf_received. -v reports on stderr why a temperror or permerror came
+// about; stdout carries the variables only.
+//
+// spf-lookup prints the bare result word of an SPF check of ADDR with no
+// HELO name, as Exim's ${lookup{ADDR}spf{IP}} expands to:
+//
+//	policycheck spf-lookup -ip IP [-nameserver host:port] [-timeout 2s] [-json] ADDR
+//
+// # DNS
+//
+// Queries go to the nameservers of /etc/resolv.conf, or to -nameserver
+// ("host:port", or a host for port 53). -timeout (default 2s) limits
+// each query, and the whole evaluation is cut off after ten times
+// -timeout (20 seconds by default, the overall limit RFC 7208 §4.6.4
+// suggests); what is then unanswered counts as a DNS failure, which is
+// a temperror result.
+//
+// # Output
+//
+// spf prints one line per variable, in this order, as name=value with
+// the value unquoted up to the end of the line (it may be empty):
+//
+//	spf_result=pass
+//	spf_header_comment=mx.test: domain of example.com designates 192.0.2.1 as permitted sender
+//	spf_received=Received-SPF: pass (mx.test: domain of example.com ...) client-ip=192.0.2.1; ...
+//	spf_smtp_comment=
+//	spf_used_domain=example.com
+//	spf_result_guessed=no
+//	spf_explanation=
+//	spf_mechanism=...
+//
+// spf-lookup prints the result word alone, such as "pass" or "fail".
+//
+// With -json either prints one JSON object on one line instead, with the
+// same names as keys in the same order and string values, for example
+// {"spf_result":"pass",...} or {"spf_lookup":"fail"}.
+//
+// A value never spans lines: were a CR or LF ever to reach the printer,
+// it would be printed as a space, in both forms.
+//
+// # Exit status
+//
+//	0  a result was printed, whatever it is: fail, temperror and
+//	   permerror are policy results too; or help was asked for
+//	1  the result could not be produced or written (for example, stdout
+//	   was closed)
+//	2  usage error: no or an unknown subcommand, an unknown flag, a
+//	   missing or invalid -ip, a missing required flag or argument, an
+//	   extra argument, or an address spf-lookup cannot check; a message
+//	   naming the problem and the usage go to stderr
+package main

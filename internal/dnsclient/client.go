@@ -1,0 +1,167 @@
+package dnsclient
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// DefaultTimeout bounds a single exchange with one server. It is short
+// because a mail transaction waits on it and retries go to other servers.
+const DefaultTimeout = 2 * time.Second
+
+const (
+	defaultRetries    = 2
+	defaultUDPSize    = 1232 // DNS flag day 2020: avoids IP fragmentation
+	defaultResolvConf = "/etc/resolv.conf"
+	fallbackServer    = "127.0.0.1:53" // what libc assumes without resolv.conf
+)
+
+// Client is a DNS stub client. It holds only its configuration, which is
+// fixed by New, so one Client is safe for concurrent use.
+type Client struct {
+	servers    []string
+	resolvConf string
+	timeout    time.Duration
+	retries    int
+	trustAD    bool
+	udpSize    uint16
+
+	// err records the first invalid option; Option cannot return one.
+	err error
+}
+
+// Option configures a Client in New.
+type Option func(*Client)
+
+// New returns a Client. Without WithNameservers, the servers come from
+// /etc/resolv.conf, or 127.0.0.1:53 if that file is unreadable or lists
+// none; a file named with WithResolvConf must be readable.
+func New(opts ...Option) (*Client, error) {
+	c := &Client{
+		timeout: DefaultTimeout,
+		retries: defaultRetries,
+		udpSize: defaultUDPSize,
+	}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(c)
+		}
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	if len(c.servers) > 0 {
+		return c, nil
+	}
+	path, explicit := c.resolvConf, c.resolvConf != ""
+	if !explicit {
+		path = defaultResolvConf
+	}
+	servers, err := readResolvConf(path)
+	if err != nil && explicit {
+		return nil, fmt.Errorf("dnsclient: %w", err)
+	}
+	if len(servers) == 0 {
+		servers = []string{fallbackServer}
+	}
+	c.servers = servers
+	return c, nil
+}
+
+func (c *Client) fail(err error) {
+	if c.err == nil {
+		c.err = fmt.Errorf("dnsclient: %w", err)
+	}
+}
+
+// WithNameservers sets the servers to ask, in order, instead of reading
+// resolv.conf. Each is an IP address with optional port ("192.0.2.1",
+// "192.0.2.1:5353", "::1", "[::1]:53"); host names are refused because
+// resolving them would need the very resolver being configured.
+func WithNameservers(addrs ...string) Option {
+	return func(c *Client) {
+		if len(addrs) == 0 {
+			c.fail(errors.New("WithNameservers: no addresses"))
+			return
+		}
+		servers := make([]string, 0, len(addrs))
+		for _, a := range addrs {
+			s, err := parseServer(a)
+			if err != nil {
+				c.fail(err)
+				return
+			}
+			servers = append(servers, s)
+		}
+		c.servers = servers
+	}
+}
+
+// WithResolvConf reads the nameservers from path instead of
+// /etc/resolv.conf. Only "nameserver" lines are used; WithNameservers wins
+// if both are given.
+func WithResolvConf(path string) Option {
+	return func(c *Client) {
+		if path == "" {
+			c.fail(errors.New("WithResolvConf: empty path"))
+			return
+		}
+		c.resolvConf = path
+	}
+}
+
+// WithTimeout sets how long to wait for one server to answer one query
+// before moving on.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) {
+		if d <= 0 {
+			c.fail(fmt.Errorf("WithTimeout: %v is not positive", d))
+			return
+		}
+		c.timeout = d
+	}
+}
+
+// WithRetries sets how many more times the whole server list is tried
+// after a first pass failed with timeouts or SERVFAIL.
+func WithRetries(n int) Option {
+	return func(c *Client) {
+		if n < 0 {
+			c.fail(fmt.Errorf("WithRetries: %d is negative", n))
+			return
+		}
+		c.retries = n
+	}
+}
+
+// WithTrustAD trusts the AD bit from any server, not only from loopback.
+// Enable it only when the path to the resolver is itself secure (e.g. a
+// validating resolver on a trusted LAN or reached over an IPsec tunnel);
+// otherwise anyone on the path can forge DNSSEC validation results.
+func WithTrustAD(on bool) Option {
+	return func(c *Client) { c.trustAD = on }
+}
+
+// WithUDPSize sets the EDNS0 UDP payload size advertised to servers;
+// larger replies come back truncated and are fetched again over TCP.
+func WithUDPSize(n uint16) Option {
+	return func(c *Client) {
+		if n < 512 {
+			c.fail(fmt.Errorf("WithUDPSize: %d is below the DNS minimum of 512", n))
+			return
+		}
+		c.udpSize = n
+	}
+}
+
+// readResolvConf returns the nameservers listed in the file at path.
+func readResolvConf(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return parseResolvConf(f)
+}

@@ -1,0 +1,190 @@
+package dnsclient
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Query asks the configured servers one question. A name is accepted with
+// or without its trailing dot and is always taken as absolute.
+//
+// Servers are tried in order; a timeout, network error or SERVFAIL moves on
+// to the next server, and the whole list is tried again up to the retry
+// count. REFUSED, NOTIMP, FORMERR and malformed replies also move on but
+// that server is not asked again. NOERROR and NXDOMAIN are final.
+//
+// For NXDOMAIN and NODATA, Query returns both a Response (whose Authentic
+// tells whether the denial was DNSSEC-validated) and an *Error of kind
+// ErrNotFound or ErrNoData. Other failures return a nil Response.
+func (c *Client) Query(ctx context.Context, name string, qtype uint16) (*Response, error) {
+	qname, err := canonicalName(name)
+	if err != nil {
+		return nil, &Error{Name: name, Type: qtype, Kind: ErrPermanent, Rcode: NoRcode, Err: err}
+	}
+	var lastTemp, lastPerm *Error
+	refused := make([]bool, len(c.servers))
+	for range c.retries + 1 {
+		asked := false
+		for i, server := range c.servers {
+			if refused[i] {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, c.ctxError(qname, qtype, server, err)
+			}
+			asked = true
+			resp, qerr, final := c.ask(ctx, qname, qtype, server)
+			if final {
+				if qerr != nil {
+					return resp, qerr
+				}
+				return resp, nil
+			}
+			if qerr.Kind == ErrPermanent {
+				refused[i] = true
+				lastPerm = qerr
+			} else {
+				lastTemp = qerr
+			}
+		}
+		if !asked {
+			break
+		}
+	}
+	// A server that failed transiently might answer later, so that is the
+	// more useful thing to report when both kinds of failure occurred.
+	if lastTemp != nil {
+		return nil, lastTemp
+	}
+	return nil, lastPerm
+}
+
+// ask performs one attempt against one server, over UDP and then TCP if
+// the reply was truncated.
+func (c *Client) ask(ctx context.Context, qname string, qtype uint16, server string) (*Response, *Error, bool) {
+	q := new(dns.Msg)
+	q.SetQuestion(qname, qtype)
+	q.SetEdns0(c.udpSize, true)
+
+	r, err := c.exchange(ctx, "udp", server, q)
+	if errors.Is(err, errTruncated) {
+		r, err = c.exchange(ctx, "tcp", server, q)
+	}
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, c.ctxError(qname, qtype, server, cerr), true
+		}
+		kind := ErrTemporary
+		if errors.Is(err, errMalformed) {
+			kind = ErrPermanent
+		}
+		return nil, &Error{Name: trimDot(qname), Type: qtype, Kind: kind, Rcode: NoRcode, Server: server, Err: err}, false
+	}
+	resp, kind, final := interpret(r, qname, qtype, server, c.trustAD)
+	if kind == nil {
+		return resp, nil, true
+	}
+	return resp, &Error{Name: trimDot(qname), Type: qtype, Kind: kind, Rcode: r.Rcode, Server: server}, final
+}
+
+func (c *Client) ctxError(qname string, qtype uint16, server string, err error) *Error {
+	return &Error{Name: trimDot(qname), Type: qtype, Kind: ErrTemporary, Rcode: NoRcode, Server: server, Err: err}
+}
+
+// exchange sends q to server over network and waits at most the
+// per-attempt timeout for the matching reply.
+//
+// miekg/dns's ExchangeContext only honours a context's deadline, not its
+// cancellation, so the connection is driven here: cancellation moves the
+// socket deadline into the past, which wakes the blocked read without a
+// goroutine of our own.
+func (c *Client) exchange(ctx context.Context, network, server string, q *dns.Msg) (*dns.Msg, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+
+	wire, err := q.Pack()
+	if err != nil {
+		return nil, fmt.Errorf("%w: packing query: %v", errMalformed, err)
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, server)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	// Registered after SetDeadline so a cancellation racing with it
+	// cannot be overwritten by the later deadline.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	if network == "tcp" {
+		return exchangeTCP(conn, q, wire)
+	}
+	return c.exchangeUDP(conn, q, wire)
+}
+
+func (c *Client) exchangeUDP(conn net.Conn, q *dns.Msg, wire []byte) (*dns.Msg, error) {
+	if _, err := conn.Write(wire); err != nil {
+		return nil, err
+	}
+	// One spare octet reveals a server that ignored our advertised size
+	// (the kernel silently cuts datagrams to the buffer).
+	buf := make([]byte, int(c.udpSize)+1)
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			return nil, err
+		}
+		if n > int(c.udpSize) {
+			return nil, errTruncated
+		}
+		r, err := decodeReply(q, buf[:n])
+		if errors.Is(err, errMismatch) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if r.Truncated {
+			return nil, errTruncated
+		}
+		return r, nil
+	}
+}
+
+func exchangeTCP(conn net.Conn, q *dns.Msg, wire []byte) (*dns.Msg, error) {
+	out := make([]byte, 2+len(wire))
+	binary.BigEndian.PutUint16(out, uint16(len(wire)))
+	copy(out[2:], wire)
+	if _, err := conn.Write(out); err != nil {
+		return nil, err
+	}
+	var lenBuf [2]byte
+	if _, err := io.ReadFull(conn, lenBuf[:]); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, binary.BigEndian.Uint16(lenBuf[:]))
+	if _, err := io.ReadFull(conn, buf); err != nil {
+		return nil, err
+	}
+	r, err := decodeReply(q, buf)
+	switch {
+	case errors.Is(err, errMismatch), errors.Is(err, errTruncated):
+		// A stream carries only our exchange, so there is nothing else to
+		// wait for.
+		return nil, fmt.Errorf("%w: %v", errMalformed, err)
+	case err != nil:
+		return nil, err
+	}
+	return r, nil
+}

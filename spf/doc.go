@@ -1,0 +1,56 @@
+// Package spf evaluates Sender Policy Framework (RFC 7208) with Exim's
+// vocabulary, so a mail server can swap it in for Exim's libspf2-based
+// SPF support and keep its configuration and log formats.
+//
+// The engine has its own record parser and evaluator: every mechanism
+// and modifier, macros (including %{p} with validated names, and
+// %{c}, %{r}, %{t} in explanations only), dual CIDR lengths, the limits
+// of RFC 7208 §4.6.4 (10 DNS-querying terms counting include, a, mx, ptr,
+// exists and redirect; 2 void lookups; 10 MX names; 10 PTR names), exp=
+// explanations, and permerror for any syntax error or multiple records.
+// Only TXT records are consulted; the SPF RR type is ignored.
+//
+// # Exim names
+//
+// Check and CheckGuess model Exim's "spf" and "spf_guess" ACL conditions;
+// their Outcome carries the variables those conditions set:
+//
+//	$spf_result          Outcome.Result.String()
+//	$spf_header_comment  Outcome.HeaderComment
+//	$spf_received        Outcome.Received (a whole "Received-SPF:" line)
+//	$spf_smtp_comment    Outcome.SMTPComment
+//	$spf_used_domain     Outcome.UsedDomain
+//	$spf_result_guessed  Outcome.Guessed
+//
+// Outcome.Variables lists them by name. The option spf_guess is
+// WithGuessRecord; primary_hostname (the receiving domain libspf2 puts
+// in its comments) is WithReceiver; spf_smtp_comment_template is
+// WithDefaultExplanation. Lookup models ${lookup{address}spf{ip}}.
+// Outcome.AuthResult is the spf element of ${authresults}.
+//
+// Match evaluates the condition list of "spf = fail : softfail" with the
+// semantics of Exim up to 4.99 (true at the first matching word, "!"
+// negating one word); MatchList gives Exim 4.100's string-list
+// semantics. Both accept the deprecated words err_perm and err_temp.
+//
+// # Differences from Exim
+//
+// Exim's DNS shim drops every TXT record that does not start with
+// "v=spf1", so a domain's exp= text is never found and the default
+// explanation is always used. This engine fetches it (RFC 7208 §6.2);
+// WithExpFetch(false) restores Exim's texts. libspf2 has no void-lookup
+// limit; this engine enforces RFC 7208's two. Remote-controlled text
+// (sender, HELO, explanation) never puts a control character into a
+// header: controls become "?", and Received-SPF values that are not
+// plain tokens are quoted.
+//
+// # DNS
+//
+// By default queries go to the nameservers of /etc/resolv.conf through a
+// small miekg/dns client (UDP, TCP on truncation, EDNS0 with DO).
+// WithNameserver picks a server; WithResolver plugs in any Resolver.
+// Outcome.Authentic reports whether every answer used was DNSSEC-
+// authenticated (AD bit from a loopback resolver). DNS timeouts and
+// server failures give temperror, never pass or fail; the context's
+// deadline bounds the whole evaluation.
+package spf

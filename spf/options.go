@@ -1,0 +1,111 @@
+package spf
+
+import (
+	"time"
+
+	"github.com/mailpolicy/mailpolicy/internal/dnsclient"
+)
+
+// DefaultGuessRecord is Exim's default spf_guess option value.
+const DefaultGuessRecord = "v=spf1 a/24 mx/24 ptr ?all"
+
+// DefaultExplanation is Exim's default spf_smtp_comment_template after
+// expansion ("%_" is a space).
+const DefaultExplanation = "Please see http://www.open-spf.org/Why"
+
+// Option configures one Check, CheckGuess or Lookup call.
+type Option func(*config)
+
+type config struct {
+	resolver      Resolver
+	nameserver    string
+	timeout       time.Duration
+	receiver      string
+	guessRecord   string
+	localhostPass bool
+	maxTerms      int
+	maxVoids      int
+	explanation   string
+	fetchExp      bool
+	now           func() time.Time
+}
+
+func newConfig(opts []Option) *config {
+	c := &config{
+		guessRecord:   DefaultGuessRecord,
+		localhostPass: true,
+		maxTerms:      10,
+		maxVoids:      2,
+		explanation:   DefaultExplanation,
+		fetchExp:      true,
+		timeout:       dnsclient.DefaultTimeout,
+		now:           time.Now,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// WithResolver makes the engine use r for every DNS query.
+func WithResolver(r Resolver) Option { return func(c *config) { c.resolver = r } }
+
+// WithNameserver sends queries to addr ("host:port", or a host for port
+// 53) instead of the nameservers in /etc/resolv.conf. It is ignored when
+// WithResolver is also given.
+func WithNameserver(addr string) Option { return func(c *config) { c.nameserver = addr } }
+
+// WithTimeout sets the per-query timeout of the built-in DNS client
+// (default 2s). Use the context for an overall deadline.
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithReceiver sets the receiving host name (Exim's primary_hostname)
+// used in the header comment and the Received-SPF receiver= key, and as
+// the %{r} macro. Without it, "unknown" is used for %{r} and the header
+// comment names no receiver.
+func WithReceiver(host string) Option { return func(c *config) { c.receiver = host } }
+
+// WithGuessRecord replaces the best-guess record evaluated by CheckGuess
+// (Exim's spf_guess option; default DefaultGuessRecord).
+func WithGuessRecord(txt string) Option { return func(c *config) { c.guessRecord = txt } }
+
+// WithLocalhostPass controls libspf2's rule, which Exim inherits, that a
+// loopback client (127.0.0.0/8, ::1) passes with reason "localhost"
+// without any DNS query. Default true.
+func WithLocalhostPass(on bool) Option { return func(c *config) { c.localhostPass = on } }
+
+// WithLookupLimits sets the RFC 7208 §4.6.4 limits: DNS-querying terms
+// (default 10) and void lookups (default 2). Values below zero are taken
+// as zero.
+func WithLookupLimits(terms, voids int) Option {
+	return func(c *config) {
+		c.maxTerms = max(terms, 0)
+		c.maxVoids = max(voids, 0)
+	}
+}
+
+// WithDefaultExplanation sets the explanation used when the domain gives
+// none (Exim's spf_smtp_comment_template, expanded). It may contain SPF
+// macros, which are expanded as for exp= text.
+func WithDefaultExplanation(text string) Option { return func(c *config) { c.explanation = text } }
+
+// WithExpFetch controls whether a domain's exp= explanation is fetched
+// for fail results (default true). Exim's DNS shim in effect never
+// fetches it; set false for byte-exact Exim smtp comments.
+func WithExpFetch(on bool) Option { return func(c *config) { c.fetchExp = on } }
+
+// WithClock sets the clock used for the %{t} macro (default time.Now).
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// dnsResolver returns the caller's resolver or a client for the
+// configured nameserver (or /etc/resolv.conf).
+func (c *config) dnsResolver() (Resolver, error) {
+	if c.resolver != nil {
+		return c.resolver, nil
+	}
+	opts := []dnsclient.Option{dnsclient.WithTimeout(c.timeout)}
+	if c.nameserver != "" {
+		opts = append(opts, dnsclient.WithNameservers(c.nameserver))
+	}
+	return dnsclient.New(opts...)
+}

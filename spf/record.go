@@ -1,0 +1,357 @@
+package spf
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// mechKind is the mechanism a directive names (RFC 7208 §5).
+type mechKind uint8
+
+const (
+	mechAll mechKind = iota
+	mechInclude
+	mechA
+	mechMX
+	mechPTR
+	mechIP4
+	mechIP6
+	mechExists
+)
+
+// term is one parsed directive. domain is the unexpanded domain-spec
+// ("" for the current domain).
+type term struct {
+	kind   mechKind
+	qual   Result
+	domain string
+	prefix netip.Prefix // ip4/ip6
+	cidr4  int8         // a/mx: -1 when absent
+	cidr6  int16        // a/mx: -1 when absent
+	text   string       // the term as written, for Outcome.Mechanism
+}
+
+// record is a parsed SPF record.
+type record struct {
+	terms    []term
+	redirect string // unexpanded domain-spec, valid when hasRedirect
+	exp      string // unexpanded domain-spec, valid when hasExp
+	hasRedir bool
+	hasExp   bool
+}
+
+// isSPFRecord reports whether a TXT string is an SPF version 1 record
+// (RFC 7208 §4.5: "v=spf1" followed by a space or the end).
+func isSPFRecord(s string) bool {
+	if len(s) < 6 || !strings.EqualFold(s[:6], "v=spf1") {
+		return false
+	}
+	return len(s) == 6 || s[6] == ' '
+}
+
+// parseRecord parses a whole record. Any syntax error anywhere is a
+// permerror before evaluation starts (RFC 7208 §4.6).
+func parseRecord(txt string) (*record, error) {
+	if !isSPFRecord(txt) {
+		return nil, &SyntaxError{Code: ErrCodeNotSPF, Term: txt}
+	}
+	r := &record{}
+	rest := txt[6:]
+	n := strings.Count(rest, " ")
+	if n > 0 {
+		r.terms = make([]term, 0, n)
+	}
+	for len(rest) > 0 {
+		if rest[0] == ' ' {
+			rest = rest[1:]
+			continue
+		}
+		end := strings.IndexByte(rest, ' ')
+		if end < 0 {
+			end = len(rest)
+		}
+		tok := rest[:end]
+		rest = rest[end:]
+		if err := r.addTerm(tok); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (r *record) addTerm(tok string) error {
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; c < 0x21 || c > 0x7e {
+			return &SyntaxError{Code: ErrCodeInvalidChar, Term: tok}
+		}
+	}
+	// A modifier is name "=" value, where name starts with a letter and
+	// the "=" comes before any ":" or "/".
+	if i := strings.IndexAny(tok, ":/="); i > 0 && tok[i] == '=' && isModifierName(tok[:i]) {
+		return r.addModifier(tok[:i], tok[i+1:], tok)
+	}
+	t, err := parseDirective(tok)
+	if err != nil {
+		return err
+	}
+	r.terms = append(r.terms, t)
+	return nil
+}
+
+func (r *record) addModifier(name, value, tok string) error {
+	switch {
+	case strings.EqualFold(name, "redirect"):
+		if r.hasRedir {
+			return &SyntaxError{Code: ErrCodeDupModifier, Term: tok}
+		}
+		if err := checkDomainSpec(value, tok); err != nil {
+			return err
+		}
+		r.redirect, r.hasRedir = value, true
+	case strings.EqualFold(name, "exp"):
+		if r.hasExp {
+			return &SyntaxError{Code: ErrCodeDupModifier, Term: tok}
+		}
+		if err := checkDomainSpec(value, tok); err != nil {
+			return err
+		}
+		r.exp, r.hasExp = value, true
+	default:
+		// Unknown modifiers are ignored, but must still be well formed.
+		if err := checkMacroString(value, true); err != nil {
+			return &SyntaxError{Code: ErrCodeInvalidMacro, Term: tok}
+		}
+	}
+	return nil
+}
+
+func isModifierName(s string) bool {
+	if s == "" || !isAlpha(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !isAlpha(c) && !isDigit(c) && c != '-' && c != '_' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func parseDirective(tok string) (term, error) {
+	t := term{qual: Pass, cidr4: -1, cidr6: -1, text: tok}
+	s := tok
+	switch s[0] {
+	case '+':
+		s = s[1:]
+	case '-':
+		t.qual, s = Fail, s[1:]
+	case '~':
+		t.qual, s = SoftFail, s[1:]
+	case '?':
+		t.qual, s = Neutral, s[1:]
+	}
+	nameEnd := strings.IndexAny(s, ":/")
+	if nameEnd < 0 {
+		nameEnd = len(s)
+	}
+	name, arg := s[:nameEnd], s[nameEnd:]
+	switch {
+	case strings.EqualFold(name, "all"):
+		t.kind = mechAll
+		if arg != "" {
+			return t, &SyntaxError{Code: ErrCodeSyntax, Term: tok}
+		}
+	case strings.EqualFold(name, "include"), strings.EqualFold(name, "exists"):
+		t.kind = mechInclude
+		if len(name) == 6 {
+			t.kind = mechExists
+		}
+		if len(arg) < 2 || arg[0] != ':' {
+			return t, &SyntaxError{Code: ErrCodeMissingOpt, Term: tok}
+		}
+		if err := checkDomainSpec(arg[1:], tok); err != nil {
+			return t, err
+		}
+		t.domain = arg[1:]
+	case strings.EqualFold(name, "a"), strings.EqualFold(name, "mx"):
+		t.kind = mechA
+		if len(name) == 2 {
+			t.kind = mechMX
+		}
+		dom, c4, c6, err := splitDualCIDR(arg, tok)
+		if err != nil {
+			return t, err
+		}
+		t.domain, t.cidr4, t.cidr6 = dom, c4, c6
+	case strings.EqualFold(name, "ptr"):
+		t.kind = mechPTR
+		if arg != "" {
+			if len(arg) < 2 || arg[0] != ':' {
+				return t, &SyntaxError{Code: ErrCodeSyntax, Term: tok}
+			}
+			if err := checkDomainSpec(arg[1:], tok); err != nil {
+				return t, err
+			}
+			t.domain = arg[1:]
+		}
+	case strings.EqualFold(name, "ip4"), strings.EqualFold(name, "ip6"):
+		t.kind = mechIP4
+		if name[2] == '6' {
+			t.kind = mechIP6
+		}
+		p, err := parseIPNetwork(arg, t.kind == mechIP6, tok)
+		if err != nil {
+			return t, err
+		}
+		t.prefix = p
+	default:
+		return t, &SyntaxError{Code: ErrCodeUnknownMech, Term: tok}
+	}
+	return t, nil
+}
+
+// splitDualCIDR splits the argument of a/mx (":domain/24//64", "/24",
+// "//64", "") into its domain-spec and CIDR lengths.
+func splitDualCIDR(arg, tok string) (string, int8, int16, error) {
+	c4, c6 := -1, -1
+	if i := strings.LastIndex(arg, "//"); i >= 0 && allDigits(arg[i+2:]) {
+		n, ok := cidrLen(arg[i+2:], 128)
+		if !ok {
+			return "", 0, 0, &SyntaxError{Code: ErrCodeInvalidCIDR, Term: tok}
+		}
+		c6, arg = n, arg[:i]
+	}
+	if i := strings.LastIndexByte(arg, '/'); i >= 0 && allDigits(arg[i+1:]) {
+		n, ok := cidrLen(arg[i+1:], 32)
+		if !ok {
+			return "", 0, 0, &SyntaxError{Code: ErrCodeInvalidCIDR, Term: tok}
+		}
+		c4, arg = n, arg[:i]
+	}
+	dom := ""
+	if arg != "" {
+		if arg[0] != ':' || len(arg) == 1 {
+			return "", 0, 0, &SyntaxError{Code: ErrCodeSyntax, Term: tok}
+		}
+		dom = arg[1:]
+		if err := checkDomainSpec(dom, tok); err != nil {
+			return "", 0, 0, err
+		}
+	}
+	return dom, int8(c4), int16(c6), nil
+}
+
+// cidrLen parses a CIDR length without leading zeros, as the ABNF
+// requires, and at most limit.
+func cidrLen(s string, limit int) (int, bool) {
+	if s == "" || len(s) > 3 || (len(s) > 1 && s[0] == '0') {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, n <= limit
+}
+
+func parseIPNetwork(arg string, v6 bool, tok string) (netip.Prefix, error) {
+	code := ErrCodeInvalidIP4
+	limit := 32
+	if v6 {
+		code, limit = ErrCodeInvalidIP6, 128
+	}
+	if len(arg) < 2 || arg[0] != ':' {
+		return netip.Prefix{}, &SyntaxError{Code: code, Term: tok}
+	}
+	addr, bits := arg[1:], limit
+	if i := strings.IndexByte(addr, '/'); i >= 0 {
+		n, ok := cidrLen(addr[i+1:], limit)
+		if !ok || !allDigits(addr[i+1:]) {
+			return netip.Prefix{}, &SyntaxError{Code: ErrCodeInvalidCIDR, Term: tok}
+		}
+		addr, bits = addr[:i], n
+	}
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || ip.Zone() != "" || ip.Is4() == v6 {
+		return netip.Prefix{}, &SyntaxError{Code: code, Term: tok}
+	}
+	return netip.PrefixFrom(ip, bits).Masked(), nil
+}
+
+// checkDomainSpec validates an unexpanded domain-spec (RFC 7208 §7.1):
+// a macro-string ending in a macro-expand or in "." toplabel ["."].
+func checkDomainSpec(s, tok string) error {
+	if s == "" {
+		return &SyntaxError{Code: ErrCodeMissingOpt, Term: tok}
+	}
+	if err := checkMacroString(s, false); err != nil {
+		return &SyntaxError{Code: ErrCodeInvalidMacro, Term: tok}
+	}
+	if endsWithMacro(s) {
+		return nil
+	}
+	d := strings.TrimSuffix(s, ".")
+	i := strings.LastIndexByte(d, '.')
+	if i < 0 || !isTopLabel(d[i+1:]) {
+		return &SyntaxError{Code: ErrCodeBadHostTLD, Term: tok}
+	}
+	return nil
+}
+
+// endsWithMacro reports whether s ends with a macro-expand: "%{...}",
+// "%%", "%_" or "%-". s is already known to be a valid macro-string.
+func endsWithMacro(s string) bool {
+	if strings.HasSuffix(s, "}") {
+		i := strings.LastIndex(s, "%{")
+		return i >= 0 && !strings.Contains(s[i:len(s)-1], "}")
+	}
+	// Count the run of '%' before the last char: an odd count means the
+	// last two characters form an escape.
+	if len(s) < 2 {
+		return false
+	}
+	switch s[len(s)-1] {
+	case '%', '_', '-':
+		n := 0
+		for i := len(s) - 2; i >= 0 && s[i] == '%'; i-- {
+			n++
+		}
+		return n%2 == 1
+	}
+	return false
+}
+
+// isTopLabel: ( *alphanum ALPHA *alphanum ) / ( 1*alphanum "-"
+// *( alphanum / "-" ) alphanum ).
+func isTopLabel(l string) bool {
+	if l == "" || !isAlnum(l[0]) || !isAlnum(l[len(l)-1]) {
+		return false
+	}
+	alpha, dash := false, false
+	for i := 0; i < len(l); i++ {
+		switch c := l[i]; {
+		case isAlpha(c):
+			alpha = true
+		case isDigit(c):
+		case c == '-':
+			dash = true
+		default:
+			return false
+		}
+	}
+	return alpha || dash
+}
+
+func isAlpha(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isAlnum(c byte) bool { return isAlpha(c) || isDigit(c) }
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
