@@ -62,6 +62,8 @@ func check(ctx context.Context, ip netip.Addr, sender, helo string, guess bool, 
 	if sender != "" {
 		o.UsedDomain = domain
 	}
+	// Exim exposes it as $spf_used_domain; remote text must stay one line.
+	o.UsedDomain = sanitize(o.UsedDomain)
 	e := &evaluator{
 		cfg:          cfg,
 		ip:           ip,

@@ -153,7 +153,12 @@ func (e *evaluator) received(o *Outcome) string {
 	add("envelope-from", e.sender)
 	add("helo", e.helo)
 	add("receiver", e.cfg.receiverName())
-	add("identity", o.Identity)
+	// RFC 7208 §9.1 spells the MAIL FROM identity "mailfrom".
+	if o.Identity == "mfrom" {
+		add("identity", "mailfrom")
+	} else {
+		add("identity", o.Identity)
+	}
 	add("mechanism", o.Mechanism)
 	return b.String()
 }

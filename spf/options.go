@@ -61,8 +61,8 @@ func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = 
 
 // WithReceiver sets the receiving host name (Exim's primary_hostname)
 // used in the header comment and the Received-SPF receiver= key, and as
-// the %{r} macro. Without it, "unknown" is used for %{r} and the header
-// comment names no receiver.
+// the %{r} macro. Without it, the comment and receiver= name this host
+// (os.Hostname, as libspf2 does) and %{r} is "unknown".
 func WithReceiver(host string) Option { return func(c *config) { c.receiver = host } }
 
 // WithGuessRecord replaces the best-guess record evaluated by CheckGuess

@@ -122,7 +122,10 @@ func TestSPFPass(t *testing.T) {
 		"spf_result":         "pass",
 		"spf_header_comment": "mx.test: domain of example.com designates 192.0.2.1 as permitted sender",
 		"spf_received": "Received-SPF: pass (mx.test: domain of example.com designates 192.0.2.1 as permitted sender)" +
-			" client-ip=192.0.2.1; envelope-from=user@example.com; helo=mail.example.com;",
+			" client-ip=192.0.2.1; envelope-from=user@example.com; helo=mail.example.com;" +
+			// The issue asks for RFC 7208 §9.1's receiver, identity and
+			// mechanism keys after libspf2's three.
+			" receiver=mx.test; identity=mailfrom; mechanism=ip4:192.0.2.0/24;",
 		"spf_smtp_comment":   "",
 		"spf_used_domain":    "example.com",
 		"spf_result_guessed": "no",
@@ -136,7 +139,8 @@ func TestSPFFail(t *testing.T) {
 		"spf_result":         "fail",
 		"spf_header_comment": "mx.test: domain of example.com does not designate 198.51.100.7 as permitted sender",
 		"spf_received": "Received-SPF: fail (mx.test: domain of example.com does not designate 198.51.100.7 as permitted sender)" +
-			" client-ip=198.51.100.7; envelope-from=user@example.com; helo=mail.example.com;",
+			" client-ip=198.51.100.7; envelope-from=user@example.com; helo=mail.example.com;" +
+			" receiver=mx.test; identity=mailfrom; mechanism=-all;",
 		// libspf2's "%s : Reason: %s" with Exim's default
 		// spf_smtp_comment_template and a mechanism match.
 		"spf_smtp_comment":   "Please see http://www.open-spf.org/Why : Reason: mechanism",
