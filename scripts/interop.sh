@@ -24,7 +24,8 @@ if [ -f "$shared/peers/spf-check.sh" ]; then peers=$shared/peers
 elif [ -f "$shared/spf-check.sh" ]; then peers=$shared
 else echo "interop: no peers in $shared (set MAILPOLICY_SHARED)" >&2; exit 1; fi
 peers=$(cd "$peers" && pwd)
-export MAILPOLICY_SHARED=$peers
+# Tests read suites/ and peers/ below it, so export the shared dir itself.
+if [ -d "$peers/../suites" ]; then export MAILPOLICY_SHARED=$(cd "$peers/.." && pwd); else export MAILPOLICY_SHARED=$peers; fi
 export DNS_STATE=${DNS_STATE:-/tmp/peers/dns}
 export DNS_AUTH_PORT=${DNS_AUTH_PORT:-5353}
 

@@ -166,6 +166,7 @@ func TestInteropPyspf(t *testing.T) {
 	}
 	checkZonesDeployed(t, filepath.Join("testdata", "interop"), filepath.Join(state, "zones"))
 	cases := readCases(t, filepath.Join("testdata", "interop", "cases.txt"))
+	checkZoneCovered(t, filepath.Join(state, "zones", "spf.test.zone"), "spf.test", cases)
 
 	start := time.Now()
 	py := runPyspf(t, script, ns, cases)
@@ -312,6 +313,43 @@ func checkZonesDeployed(t *testing.T, src, dst string) {
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("%s is not what nsd serves from %s; run scripts/interop.sh (or copy the zones and peer-dns.sh restart)",
 				f, dst)
+		}
+	}
+}
+
+// checkZoneCovered reports every owner name of the peer's zone file that
+// no case uses as its sender (or HELO) domain, so that names added to the
+// peer's spf.test zone are noticed.
+func checkZoneCovered(t *testing.T, path, origin string, cases []interopCase) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := make(map[string]bool)
+	for _, c := range cases {
+		d := c.helo
+		if _, dom, ok := strings.Cut(c.sender, "@"); ok {
+			d = dom
+		}
+		used[strings.ToLower(d)] = true
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || line[0] == ' ' || line[0] == '\t' || strings.HasPrefix(f[0], "$") || strings.HasPrefix(f[0], ";") {
+			continue
+		}
+		name := strings.ToLower(f[0])
+		switch {
+		case name == "@":
+			name = origin
+		case !strings.HasSuffix(name, "."):
+			name += "." + origin
+		}
+		name = strings.TrimSuffix(name, ".")
+		if !used[name] {
+			t.Errorf("%s: name %s has no case in cases.txt", path, name)
+			used[name] = true
 		}
 	}
 }

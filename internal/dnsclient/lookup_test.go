@@ -1,12 +1,14 @@
 package dnsclient
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/mailpolicy/mailpolicy/internal/dnstest"
 	"github.com/miekg/dns"
 )
 
@@ -220,13 +222,15 @@ func TestUnescapeTXT(t *testing.T) {
 func FuzzTXTRoundTrip(f *testing.F) {
 	f.Add([]byte("v=spf1 -all"))
 	f.Add([]byte("\"\\\x00\xff é"))
+	f.Add([]byte(strings.Repeat("0", 255)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 255 {
 			data = data[:255]
 		}
 		// Build the RR from wire form, as a reply would carry it.
 		wire := make([]byte, 0, 64+len(data))
-		wire = append(wire, 1, 'x', 0, 0, 16, 0, 1, 0, 0, 0, 0, 0, byte(len(data)+1), byte(len(data)))
+		rdlen := len(data) + 1
+		wire = append(wire, 1, 'x', 0, 0, 16, 0, 1, 0, 0, 0, 0, byte(rdlen>>8), byte(rdlen), byte(len(data)))
 		wire = append(wire, data...)
 		rr, _, err := dns.UnpackRR(wire, 0)
 		if err != nil {
@@ -234,6 +238,26 @@ func FuzzTXTRoundTrip(f *testing.F) {
 		}
 		if s := unescapeTXT(strings.Join(rr.(*dns.TXT).Txt, "")); s != string(data) {
 			t.Errorf("got %q, want %q", s, data)
+		}
+	})
+}
+
+func BenchmarkLookupTXT(b *testing.B) {
+	z := dnstest.NewZone()
+	z.MustAdd(b, `example.com. TXT "v=spf1 ip4:192.0.2.0/24 include:_spf.example.net -all"`)
+	s := dnstest.Start(b, z)
+	c, err := New(WithNameservers(s.Addr))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, _, err := c.LookupTXT(ctx, "example.com"); err != nil {
+				b.Error(err)
+				return
+			}
 		}
 	})
 }

@@ -28,18 +28,21 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) (*Respons
 	if err != nil {
 		return nil, &Error{Name: name, Type: qtype, Kind: ErrPermanent, Rcode: NoRcode, Err: err}
 	}
-	var lastTemp, lastPerm *Error
-	refused := make([]bool, len(c.servers))
+	var (
+		lastTemp, lastPerm *Error
+		lastServer         string
+		refused            = make([]bool, len(c.servers))
+	)
 	for range c.retries + 1 {
 		asked := false
 		for i, server := range c.servers {
 			if refused[i] {
 				continue
 			}
-			if err := ctx.Err(); err != nil {
-				return nil, c.ctxError(qname, qtype, server, err)
+			if err := ctxDone(ctx); err != nil {
+				return nil, c.ctxError(qname, qtype, lastServer, err)
 			}
-			asked = true
+			asked, lastServer = true, server
 			resp, qerr, final := c.ask(ctx, qname, qtype, server)
 			if final {
 				if qerr != nil {
@@ -78,7 +81,7 @@ func (c *Client) ask(ctx context.Context, qname string, qtype uint16, server str
 		r, err = c.exchange(ctx, "tcp", server, q)
 	}
 	if err != nil {
-		if cerr := ctx.Err(); cerr != nil {
+		if cerr := ctxDone(ctx); cerr != nil {
 			return nil, c.ctxError(qname, qtype, server, cerr), true
 		}
 		kind := ErrTemporary
@@ -92,6 +95,20 @@ func (c *Client) ask(ctx context.Context, qname string, qtype uint16, server str
 		return resp, nil, true
 	}
 	return resp, &Error{Name: trimDot(qname), Type: qtype, Kind: kind, Rcode: r.Rcode, Server: server}, final
+}
+
+// ctxDone is ctx.Err, except that a deadline counts as soon as it has
+// passed: the socket deadline can fire a moment before the context's own
+// timer marks it done, and that timeout belongs to the caller's deadline,
+// not to the server.
+func ctxDone(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 func (c *Client) ctxError(qname string, qtype uint16, server string, err error) *Error {

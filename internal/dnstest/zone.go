@@ -77,7 +77,8 @@ func (z *Zone) AddRR(rrs ...dns.RR) {
 }
 
 // AddName makes name exist without records, so every query for it gets
-// NODATA rather than NXDOMAIN.
+// NODATA rather than NXDOMAIN; this is how a test declares an empty
+// non-terminal, which the zone never infers.
 func (z *Zone) AddName(name string) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
