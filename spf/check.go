@@ -31,14 +31,14 @@ type Outcome struct {
 // null sender, postmaster@helo) as Exim does with libspf2, returning the
 // result and Exim's variables.
 func Check(ctx context.Context, ip netip.Addr, sender, helo string, opts ...Option) *Outcome {
-	return check(ctx, ip, sender, helo, false, newConfig(opts))
+	return check(ctx, ip, sender, helo, false, opts)
 }
 
 // CheckGuess is Check followed, when the result is None, by evaluation of
 // the best-guess record (WithGuessRecord) for the same domain, as Exim's
 // spf_guess condition does. Outcome.Guessed reports when it decided.
 func CheckGuess(ctx context.Context, ip netip.Addr, sender, helo string, opts ...Option) *Outcome {
-	return check(ctx, ip, sender, helo, true, newConfig(opts))
+	return check(ctx, ip, sender, helo, true, opts)
 }
 
 // Lookup is Exim's ${lookup{address}spf{ip}}: a MAIL FROM check with no
@@ -46,12 +46,24 @@ func CheckGuess(ctx context.Context, ip netip.Addr, sender, helo string, opts ..
 // the arguments are unusable (an IP that does not parse, an empty or
 // malformed address), the cases where Exim's lookup fails.
 func Lookup(ctx context.Context, address, ip string, opts ...Option) (Result, error) {
-	return lookup(ctx, address, ip, newConfig(opts))
+	return lookup(ctx, address, ip, opts)
 }
 
-func check(ctx context.Context, ip netip.Addr, sender, helo string, guess bool, cfg *config) *Outcome {
+// checkState holds one evaluation: the Outcome handed back and the
+// evaluator and configuration behind it, in a single allocation.
+type checkState struct {
+	o   Outcome
+	e   evaluator
+	cfg config
+}
+
+func check(ctx context.Context, ip netip.Addr, sender, helo string, guess bool, opts []Option) *Outcome {
+	st := &checkState{}
+	st.cfg.init(opts)
+	cfg := &st.cfg
 	ip = ip.Unmap()
-	o := &Outcome{Identity: "mfrom", UsedDomain: sender}
+	o := &st.o
+	o.Identity, o.UsedDomain = "mfrom", sender
 	full := sender
 	if sender == "" {
 		o.Identity = "helo"
@@ -64,13 +76,10 @@ func check(ctx context.Context, ip netip.Addr, sender, helo string, guess bool, 
 	}
 	// Exim exposes it as $spf_used_domain; remote text must stay one line.
 	o.UsedDomain = sanitize(o.UsedDomain)
-	e := &evaluator{
-		cfg:          cfg,
-		ip:           ip,
-		sender:       local + "@" + domain,
-		local:        local,
-		senderDomain: domain,
-		helo:         helo,
+	e := &st.e
+	*e = evaluator{cfg: cfg, ip: ip, sender: full, local: local, senderDomain: domain, helo: helo}
+	if len(local)+1+len(domain) != len(full) {
+		e.sender = local + "@" + domain // "postmaster" was supplied
 	}
 	var r hostResult
 	switch {
@@ -106,7 +115,7 @@ func (e *evaluator) guess(ctx context.Context, domain string) hostResult {
 		return hostResult{result: PermError, err: &guessSyntaxError{err}}
 	}
 	e.lookups, e.voids = 0, 0
-	return e.evalRecord(ctx, rec, domain, 0)
+	return e.evalRecord(ctx, &rec, domain, 0)
 }
 
 // guessSyntaxError marks a broken WithGuessRecord value: a configuration
@@ -130,7 +139,7 @@ func splitSender(s string) (local, domain string) {
 	return local, domain
 }
 
-func lookup(ctx context.Context, address, ip string, cfg *config) (Result, error) {
+func lookup(ctx context.Context, address, ip string, opts []Option) (Result, error) {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil || addr.Zone() != "" {
 		return None, fmt.Errorf("spf: invalid IP address %q", ip)
@@ -141,5 +150,5 @@ func lookup(ctx context.Context, address, ip string, cfg *config) (Result, error
 	if _, dom := splitSender(address); dom == "" {
 		return None, fmt.Errorf("spf: invalid envelope from address %q", address)
 	}
-	return check(ctx, addr, address, "", false, cfg).Result, nil
+	return check(ctx, addr, address, "", false, opts).Result, nil
 }

@@ -62,6 +62,7 @@ type evaluator struct {
 
 	buf, buf2 []byte
 	ipDot     string
+	ipStr     string
 	ptrDone   bool
 	ptrNames  []string // validated PTR names, computed once
 }
@@ -73,6 +74,10 @@ func (e *evaluator) note(authentic bool) {
 	}
 	e.authentic = e.authentic && authentic
 }
+
+// failed reports whether a step's result ends evaluation (temperror or
+// permerror, which always carry their error).
+func (r hostResult) failed() bool { return r.err != nil }
 
 func permErr(code ErrCode, domain string) hostResult {
 	return hostResult{result: PermError, err: &EvalError{Code: code, Domain: domain}}
@@ -87,9 +92,9 @@ func (e *evaluator) checkHost(ctx context.Context, domain string, depth int) hos
 	if !validDomain(domain) {
 		return hostResult{result: None}
 	}
-	txt, err := e.fetchRecord(ctx, domain)
-	if err != nil {
-		return *err
+	txt, f := e.fetchRecord(ctx, domain)
+	if f.failed() {
+		return f
 	}
 	if txt == "" {
 		return hostResult{result: None}
@@ -98,20 +103,19 @@ func (e *evaluator) checkHost(ctx context.Context, domain string, depth int) hos
 	if perr != nil {
 		return hostResult{result: PermError, err: perr}
 	}
-	return e.evalRecord(ctx, rec, domain, depth)
+	return e.evalRecord(ctx, &rec, domain, depth)
 }
 
 // fetchRecord returns the domain's single SPF record, "" when there is
 // none, or the temperror/permerror that ends evaluation.
-func (e *evaluator) fetchRecord(ctx context.Context, domain string) (string, *hostResult) {
+func (e *evaluator) fetchRecord(ctx context.Context, domain string) (string, hostResult) {
 	txts, auth, err := e.res.LookupTXT(ctx, domain)
 	switch classify(err) {
 	case dnsVoid:
 		e.note(auth)
-		return "", nil
+		return "", hostResult{}
 	case dnsTemp:
-		r := tempErr(domain, err)
-		return "", &r
+		return "", tempErr(domain, err)
 	}
 	e.note(auth)
 	found := ""
@@ -123,18 +127,21 @@ func (e *evaluator) fetchRecord(ctx context.Context, domain string) (string, *ho
 		}
 	}
 	if n > 1 {
-		r := permErr(ErrCodeMultipleRecords, domain)
-		return "", &r
+		return "", permErr(ErrCodeMultipleRecords, domain)
 	}
-	return found, nil
+	return found, hostResult{}
 }
 
 func (e *evaluator) evalRecord(ctx context.Context, rec *record, domain string, depth int) hostResult {
-	for i := range rec.terms {
-		t := &rec.terms[i]
-		ok, fail := e.evalTerm(ctx, t, domain, depth)
-		if fail != nil {
-			return *fail
+	for rest := rec.text; ; {
+		t, tail, more := nextDirective(rest)
+		if !more {
+			break
+		}
+		rest = tail
+		ok, fail := e.evalTerm(ctx, &t, domain, depth)
+		if fail.failed() {
+			return fail
 		}
 		if ok {
 			r := hostResult{result: t.qual, reason: reasonMechanism, mech: t.text}
@@ -145,8 +152,8 @@ func (e *evaluator) evalRecord(ctx context.Context, rec *record, domain string, 
 		}
 	}
 	if rec.hasRedir {
-		if fail := e.countLookup(domain); fail != nil {
-			return *fail
+		if fail := e.countLookup(domain); fail.failed() {
+			return fail
 		}
 		if depth >= maxDepth {
 			return permErr(ErrCodeRecursion, domain)
@@ -164,72 +171,65 @@ func (e *evaluator) evalRecord(ctx context.Context, rec *record, domain string, 
 	return hostResult{result: Neutral, reason: reasonDefault, mech: "default"}
 }
 
-func (e *evaluator) countLookup(domain string) *hostResult {
+func (e *evaluator) countLookup(domain string) hostResult {
 	e.lookups++
 	if e.lookups > e.cfg.maxTerms {
-		r := permErr(ErrCodeTooManyLookups, domain)
-		return &r
+		return permErr(ErrCodeTooManyLookups, domain)
 	}
-	return nil
+	return hostResult{}
 }
 
-func (e *evaluator) countVoid(domain string) *hostResult {
+func (e *evaluator) countVoid(domain string) hostResult {
 	e.voids++
 	if e.voids > e.cfg.maxVoids {
-		r := permErr(ErrCodeTooManyVoids, domain)
-		return &r
+		return permErr(ErrCodeTooManyVoids, domain)
 	}
-	return nil
+	return hostResult{}
 }
 
 // evalTerm reports whether mechanism t matches; a non-nil result ends
 // evaluation with temperror or permerror.
-func (e *evaluator) evalTerm(ctx context.Context, t *term, domain string, depth int) (bool, *hostResult) {
+func (e *evaluator) evalTerm(ctx context.Context, t *term, domain string, depth int) (bool, hostResult) {
 	switch t.kind {
 	case mechAll:
-		return true, nil
+		return true, hostResult{}
 	case mechIP4, mechIP6:
-		return t.prefix.Contains(e.ip), nil
+		return t.prefix.Contains(e.ip), hostResult{}
 	}
-	if fail := e.countLookup(domain); fail != nil {
+	if fail := e.countLookup(domain); fail.failed() {
 		return false, fail
 	}
 	if err := ctx.Err(); err != nil {
-		r := tempErr(domain, err)
-		return false, &r
+		return false, tempErr(domain, err)
 	}
 	target := domain
 	if t.domain != "" {
 		var err error
 		if target, err = e.targetName(ctx, t.domain, domain); err != nil {
-			return false, &hostResult{result: PermError, err: err}
+			return false, hostResult{result: PermError, err: err}
 		}
 	}
 	switch t.kind {
 	case mechInclude:
 		if depth >= maxDepth {
-			r := permErr(ErrCodeRecursion, target)
-			return false, &r
+			return false, permErr(ErrCodeRecursion, target)
 		}
 		r := e.checkHost(ctx, target, depth+1)
 		switch r.result {
 		case Pass:
-			return true, nil
+			return true, hostResult{}
 		case Fail, SoftFail, Neutral:
-			return false, nil
-		case TempError:
-			return false, &r
+			return false, hostResult{}
 		case None:
-			r = permErr(ErrCodeIncludeNone, target)
-			return false, &r
+			return false, permErr(ErrCodeIncludeNone, target)
 		}
-		return false, &r
+		return false, r // temperror or permerror
 	case mechA:
 		return e.matchHost(ctx, target, t, true)
 	case mechMX:
 		return e.matchMX(ctx, target, t)
 	case mechPTR:
-		return e.matchPTR(ctx, target), nil
+		return e.matchPTR(ctx, target), hostResult{}
 	case mechExists:
 		if !validDomain(target) {
 			return false, e.countVoid(target)
@@ -237,8 +237,7 @@ func (e *evaluator) evalTerm(ctx context.Context, t *term, domain string, depth 
 		addrs, auth, err := e.res.LookupNetIP(ctx, "ip4", target)
 		switch classify(err) {
 		case dnsTemp:
-			r := tempErr(target, err)
-			return false, &r
+			return false, tempErr(target, err)
 		case dnsVoid:
 			e.note(auth)
 			return false, e.countVoid(target)
@@ -247,20 +246,20 @@ func (e *evaluator) evalTerm(ctx context.Context, t *term, domain string, depth 
 		if len(addrs) == 0 {
 			return false, e.countVoid(target)
 		}
-		return true, nil
+		return true, hostResult{}
 	}
-	return false, nil
+	return false, hostResult{}
 }
 
 // matchHost is the "a" mechanism (and one MX exchange when void is
 // false): does host have an address of the client's family within the
 // term's CIDR?
-func (e *evaluator) matchHost(ctx context.Context, host string, t *term, void bool) (bool, *hostResult) {
+func (e *evaluator) matchHost(ctx context.Context, host string, t *term, void bool) (bool, hostResult) {
 	if !validDomain(host) {
 		if void {
 			return false, e.countVoid(host)
 		}
-		return false, nil
+		return false, hostResult{}
 	}
 	network, bits := "ip6", int(t.cidr6)
 	if e.ip.Is4() {
@@ -272,14 +271,13 @@ func (e *evaluator) matchHost(ctx context.Context, host string, t *term, void bo
 	addrs, auth, err := e.res.LookupNetIP(ctx, network, host)
 	switch classify(err) {
 	case dnsTemp:
-		r := tempErr(host, err)
-		return false, &r
+		return false, tempErr(host, err)
 	case dnsVoid:
 		e.note(auth)
 		if void {
 			return false, e.countVoid(host)
 		}
-		return false, nil
+		return false, hostResult{}
 	}
 	e.note(auth)
 	if len(addrs) == 0 && void {
@@ -291,21 +289,20 @@ func (e *evaluator) matchHost(ctx context.Context, host string, t *term, void bo
 			continue
 		}
 		if p, err := a.Prefix(bits); err == nil && p.Contains(e.ip) {
-			return true, nil
+			return true, hostResult{}
 		}
 	}
-	return false, nil
+	return false, hostResult{}
 }
 
-func (e *evaluator) matchMX(ctx context.Context, target string, t *term) (bool, *hostResult) {
+func (e *evaluator) matchMX(ctx context.Context, target string, t *term) (bool, hostResult) {
 	if !validDomain(target) {
 		return false, e.countVoid(target)
 	}
 	mxs, auth, err := e.res.LookupMX(ctx, target)
 	switch classify(err) {
 	case dnsTemp:
-		r := tempErr(target, err)
-		return false, &r
+		return false, tempErr(target, err)
 	case dnsVoid:
 		e.note(auth)
 		return false, e.countVoid(target)
@@ -315,20 +312,19 @@ func (e *evaluator) matchMX(ctx context.Context, target string, t *term) (bool, 
 		return false, e.countVoid(target)
 	}
 	if len(mxs) > 10 {
-		r := permErr(ErrCodeTooManyMX, target)
-		return false, &r
+		return false, permErr(ErrCodeTooManyMX, target)
 	}
 	for _, mx := range mxs {
 		host := strings.TrimSuffix(mx.Host, ".")
 		if host == "" {
 			continue // null MX (RFC 7505)
 		}
-		ok, fail := e.matchHost(ctx, host, t, false)
-		if fail != nil || ok {
-			return ok, fail
+		matched, fail := e.matchHost(ctx, host, t, false)
+		if fail.failed() || matched {
+			return matched, fail
 		}
 	}
-	return false, nil
+	return false, hostResult{}
 }
 
 // validatedNames returns the client's validated PTR names (RFC 7208

@@ -86,69 +86,81 @@ func (e *evaluator) defaultExplanation(ctx context.Context, domain string) strin
 
 // headerComment is libspf2's header comment, as in $spf_header_comment.
 func (e *evaluator) headerComment(o *Outcome, r hostResult) string {
-	src := "unknown domain"
-	if o.UsedDomain != "" {
-		src = "domain of " + o.UsedDomain
+	// Built in a stack buffer: one exact-size allocation for the result.
+	var arr [256]byte
+	b := arr[:0]
+	ipb := func(b []byte) []byte {
+		if !e.ip.IsValid() {
+			return append(b, "(unknown ip address)"...)
+		}
+		return e.ip.AppendTo(b)
 	}
-	ip := "(unknown ip address)"
-	if e.ip.IsValid() {
-		ip = e.ip.String()
+	b = append(b, e.cfg.receiverName()...)
+	b = append(b, ": "...)
+	src := func(b []byte) []byte {
+		if o.UsedDomain == "" {
+			return append(b, "unknown domain"...)
+		}
+		return append(append(b, "domain of "...), o.UsedDomain...)
 	}
-	var b strings.Builder
-	b.Grow(len(src) + len(ip) + 80)
-	b.WriteString(e.cfg.receiverName())
-	b.WriteString(": ")
 	switch o.Result {
 	case Pass:
 		if r.reason == reasonLocalhost {
-			b.WriteString("localhost is always allowed.")
-		} else {
-			b.WriteString(src + " designates " + ip + " as permitted sender")
+			b = append(b, "localhost is always allowed."...)
+			break
 		}
-	case Fail:
-		b.WriteString(src + " does not designate " + ip + " as permitted sender")
-	case SoftFail:
-		b.WriteString("transitioning " + src + " does not designate " + ip + " as permitted sender")
+		b = src(b)
+		b = append(ipb(append(b, " designates "...)), " as permitted sender"...)
+	case Fail, SoftFail:
+		if o.Result == SoftFail {
+			b = append(b, "transitioning "...)
+		}
+		b = src(b)
+		b = append(ipb(append(b, " does not designate "...)), " as permitted sender"...)
 	case Neutral:
-		b.WriteString(ip + " is neither permitted nor denied by " + src)
+		b = append(ipb(b), " is neither permitted nor denied by "...)
+		b = src(b)
 	case None:
-		b.WriteString(src + " does not provide an SPF record")
+		b = append(src(b), " does not provide an SPF record"...)
 	case PermError:
-		b.WriteString("error in processing during lookup of " + src + ": " + errCodeOf(o.Err).String())
+		b = src(append(b, "error in processing during lookup of "...))
+		b = append(append(b, ": "...), errCodeOf(o.Err).String()...)
 	case TempError:
-		b.WriteString("encountered temporary error during SPF processing of " + src)
+		b = src(append(b, "encountered temporary error during SPF processing of "...))
 	default:
-		b.WriteString("error: unknown SPF result " + o.Result.String() + " encountered while checking " + ip + " for " + src)
+		b = append(append(b, "error: unknown SPF result "...), o.Result.String()...)
+		b = append(ipb(append(b, " encountered while checking "...)), " for "...)
+		b = src(b)
 	}
-	return sanitize(b.String())
+	sanitizeBytes(b)
+	return string(b)
 }
 
 // received builds the Received-SPF line: libspf2's keys first (as Exim
 // shows them), then receiver, identity and mechanism (RFC 7208 §9.1).
 // A key that would push the line past 480 bytes is left out whole.
 func (e *evaluator) received(o *Outcome) string {
-	var b strings.Builder
-	b.Grow(maxReceived)
-	b.WriteString("Received-SPF: ")
-	b.WriteString(o.Result.String())
-	b.WriteString(" (")
-	comment := commentEscape(o.HeaderComment)
-	if room := maxReceived - b.Len() - 1; len(comment) > room {
-		comment = trimEscaped(comment, room)
-	}
-	b.WriteString(comment)
-	b.WriteString(")")
+	var arr [maxReceived]byte
+	b := arr[:0]
+	b = append(b, "Received-SPF: "...)
+	b = append(b, o.Result.String()...)
+	b = append(b, " ("...)
+	room := maxReceived - len(b) - 1
+	b = appendComment(b, o.HeaderComment, room)
+	b = append(b, ')')
 	add := func(key, val string) {
 		if val == "" {
 			return
 		}
-		part := " " + key + "=" + kvValue(val) + ";"
-		if b.Len()+len(part) <= maxReceived {
-			b.WriteString(part)
+		if len(b)+3+len(key)+kvLen(val) > maxReceived {
+			return
 		}
+		b = append(append(append(b, ' '), key...), '=')
+		b = appendKV(b, val)
+		b = append(b, ';')
 	}
-	if e.ip.IsValid() {
-		add("client-ip", e.ip.String())
+	if e.ip.IsValid() && len(b)+len(" client-ip=;")+39 <= maxReceived {
+		b = append(e.ip.AppendTo(append(b, " client-ip="...)), ';')
 	}
 	add("envelope-from", e.sender)
 	add("helo", e.helo)
@@ -160,7 +172,7 @@ func (e *evaluator) received(o *Outcome) string {
 		add("identity", o.Identity)
 	}
 	add("mechanism", o.Mechanism)
-	return b.String()
+	return string(b)
 }
 
 // AuthResult is Exim's SPF Authentication-Results method (its
@@ -181,6 +193,15 @@ func (o *Outcome) AuthResult() string {
 	return s + " smtp.mailfrom=<>"
 }
 
+// sanitizeBytes is sanitize in place.
+func sanitizeBytes(b []byte) {
+	for i, c := range b {
+		if c < 0x20 || c == 0x7f {
+			b[i] = '?'
+		}
+	}
+}
+
 // sanitize replaces control bytes (CR, LF, TAB, NUL, DEL...) with "?",
 // as libspf2's sanitiser does, so no remote text can end a header line.
 func sanitize(s string) string {
@@ -198,69 +219,80 @@ func sanitize(s string) string {
 	return s
 }
 
-// commentEscape makes s safe inside an RFC 5322 comment.
-func commentEscape(s string) string {
-	if !strings.ContainsAny(s, "()\\") {
-		return s
-	}
-	var b strings.Builder
+// appendComment appends s escaped for an RFC 5322 comment ("(", ")"
+// and "\\" as quoted-pairs), at most room bytes, never splitting a pair.
+func appendComment(b []byte, s string, room int) []byte {
+	n := 0
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '(' || c == ')' || c == '\\' {
-			b.WriteByte('\\')
+		c := s[i]
+		w := 1
+		if c == '(' || c == ')' || c == '\\' {
+			w = 2
 		}
-		b.WriteByte(s[i])
+		if n+w > room {
+			break
+		}
+		if w == 2 {
+			b = append(b, '\\')
+		}
+		b = append(b, c)
+		n += w
 	}
-	return b.String()
-}
-
-// trimEscaped cuts an escaped comment to n bytes without splitting a
-// quoted-pair.
-func trimEscaped(s string, n int) string {
-	if n <= 0 {
-		return ""
-	}
-	s = s[:n]
-	bs := 0
-	for i := len(s) - 1; i >= 0 && s[i] == '\\'; i-- {
-		bs++
-	}
-	if bs%2 == 1 {
-		s = s[:len(s)-1]
-	}
-	return s
+	return b
 }
 
 // kvValue renders a Received-SPF key value: bare when it is made of
 // characters libspf2 prints bare (dot-atom text plus "@" and ":"), else
 // an RFC 5322 quoted-string, so ";" or spaces in remote input cannot
-// forge keys.
+// forge keys. Control bytes become "?".
 func kvValue(v string) string {
-	v = sanitize(v)
-	bare := v != ""
-	for i := 0; i < len(v) && bare; i++ {
-		bare = isBareChar(v[i])
-	}
-	if bare {
-		return v
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c == '"' || c == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(v[i])
-	}
-	b.WriteByte('"')
-	return b.String()
+	return string(appendKV(nil, v))
 }
 
-func isBareChar(c byte) bool {
-	if isAlnum(c) || c >= 0x80 {
-		return true
+func isBare(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if !isBareChar(v[i]) {
+			return false
+		}
 	}
-	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~.@:", c) >= 0
+	return v != ""
 }
+
+// kvLen is the length appendKV will add for v.
+func kvLen(v string) int {
+	if isBare(v) {
+		return len(v)
+	}
+	return len(v) + 2 + strings.Count(v, `"`) + strings.Count(v, `\`)
+}
+
+func appendKV(b []byte, v string) []byte {
+	if isBare(v) {
+		return append(b, v...)
+	}
+	b = append(b, '"')
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20 || c == 0x7f:
+			b = append(b, '?')
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+func isBareChar(c byte) bool { return bareChars[c] }
+
+var bareChars = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isAlnum(byte(c)) || c >= 0x80 || strings.IndexByte("!#$%&'*+-/=?^_`{|}~.@:", byte(c)) >= 0
+	}
+	return t
+}()
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

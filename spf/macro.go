@@ -160,7 +160,7 @@ func (e *evaluator) macroValue(ctx context.Context, letter byte, d string) strin
 	case 'h':
 		return e.helo
 	case 'c':
-		return e.ip.String()
+		return e.ipText()
 	case 'r':
 		if e.cfg.receiver != "" {
 			return e.cfg.receiver
@@ -240,7 +240,7 @@ func (e *evaluator) ipDotted() string {
 		return e.ipDot
 	}
 	if e.ip.Is4() {
-		e.ipDot = e.ip.String()
+		e.ipDot = e.ipText()
 		return e.ipDot
 	}
 	const hex = "0123456789abcdef"
@@ -254,4 +254,12 @@ func (e *evaluator) ipDotted() string {
 	}
 	e.ipDot = string(b)
 	return e.ipDot
+}
+
+// ipText is the client address in its usual text form, made once.
+func (e *evaluator) ipText() string {
+	if e.ipStr == "" && e.ip.IsValid() {
+		e.ipStr = e.ip.String()
+	}
+	return e.ipStr
 }

@@ -31,7 +31,13 @@ type config struct {
 }
 
 func newConfig(opts []Option) *config {
-	c := &config{
+	c := &config{}
+	c.init(opts)
+	return c
+}
+
+func (c *config) init(opts []Option) {
+	*c = config{
 		guessRecord:   DefaultGuessRecord,
 		localhostPass: true,
 		maxTerms:      10,
@@ -44,7 +50,6 @@ func newConfig(opts []Option) *config {
 	for _, o := range opts {
 		o(c)
 	}
-	return c
 }
 
 // WithResolver makes the engine use r for every DNS query.

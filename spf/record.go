@@ -31,10 +31,13 @@ type term struct {
 	text   string       // the term as written, for Outcome.Mechanism
 }
 
-// record is a parsed SPF record.
+// record is a validated SPF record. Directives are not kept: they are
+// parsed again, without allocating, as evaluation reaches them, so a
+// record costs no heap memory on the hot path.
 type record struct {
-	terms    []term
-	redirect string // unexpanded domain-spec, valid when hasRedirect
+	text     string // terms after "v=spf1"
+	nterms   int
+	redirect string // unexpanded domain-spec, valid when hasRedir
 	exp      string // unexpanded domain-spec, valid when hasExp
 	hasRedir bool
 	hasExp   bool
@@ -49,34 +52,64 @@ func isSPFRecord(s string) bool {
 	return len(s) == 6 || s[6] == ' '
 }
 
-// parseRecord parses a whole record. Any syntax error anywhere is a
+// parseRecord validates a whole record. Any syntax error anywhere is a
 // permerror before evaluation starts (RFC 7208 §4.6).
-func parseRecord(txt string) (*record, error) {
+func parseRecord(txt string) (record, error) {
 	if !isSPFRecord(txt) {
-		return nil, &SyntaxError{Code: ErrCodeNotSPF, Term: txt}
+		return record{}, &SyntaxError{Code: ErrCodeNotSPF, Term: txt}
 	}
-	r := &record{}
-	rest := txt[6:]
-	n := strings.Count(rest, " ")
-	if n > 0 {
-		r.terms = make([]term, 0, n)
-	}
-	for len(rest) > 0 {
-		if rest[0] == ' ' {
-			rest = rest[1:]
-			continue
+	r := record{text: txt[6:]}
+	for rest := r.text; ; {
+		var tok string
+		if tok, rest = nextToken(rest); tok == "" {
+			break
 		}
-		end := strings.IndexByte(rest, ' ')
-		if end < 0 {
-			end = len(rest)
-		}
-		tok := rest[:end]
-		rest = rest[end:]
 		if err := r.addTerm(tok); err != nil {
-			return nil, err
+			return record{}, err
 		}
 	}
 	return r, nil
+}
+
+// nextToken splits the next space-separated term off s.
+func nextToken(s string) (tok, rest string) {
+	for len(s) > 0 && s[0] == ' ' {
+		s = s[1:]
+	}
+	end := strings.IndexByte(s, ' ')
+	if end < 0 {
+		return s, ""
+	}
+	return s[:end], s[end:]
+}
+
+// modifierName returns the name of a modifier term, or "" for a
+// directive: name "=" value with the "=" before any ":" or "/".
+func modifierName(tok string) string {
+	if i := indexDelim(tok, true); i > 0 && tok[i] == '=' && isModifierName(tok[:i]) {
+		return tok[:i]
+	}
+	return ""
+}
+
+// nextDirective returns the next directive of a validated record text,
+// skipping modifiers; ok is false at the end.
+func nextDirective(rest string) (t term, tail string, ok bool) {
+	for {
+		var tok string
+		if tok, rest = nextToken(rest); tok == "" {
+			return term{}, "", false
+		}
+		if modifierName(tok) != "" {
+			continue
+		}
+		t, err := parseDirective(tok)
+		if err != nil {
+			// Unreachable for a record that parseRecord accepted.
+			continue
+		}
+		return t, rest, true
+	}
 }
 
 func (r *record) addTerm(tok string) error {
@@ -85,16 +118,13 @@ func (r *record) addTerm(tok string) error {
 			return &SyntaxError{Code: ErrCodeInvalidChar, Term: tok}
 		}
 	}
-	// A modifier is name "=" value, where name starts with a letter and
-	// the "=" comes before any ":" or "/".
-	if i := strings.IndexAny(tok, ":/="); i > 0 && tok[i] == '=' && isModifierName(tok[:i]) {
-		return r.addModifier(tok[:i], tok[i+1:], tok)
+	if name := modifierName(tok); name != "" {
+		return r.addModifier(name, tok[len(name)+1:], tok)
 	}
-	t, err := parseDirective(tok)
-	if err != nil {
+	if _, err := parseDirective(tok); err != nil {
 		return err
 	}
-	r.terms = append(r.terms, t)
+	r.nterms++
 	return nil
 }
 
@@ -151,7 +181,7 @@ func parseDirective(tok string) (term, error) {
 	case '?':
 		t.qual, s = Neutral, s[1:]
 	}
-	nameEnd := strings.IndexAny(s, ":/")
+	nameEnd := indexDelim(s, false)
 	if nameEnd < 0 {
 		nameEnd = len(s)
 	}
@@ -354,4 +384,20 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// indexDelim finds the first ':' or '/' (and '=' when eq) in s; a byte
+// loop beats strings.IndexAny, which builds its set on every call.
+func indexDelim(s string, eq bool) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ':', '/':
+			return i
+		case '=':
+			if eq {
+				return i
+			}
+		}
+	}
+	return -1
 }

@@ -28,27 +28,28 @@ func TestParseRecordValid(t *testing.T) {
 			t.Errorf("parseRecord(%q): %v", c.txt, err)
 			continue
 		}
-		if len(r.terms) != c.terms || r.redirect != c.redir || r.exp != c.exp {
-			t.Errorf("parseRecord(%q) = %d terms, redirect %q, exp %q", c.txt, len(r.terms), r.redirect, r.exp)
+		if r.nterms != c.terms || r.redirect != c.redir || r.exp != c.exp {
+			t.Errorf("parseRecord(%q) = %d terms, redirect %q, exp %q", c.txt, r.nterms, r.redirect, r.exp)
 		}
 	}
 }
 
 func TestParseRecordCIDR(t *testing.T) {
-	r, err := parseRecord("v=spf1 a:example.com/24//64 mx/30 a//96 ip4:192.0.2.77/24")
+	r, err := parseRecord("v=spf1 a:example.com/24//64 foo=bar mx/30 a//96 ip4:192.0.2.77/24")
 	if err != nil {
 		t.Fatal(err)
 	}
+	terms := directives(r)
 	want := []struct{ c4, c6 int }{{24, 64}, {30, -1}, {-1, 96}}
 	for i, w := range want {
-		if int(r.terms[i].cidr4) != w.c4 || int(r.terms[i].cidr6) != w.c6 {
-			t.Errorf("term %d cidr = %d/%d, want %d/%d", i, r.terms[i].cidr4, r.terms[i].cidr6, w.c4, w.c6)
+		if int(terms[i].cidr4) != w.c4 || int(terms[i].cidr6) != w.c6 {
+			t.Errorf("term %d cidr = %d/%d, want %d/%d", i, terms[i].cidr4, terms[i].cidr6, w.c4, w.c6)
 		}
 	}
-	if r.terms[0].domain != "example.com" {
-		t.Errorf("domain = %q", r.terms[0].domain)
+	if terms[0].domain != "example.com" {
+		t.Errorf("domain = %q", terms[0].domain)
 	}
-	if got := r.terms[3].prefix.String(); got != "192.0.2.0/24" {
+	if got := terms[3].prefix.String(); got != "192.0.2.0/24" {
 		t.Errorf("ip4 prefix = %s", got)
 	}
 }
@@ -96,5 +97,17 @@ func TestIsSPFRecord(t *testing.T) {
 		if isSPFRecord(s) != want {
 			t.Errorf("isSPFRecord(%q) != %v", s, want)
 		}
+	}
+}
+
+// directives collects what evaluation would walk through.
+func directives(r record) []term {
+	var out []term
+	for rest := r.text; ; {
+		t, tail, ok := nextDirective(rest)
+		if !ok {
+			return out
+		}
+		out, rest = append(out, t), tail
 	}
 }
