@@ -42,7 +42,9 @@ func (e *evaluator) finish(ctx context.Context, o *Outcome, r hostResult) {
 			expl = e.defaultExplanation(ctx, o.UsedDomain)
 		}
 		o.Explanation = sanitize(expl)
-		o.SMTPComment = truncate(o.Explanation+" : Reason: "+r.reason.String(), maxSMTPComment)
+		var arr [maxSMTPComment]byte
+		b := append(append(append(arr[:0], o.Explanation...), " : Reason: "...), r.reason.String()...)
+		o.SMTPComment = string(b[:min(len(b), maxSMTPComment)])
 	}
 	o.HeaderComment = e.headerComment(o, r)
 	o.Received = e.received(o)
@@ -222,6 +224,9 @@ func sanitize(s string) string {
 // appendComment appends s escaped for an RFC 5322 comment ("(", ")"
 // and "\\" as quoted-pairs), at most room bytes, never splitting a pair.
 func appendComment(b []byte, s string, room int) []byte {
+	if len(s) <= room && strings.IndexByte(s, '(') < 0 && strings.IndexByte(s, ')') < 0 && strings.IndexByte(s, '\\') < 0 {
+		return append(b, s...)
+	}
 	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -293,10 +298,3 @@ var bareChars = func() (t [256]bool) {
 	}
 	return t
 }()
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}

@@ -103,7 +103,7 @@ func nextDirective(rest string) (t term, tail string, ok bool) {
 		if modifierName(tok) != "" {
 			continue
 		}
-		t, err := parseDirective(tok)
+		t, err := parseDirective(tok, false)
 		if err != nil {
 			// Unreachable for a record that parseRecord accepted.
 			continue
@@ -121,7 +121,7 @@ func (r *record) addTerm(tok string) error {
 	if name := modifierName(tok); name != "" {
 		return r.addModifier(name, tok[len(name)+1:], tok)
 	}
-	if _, err := parseDirective(tok); err != nil {
+	if _, err := parseDirective(tok, true); err != nil {
 		return err
 	}
 	r.nterms++
@@ -168,7 +168,9 @@ func isModifierName(s string) bool {
 	return true
 }
 
-func parseDirective(tok string) (term, error) {
+// parseDirective parses one directive. check validates domain-specs;
+// evaluation re-parses terms of an already validated record without it.
+func parseDirective(tok string, check bool) (term, error) {
 	t := term{qual: Pass, cidr4: -1, cidr6: -1, text: tok}
 	s := tok
 	switch s[0] {
@@ -187,12 +189,12 @@ func parseDirective(tok string) (term, error) {
 	}
 	name, arg := s[:nameEnd], s[nameEnd:]
 	switch {
-	case strings.EqualFold(name, "all"):
+	case foldEq(name, "all"):
 		t.kind = mechAll
 		if arg != "" {
 			return t, &SyntaxError{Code: ErrCodeSyntax, Term: tok}
 		}
-	case strings.EqualFold(name, "include"), strings.EqualFold(name, "exists"):
+	case foldEq(name, "include"), foldEq(name, "exists"):
 		t.kind = mechInclude
 		if len(name) == 6 {
 			t.kind = mechExists
@@ -200,32 +202,36 @@ func parseDirective(tok string) (term, error) {
 		if len(arg) < 2 || arg[0] != ':' {
 			return t, &SyntaxError{Code: ErrCodeMissingOpt, Term: tok}
 		}
-		if err := checkDomainSpec(arg[1:], tok); err != nil {
-			return t, err
+		if check {
+			if err := checkDomainSpec(arg[1:], tok); err != nil {
+				return t, err
+			}
 		}
 		t.domain = arg[1:]
-	case strings.EqualFold(name, "a"), strings.EqualFold(name, "mx"):
+	case foldEq(name, "a"), foldEq(name, "mx"):
 		t.kind = mechA
 		if len(name) == 2 {
 			t.kind = mechMX
 		}
-		dom, c4, c6, err := splitDualCIDR(arg, tok)
+		dom, c4, c6, err := splitDualCIDR(arg, tok, check)
 		if err != nil {
 			return t, err
 		}
 		t.domain, t.cidr4, t.cidr6 = dom, c4, c6
-	case strings.EqualFold(name, "ptr"):
+	case foldEq(name, "ptr"):
 		t.kind = mechPTR
 		if arg != "" {
 			if len(arg) < 2 || arg[0] != ':' {
 				return t, &SyntaxError{Code: ErrCodeSyntax, Term: tok}
 			}
-			if err := checkDomainSpec(arg[1:], tok); err != nil {
-				return t, err
+			if check {
+				if err := checkDomainSpec(arg[1:], tok); err != nil {
+					return t, err
+				}
 			}
 			t.domain = arg[1:]
 		}
-	case strings.EqualFold(name, "ip4"), strings.EqualFold(name, "ip6"):
+	case foldEq(name, "ip4"), foldEq(name, "ip6"):
 		t.kind = mechIP4
 		if name[2] == '6' {
 			t.kind = mechIP6
@@ -243,7 +249,7 @@ func parseDirective(tok string) (term, error) {
 
 // splitDualCIDR splits the argument of a/mx (":domain/24//64", "/24",
 // "//64", "") into its domain-spec and CIDR lengths.
-func splitDualCIDR(arg, tok string) (string, int8, int16, error) {
+func splitDualCIDR(arg, tok string, check bool) (string, int8, int16, error) {
 	c4, c6 := -1, -1
 	if i := strings.LastIndex(arg, "//"); i >= 0 && allDigits(arg[i+2:]) {
 		n, ok := cidrLen(arg[i+2:], 128)
@@ -265,8 +271,10 @@ func splitDualCIDR(arg, tok string) (string, int8, int16, error) {
 			return "", 0, 0, &SyntaxError{Code: ErrCodeSyntax, Term: tok}
 		}
 		dom = arg[1:]
-		if err := checkDomainSpec(dom, tok); err != nil {
-			return "", 0, 0, err
+		if check {
+			if err := checkDomainSpec(dom, tok); err != nil {
+				return "", 0, 0, err
+			}
 		}
 	}
 	return dom, int8(c4), int16(c6), nil
@@ -400,4 +408,23 @@ func indexDelim(s string, eq bool) int {
 		}
 	}
 	return -1
+}
+
+// foldEq is an ASCII case-insensitive comparison against a lower-case
+// keyword; mechanism names are ASCII, and strings.EqualFold's Unicode
+// folding shows up in profiles.
+func foldEq(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
