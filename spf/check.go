@@ -2,6 +2,7 @@ package spf
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -18,7 +19,7 @@ type Outcome struct {
 	HeaderComment string // $spf_header_comment
 	Received      string // $spf_received: a complete "Received-SPF: ..." line
 	SMTPComment   string // $spf_smtp_comment: fail/softfail/neutral only
-	Explanation   string // exp= text (or the default) for fail
+	Explanation   string // the explanation in SMTPComment: exp= text for fail, else the default
 	Mechanism     string // the term that matched, "default" when none did
 
 	Lookups     int  // DNS-querying terms evaluated (RFC 7208 §4.6.4)
@@ -44,7 +45,8 @@ func CheckGuess(ctx context.Context, ip netip.Addr, sender, helo string, opts ..
 // Lookup is Exim's ${lookup{address}spf{ip}}: a MAIL FROM check with no
 // HELO name, returning the bare result. The error is non-nil only when
 // the arguments are unusable (an IP that does not parse, an empty or
-// malformed address), the cases where Exim's lookup fails.
+// malformed address), the cases where Exim's lookup fails, or the
+// options are (a *ConfigError).
 func Lookup(ctx context.Context, address, ip string, opts ...Option) (Result, error) {
 	return lookup(ctx, address, ip, opts)
 }
@@ -90,7 +92,7 @@ func check(ctx context.Context, ip netip.Addr, sender, helo string, guess bool, 
 	default:
 		res, err := cfg.dnsResolver()
 		if err != nil {
-			r = tempErr(domain, err)
+			r = hostResult{result: TempError, err: &ConfigError{Err: err}}
 			break
 		}
 		e.res = res
@@ -150,5 +152,10 @@ func lookup(ctx context.Context, address, ip string, opts []Option) (Result, err
 	if _, dom := splitSender(address); dom == "" {
 		return None, fmt.Errorf("spf: invalid envelope from address %q", address)
 	}
-	return check(ctx, addr, address, "", false, opts).Result, nil
+	o := check(ctx, addr, address, "", false, opts)
+	var ce *ConfigError
+	if errors.As(o.Err, &ce) {
+		return None, ce
+	}
+	return o.Result, nil
 }

@@ -446,3 +446,12 @@ func TestVariables(t *testing.T) {
 	assert.Equal(t, "yes", vals["spf_result_guessed"])
 	assert.Equal(t, "nospf.example.com", vals["spf_used_domain"])
 }
+
+func TestConfigError(t *testing.T) {
+	o := spf.Check(ctx, ip("192.0.2.1"), "u@example.com", "h.example", spf.WithNameserver("not a server"))
+	assert.Equal(t, spf.TempError, o.Result, "a broken configuration must neither accept nor reject")
+	var ce *spf.ConfigError
+	require.ErrorAs(t, o.Err, &ce)
+	_, err := spf.Lookup(ctx, "u@example.com", "192.0.2.1", spf.WithNameserver("not a server"))
+	require.ErrorAs(t, err, &ce)
+}
