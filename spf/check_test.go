@@ -45,6 +45,10 @@ var testZone = []string{
 	`a2.example.com. A 203.0.113.2`,
 	`a3.example.com. A 203.0.113.3`,
 	`voids.example.com. TXT "v=spf1 a:nx1.example.com a:nx2.example.com a:nx3.example.com -all"`,
+	`loop.example.com. TXT "v=spf1 include:loop.example.com -all"`,
+	`ping.example.com. TXT "v=spf1 include:pong.example.com -all"`,
+	`pong.example.com. TXT "v=spf1 redirect=ping.example.com"`,
+	`twice.example.com. TXT "v=spf1 include:soft.example.com include:soft.example.com -all"`,
 }
 
 func startZone(t *testing.T, extra ...string) (*dnstest.Zone, *dnstest.Server) {
@@ -113,7 +117,7 @@ func TestCheckResultTexts(t *testing.T) {
 		{"a@perm.example.com", "203.0.113.9", spf.PermError,
 			"mx.receiver.test: error in processing during lookup of domain of perm.example.com: Invalid IPv4 address literal", ""},
 		{"a@multi.example.com", "203.0.113.9", spf.PermError,
-			"mx.receiver.test: error in processing during lookup of domain of multi.example.com: Multiple SPF records found", ""},
+			"mx.receiver.test: error in processing during lookup of domain of multi.example.com: Multiple SPF or TXT records for domain.", ""},
 		{"a@servfail.example.com", "203.0.113.9", spf.TempError,
 			"mx.receiver.test: encountered temporary error during SPF processing of domain of servfail.example.com", ""},
 		{"a@example.com", "2001:db8::5", spf.Pass,
@@ -454,4 +458,19 @@ func TestConfigError(t *testing.T) {
 	require.ErrorAs(t, o.Err, &ce)
 	_, err := spf.Lookup(ctx, "u@example.com", "192.0.2.1", spf.WithNameserver("not a server"))
 	require.ErrorAs(t, err, &ce)
+}
+
+func TestRecursion(t *testing.T) {
+	_, srv := startZone(t)
+	for _, d := range []string{"loop.example.com", "ping.example.com", "pong.example.com"} {
+		o := spf.Check(ctx, ip("203.0.113.9"), "u@"+d, "h.example", opts(srv)...)
+		assert.Equal(t, spf.PermError, o.Result, d)
+		// libspf2's text, which Exim shows.
+		assert.True(t, strings.HasSuffix(o.HeaderComment, ": include: or redirect= caused unlimited recursion"), o.HeaderComment)
+		assert.Less(t, o.Lookups, 10, "the loop is found before the lookup limit")
+	}
+	// The same include twice in one record is not a loop.
+	o := spf.Check(ctx, ip("203.0.113.9"), "u@twice.example.com", "h.example", opts(srv)...)
+	assert.Equal(t, spf.Fail, o.Result, "err %v", o.Err)
+	assert.Equal(t, 2, o.Lookups)
 }

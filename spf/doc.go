@@ -39,7 +39,11 @@
 // "v=spf1", so a domain's exp= text is never found and the default
 // explanation is always used. This engine fetches it (RFC 7208 §6.2);
 // WithExpFetch(false) restores Exim's texts. libspf2 has no void-lookup
-// limit; this engine enforces RFC 7208's two. Remote-controlled text
+// limit; this engine enforces RFC 7208's two. Where libspf2 reports
+// "(invalid)" for some malformed records, this engine gives permerror
+// (RFC 7208 §4.6); Invalid exists so that callers can still name Exim's
+// word. Header comments match libspf2's byte for byte (checked against
+// spfquery in the interop tests). Remote-controlled text
 // (sender, HELO, explanation) never puts a control character into a
 // header: controls become "?", and Received-SPF values that are not
 // plain tokens are quoted.

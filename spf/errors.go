@@ -47,10 +47,10 @@ var errCodeText = map[ErrCode]string{
 	ErrCodeTooManyLookups:  "Mechanisms used too many DNS lookups",
 	ErrCodeTooManyVoids:    "Too many void DNS lookups",
 	ErrCodeTooManyMX:       "Too many MX records",
-	ErrCodeMultipleRecords: "Multiple SPF records found",
+	ErrCodeMultipleRecords: "Multiple SPF or TXT records for domain.",
 	ErrCodeIncludeNone:     "Included domain has no SPF record",
 	ErrCodeRedirectNone:    "Redirect domain has no SPF record",
-	ErrCodeRecursion:       "Include or redirect nested too deeply",
+	ErrCodeRecursion:       "include: or redirect= caused unlimited recursion",
 	ErrCodeBadSender:       "Invalid envelope sender",
 }
 

@@ -65,6 +65,22 @@ type evaluator struct {
 	ipStr     string
 	ptrDone   bool
 	ptrNames  []string // validated PTR names, computed once
+
+	// active holds the domains whose records are being evaluated, so
+	// that an include or redirect loop is reported as the recursion it
+	// is (libspf2's message) rather than as the lookup limit it hits.
+	active [maxDepth + 1]string
+}
+
+// looping reports whether domain's record is already being evaluated
+// at a depth below depth.
+func (e *evaluator) looping(domain string, depth int) bool {
+	for i := 0; i < depth && i < len(e.active); i++ {
+		if strings.EqualFold(e.active[i], domain) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *evaluator) note(authentic bool) {
@@ -133,6 +149,9 @@ func (e *evaluator) fetchRecord(ctx context.Context, domain string) (string, hos
 }
 
 func (e *evaluator) evalRecord(ctx context.Context, rec *record, domain string, depth int) hostResult {
+	if depth < len(e.active) {
+		e.active[depth] = domain
+	}
 	for rest := rec.text; ; {
 		t, tail, more := nextDirective(rest)
 		if !more {
@@ -161,6 +180,9 @@ func (e *evaluator) evalRecord(ctx context.Context, rec *record, domain string, 
 		target, err := e.targetName(ctx, rec.redirect, domain)
 		if err != nil {
 			return hostResult{result: PermError, err: err}
+		}
+		if e.looping(target, depth+1) {
+			return permErr(ErrCodeRecursion, target)
 		}
 		r := e.checkHost(ctx, target, depth+1)
 		if r.result == None {
@@ -211,7 +233,7 @@ func (e *evaluator) evalTerm(ctx context.Context, t *term, domain string, depth 
 	}
 	switch t.kind {
 	case mechInclude:
-		if depth >= maxDepth {
+		if depth >= maxDepth || e.looping(target, depth+1) {
 			return false, permErr(ErrCodeRecursion, target)
 		}
 		r := e.checkHost(ctx, target, depth+1)

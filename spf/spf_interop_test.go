@@ -497,3 +497,91 @@ func TestInteropKnownDisagreementsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// libspf2Cases are checked against libspf2 (spfquery 1.2.10), the
+// library behind Exim's SPF support, for the result word and the header
+// comment, which Exim shows as $spf_header_comment. libspf2 names its
+// receiver "spfquery" there.
+var libspf2Cases = []struct {
+	ip, sender string
+	// differ, when set, records why libspf2 and this engine are expected
+	// to disagree on the result; the header comment is then not compared.
+	differ string
+}{
+	{ip: "192.0.2.10", sender: "alice@spf.test"},
+	{ip: "2001:db8::1", sender: "alice@spf.test"},
+	{ip: "203.0.113.5", sender: "alice@spf.test"},
+	{ip: "192.0.2.99", sender: "x@softfail.spf.test"},
+	{ip: "192.0.2.1", sender: "x@softfail.spf.test"},
+	{ip: "203.0.113.5", sender: "x@neutral.spf.test"},
+	{ip: "203.0.113.5", sender: "x@pass-all.spf.test"},
+	{ip: "192.0.2.10", sender: "x@include.spf.test"},
+	{ip: "203.0.113.5", sender: "x@include.spf.test"},
+	{ip: "192.0.2.10", sender: "x@redirect.spf.test"},
+	{ip: "203.0.113.5", sender: "x@redirect.spf.test"},
+	{ip: "198.51.100.7", sender: "x@split.spf.test"},
+	{ip: "203.0.113.5", sender: "x@exp.spf.test"},
+	{ip: "203.0.113.5", sender: "x@multi.spf.test"},
+	{ip: "203.0.113.5", sender: "x@loop.spf.test"},
+	{ip: "192.0.2.77", sender: "alice@macro.spf.test"},
+	{ip: "192.0.2.77", sender: "bob@macro.spf.test"},
+	{ip: "203.0.113.5", sender: "x@nospf.spf.test"},
+	{ip: "203.0.113.5", sender: "x@nonexistent.spf.test"},
+	{ip: "203.0.113.5", sender: "x@void.spf.test",
+		differ: "libspf2 has no void-lookup limit (fail); RFC 7208 §4.6.4 makes the third void lookup a permerror"},
+	{ip: "203.0.113.5", sender: "x@syntax.spf.test",
+		differ: "libspf2 reports \"(invalid)\" for ip4:192.0.2.300; RFC 7208 §4.6 makes a syntax error a permerror"},
+}
+
+func TestInteropLibspf2Texts(t *testing.T) {
+	peers := peersDir(t)
+	ns := "127.0.0.1:" + envOr("DNS_AUTH_PORT", "5353")
+	state := envOr("DNS_STATE", "/tmp/peers/dns")
+	script := filepath.Join(peers, "spf-check.sh")
+	if err := peerReachable(script, state, ns); err != nil {
+		if os.Getenv("MAILPOLICY_INTEROP_REQUIRED") == "" {
+			t.Skipf("SPF interop peer not reachable (%v); run scripts/interop.sh", err)
+		}
+		t.Fatalf("SPF interop peer not reachable and MAILPOLICY_INTEROP_REQUIRED is set: %v", err)
+	}
+	const helo = "mail.example.org"
+	for _, c := range libspf2Cases {
+		t.Run(c.ip+"/"+c.sender, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, "bash", script, "spfquery", c.ip, c.sender, helo).CombinedOutput()
+			if err != nil {
+				t.Fatalf("spf-check.sh spfquery: %v: %s", err, out)
+			}
+			var line string
+			for _, l := range strings.Split(string(out), "\n") {
+				if strings.HasPrefix(l, "spfquery: ") {
+					line = l
+				}
+			}
+			rest, _ := strings.CutPrefix(line, "spfquery: ")
+			res, comment, ok := strings.Cut(rest, " | ")
+			if !ok {
+				t.Fatalf("unexpected spfquery output %q", out)
+			}
+			if i := strings.Index(comment, " [libspf2 error:"); i >= 0 {
+				comment = comment[:i]
+			}
+			o := spf.Check(ctx, netip.MustParseAddr(c.ip), c.sender, helo,
+				spf.WithNameserver(ns), spf.WithTimeout(2*time.Second), spf.WithReceiver("spfquery"))
+			if c.differ != "" {
+				if res == o.Result.String() {
+					t.Fatalf("recorded difference gone: both say %s (%s)", res, c.differ)
+				}
+				t.Logf("known difference: libspf2 %s, spf.Check %s: %s", res, o.Result, c.differ)
+				return
+			}
+			if res != o.Result.String() {
+				t.Errorf("result: libspf2 %s, spf.Check %s", res, o.Result)
+			}
+			if comment != o.HeaderComment {
+				t.Errorf("header comment:\n\tlibspf2    %q\n\tspf.Check  %q", comment, o.HeaderComment)
+			}
+		})
+	}
+}
