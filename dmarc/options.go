@@ -1,0 +1,79 @@
+package dmarc
+
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/mailpolicy/mailpolicy/internal/dnsclient"
+)
+
+// Option configures Evaluate.
+type Option func(*config)
+
+type config struct {
+	resolver   Resolver
+	nameserver string
+	timeout    time.Duration
+	pslFile    string
+	psl        *PSL
+	treeWalk   bool
+	rand       func() int // 0..99 for pct sampling
+	authservID string
+}
+
+func (c *config) init(opts []Option) {
+	*c = config{timeout: dnsclient.DefaultTimeout}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.rand == nil {
+		c.rand = func() int { return rand.IntN(100) }
+	}
+}
+
+// WithResolver makes Evaluate use r for DNS.
+func WithResolver(r Resolver) Option { return func(c *config) { c.resolver = r } }
+
+// WithNameserver sends queries to addr ("host:port") instead of the
+// nameservers of /etc/resolv.conf; ignored with WithResolver.
+func WithNameserver(addr string) Option { return func(c *config) { c.nameserver = addr } }
+
+// WithTimeout sets the per-query DNS timeout of the built-in client.
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithRand sets the source for pct= sampling: it must return a number
+// in [0, 100). The message is sampled when the number is below pct.
+func WithRand(f func() int) Option { return func(c *config) { c.rand = f } }
+
+// WithAuthservID sets the authserv-id of the Authentication-Results
+// header (Exim: the argument of ${authresults}, usually
+// $primary_hostname).
+func WithAuthservID(id string) Option { return func(c *config) { c.authservID = id } }
+
+// dnsResolver returns the caller's resolver or a client for the
+// configured nameserver (or /etc/resolv.conf).
+func (c *config) dnsResolver() (Resolver, error) {
+	if c.resolver != nil {
+		return c.resolver, nil
+	}
+	opts := []dnsclient.Option{dnsclient.WithTimeout(c.timeout)}
+	if c.nameserver != "" {
+		opts = append(opts, dnsclient.WithNameservers(c.nameserver))
+	}
+	return dnsclient.New(opts...)
+}
+
+// WithPSL uses a Public Suffix List loaded with LoadPSL to compute
+// organizational domains, instead of x/net/publicsuffix's built-in list.
+func WithPSL(p *PSL) Option { return func(c *config) { c.psl = p } }
+
+// WithPSLFile is Exim's dmarc_tld_file: the list is read from path on
+// each Evaluate. A server should LoadPSL once and use WithPSL; this
+// option suits one-shot tools.
+func WithPSLFile(path string) Option { return func(c *config) { c.pslFile = path } }
+
+// WithTreeWalk selects DMARCbis policy discovery (a DNS tree walk from
+// the From domain towards the root, at most 8 queries, honouring psd=
+// and np=) instead of RFC 7489's From domain + organizational domain
+// lookups. The default is RFC 7489, what receivers deploy today.
+func WithTreeWalk(on bool) Option { return func(c *config) { c.treeWalk = on } }

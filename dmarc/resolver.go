@@ -1,0 +1,35 @@
+package dmarc
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/mailpolicy/mailpolicy/internal/dnsclient"
+)
+
+// Resolver is the DNS access DMARC and DKIM need: TXT records, with
+// whether the answer was DNSSEC-authenticated. Errors are classified with
+// errors.Is against ErrNotFound / ErrNoData (no record) and ErrTemporary;
+// a *net.DNSError is understood too. Other errors count as temporary.
+type Resolver interface {
+	LookupTXT(ctx context.Context, name string) (txt []string, authentic bool, err error)
+}
+
+// Error classes a Resolver reports.
+var (
+	ErrNotFound  = dnsclient.ErrNotFound
+	ErrNoData    = dnsclient.ErrNoData
+	ErrTemporary = dnsclient.ErrTemporary
+	ErrPermanent = dnsclient.ErrPermanent
+)
+
+// isNoRecord reports whether a lookup error means "no such record"
+// rather than a failure to find out.
+func isNoRecord(err error) bool {
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNoData) {
+		return true
+	}
+	var de *net.DNSError
+	return errors.As(err, &de) && de.IsNotFound
+}

@@ -1,0 +1,111 @@
+package dmarc
+
+import (
+	"net/netip"
+
+	"github.com/mailpolicy/mailpolicy/spf"
+)
+
+// Policy is a DMARC requested policy (p=, sp=, np=).
+type Policy string
+
+// Policies of RFC 7489 §6.3.
+const (
+	PolicyNone       Policy = "none"
+	PolicyQuarantine Policy = "quarantine"
+	PolicyReject     Policy = "reject"
+)
+
+// AlignMode is adkim= or aspf=: 'r' (relaxed) or 's' (strict).
+type AlignMode byte
+
+// Alignment modes.
+const (
+	Relaxed AlignMode = 'r'
+	Strict  AlignMode = 's'
+)
+
+// URI is one rua= or ruf= reporting URI with its optional size limit
+// ("!10m" is MaxSize 10, Unit 'm'; MaxBytes gives it in bytes).
+type URI struct {
+	Address string // the URI, e.g. "mailto:dmarc@example.com"
+	MaxSize uint64 // 0 when no limit was given
+	Unit    byte   // 0, 'k', 'm', 'g' or 't'
+}
+
+// Record is a parsed DMARC record (RFC 7489 §6.3, with DMARCbis np= and
+// psd=).
+type Record struct {
+	Policy          Policy // p=; PolicyNone when absent but rua= is valid (§6.6.3)
+	SubdomainPolicy Policy // sp=; "" when absent
+	NPPolicy        Policy // np= (DMARCbis); "" when absent
+	ADKIM           AlignMode
+	ASPF            AlignMode
+	Percent         int      // pct=, default 100
+	RUA             []URI    // aggregate report URIs
+	RUF             []URI    // failure report URIs
+	FailureOptions  []string // fo=: "0", "1", "d", "s"; default ["0"]
+	ReportFormats   []string // rf=, default ["afrf"]
+	Interval        uint32   // ri=, default 86400
+	PSD             byte     // psd= (DMARCbis): 'y', 'n', 'u' or 0 when absent
+	Testing         bool     // t=y (DMARCbis)
+	Raw             string   // the TXT text as published
+}
+
+// DKIMResult is one DKIM signature's outcome, as VerifyDKIM reports it
+// and Evaluate consumes it.
+type DKIMResult struct {
+	Domain     string // d=
+	Selector   string // s=
+	Identifier string // i=, "" when absent
+	Algorithm  string // a=, e.g. "rsa-sha256"
+	KeyBits    int    // public key size, 0 when unknown
+	// Status is Exim's $dkim_verify_status: "pass", "fail", "invalid"
+	// or "none" (not verified, e.g. after dkim_verify_minimal).
+	Status string
+	// Reason is Exim's $dkim_verify_reason when set ("pubkey_unavailable",
+	// "pubkey_syntax", "bodyhash_mismatch", "signature_incorrect",
+	// "pubkey_too_short"...).
+	Reason string
+	Err    error
+}
+
+// Input is what Evaluate needs about one message.
+type Input struct {
+	HeaderFrom []string // raw values of every From: header field, in order
+	MailFrom   string   // envelope sender ("" for <>)
+	HELO       string
+	ClientIP   netip.Addr
+	SPF        spf.Result   // from spf.Check
+	SPFDomain  string       // spf.Outcome.UsedDomain
+	DKIM       []DKIMResult // one per signature evaluated
+	Disabled   bool         // control = dmarc_disable_verify: Status "off"
+}
+
+// Outcome is the result of Evaluate, in the shape of Exim's $dmarc_*
+// variables.
+type Outcome struct {
+	Status     Status // $dmarc_status
+	StatusText string // $dmarc_status_text
+	UsedDomain string // $dmarc_used_domain: where the record was found (or last looked for)
+	FromDomain string // the RFC5322.From domain evaluated
+	// DomainPolicy is $dmarc_domain_policy: "none", "quarantine",
+	// "reject", or "" when there is no usable record.
+	DomainPolicy string
+	AlignedSPF   bool // $dmarc_alignment_spf
+	AlignedDKIM  bool // $dmarc_alignment_dkim
+	Record       *Record
+	Authentic    bool // the record's DNS answer was DNSSEC-authenticated
+	// Sampled is false when pct= excluded the message from the policy,
+	// which is then applied one step lighter (RFC 7489 §6.6.4).
+	Sampled bool
+	// ARHeader is a complete "Authentication-Results: ..." line with
+	// the spf, dkim and dmarc results.
+	ARHeader string
+	// Forensic lists the ruf mailto: addresses that should receive a
+	// failure report for this message, according to fo=.
+	Forensic []string
+	// OrgDomain is the organizational domain of the From domain.
+	OrgDomain string
+	Err       error
+}
