@@ -64,7 +64,9 @@ func dkimARWord(d DKIMResult) authres.ResultValue {
 // clean replaces control characters and the characters that would end
 // a header value's token or comment, so remote text stays one value.
 func clean(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == ';' || r == '(' || r == ')' || r == '"' || r == '\\' }) < 0 {
+	if strings.IndexFunc(s, func(r rune) bool {
+		return r < 0x20 || r == 0x7f || r == ';' || r == '(' || r == ')' || r == '"' || r == '\\'
+	}) < 0 {
 		return s
 	}
 	return strings.Map(func(r rune) rune {

@@ -59,8 +59,8 @@ type moxVectors struct {
 	Lookup struct {
 		Cases []struct {
 			Domain               string
-			ExpectedStatus       string `json:"expected_status"`
-			ExpectedPolicyDomain string `json:"expected_policy_domain"`
+			ExpectedStatus       string     `json:"expected_status"`
+			ExpectedPolicyDomain string     `json:"expected_policy_domain"`
 			ExpectedRecord       *moxRecord `json:"expected_record"`
 			ExpectedError        string     `json:"expected_error"`
 		}
