@@ -42,7 +42,10 @@ func authResults(c *config, in *Input, o *Outcome) string {
 	}
 	word := o.Status.ARWord()
 	results = append(results, &authres.DMARCResult{Value: authres.ResultValue(word), From: clean(o.FromDomain)})
-	return "Authentication-Results: " + authres.Format(clean(id), results)
+	// authres.Format leaves a space after a result without properties;
+	// values cannot contain ";" (clean), so this only tidies that.
+	v := strings.TrimRight(strings.ReplaceAll(authres.Format(clean(id), results), " ;", ";"), " ")
+	return "Authentication-Results: " + v
 }
 
 // dkimARWord maps Exim's verify status to an RFC 8601 dkim result.

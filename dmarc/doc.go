@@ -1,0 +1,41 @@
+// Package dmarc evaluates DMARC (RFC 7489, with DMARCbis options) with
+// Exim's vocabulary: the status words of the dmarc_status condition,
+// $dmarc_status_text, $dmarc_used_domain, $dmarc_domain_policy, the
+// alignment variables, the Authentication-Results element, the history
+// file format and forensic reports.
+//
+// Exim's own DMARC takes shortcuts (with libopendmarc: no organizational
+// domain fallback, sp= never applied, pct= ignored, DNS failures turned
+// into "no record"). This package implements the RFCs and keeps Exim's
+// words:
+//
+//   - Record discovery looks up _dmarc.<From domain>, then the
+//     organizational domain (Public Suffix List: x/net/publicsuffix, or
+//     Exim's dmarc_tld_file with WithPSLFile / WithPSL). WithTreeWalk
+//     selects the DMARCbis tree walk with psd= and np=.
+//   - Several records at one name give no policy (norecord); a DNS
+//     temporary failure gives temperror, not norecord.
+//   - Alignment is strict or relaxed as adkim=/aspf= say, ignoring
+//     case; sp= applies to subdomains; pct= samples with WithRand, and a
+//     message left out gets the next weaker policy (RFC 7489 §6.6.4).
+//   - Several From domains are each evaluated and the most severe result
+//     wins; no usable From gives nofrom.
+//
+// # Exim names
+//
+//	$dmarc_status          Outcome.Status (Status words, Match for the condition list)
+//	$dmarc_status_text     Outcome.StatusText
+//	$dmarc_used_domain     Outcome.UsedDomain
+//	$dmarc_domain_policy   Outcome.DomainPolicy
+//	$dmarc_alignment_spf   Outcome.AlignedSPF
+//	$dmarc_alignment_dkim  Outcome.AlignedDKIM
+//	dmarc_tld_file         WithPSLFile
+//	dmarc_history_file     History (OpenHistory, NewHistoryEntry)
+//	dmarc_forensic_sender  ForensicOptions.Sender
+//	control = dmarc_disable_verify   Input.Disabled (status "off")
+//	dkim_verify_hashes, dkim_verify_keytypes, dkim_verify_minimal
+//	                       DKIMOptions for VerifyDKIM
+//
+// The report subpackage turns history files into RFC 7489 aggregate
+// reports.
+package dmarc

@@ -1,0 +1,38 @@
+package dmarc_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mailpolicy/mailpolicy/dmarc"
+	"github.com/mailpolicy/mailpolicy/spf"
+)
+
+// exampleDNS holds the one record this example needs; a server passes
+// WithNameserver or nothing (the system resolver) instead.
+type exampleDNS struct{}
+
+func (exampleDNS) LookupTXT(_ context.Context, name string) ([]string, bool, error) {
+	if name == "_dmarc.example.com" {
+		return []string{"v=DMARC1; p=reject; sp=quarantine"}, false, nil
+	}
+	return nil, false, dmarc.ErrNotFound
+}
+
+func ExampleEvaluate() {
+	in := dmarc.Input{
+		HeaderFrom: []string{"Alice <alice@news.example.com>"},
+		MailFrom:   "bounce@mailer.example.net",
+		SPF:        spf.Pass,
+		SPFDomain:  "mailer.example.net", // passes, but is not aligned
+	}
+	o := dmarc.Evaluate(context.Background(), in, dmarc.WithResolver(exampleDNS{}), dmarc.WithAuthservID("mx.example.org"))
+	fmt.Println(o.Status, "|", o.StatusText, "|", o.UsedDomain, "|", o.DomainPolicy)
+	fmt.Println(o.ARHeader)
+	ok, _ := dmarc.Match(o.Status, "reject : quarantine")
+	fmt.Println(ok)
+	// Output:
+	// quarantine | Quarantine | example.com | quarantine
+	// Authentication-Results: mx.example.org; spf=pass smtp.mailfrom=mailer.example.net; dkim=none; dmarc=fail header.from=news.example.com
+	// true
+}
