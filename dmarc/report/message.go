@@ -1,0 +1,128 @@
+package report
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"net/textproto"
+	"path"
+	"strings"
+)
+
+// maxMIMEDepth bounds nested multiparts; report mails have one level.
+const maxMIMEDepth = 8
+
+// ParseMessage reads an e-mail carrying an aggregate report (RFC 7489
+// §7.2.1.1) and parses the report: the message body itself when it is
+// the report (as Mimecast sends it), or the first attachment of a
+// multipart message that parses as one. Candidates are parts typed as
+// gzip, zip, XML or octet-stream, or named .xml, .gz or .zip. The
+// message is read up to MaxSize.
+func ParseMessage(r io.Reader) (*Feedback, error) {
+	data, err := readLimited(r)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("report: message: %w", err)
+	}
+	f, err := findReport(textproto.MIMEHeader(msg.Header), msg.Body, 0)
+	if err == nil && f == nil {
+		err = ErrNoReport
+	}
+	return f, err
+}
+
+// findReport returns the first report in the entity, nil if there is
+// none, or the error of the first candidate that failed to parse when
+// no other one succeeded.
+func findReport(h textproto.MIMEHeader, body io.Reader, depth int) (*Feedback, error) {
+	mediaType, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil {
+		mediaType = "text/plain"
+	}
+	if strings.HasPrefix(mediaType, "multipart/") {
+		if depth >= maxMIMEDepth || params["boundary"] == "" {
+			return nil, nil
+		}
+		mr := multipart.NewReader(body, params["boundary"])
+		var firstErr error
+		for {
+			p, err := mr.NextRawPart()
+			if err != nil {
+				if err != io.EOF && firstErr == nil {
+					firstErr = fmt.Errorf("report: message: %w", err)
+				}
+				return nil, firstErr
+			}
+			f, err := findReport(p.Header, p, depth+1)
+			if f != nil {
+				return f, nil
+			}
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	if !isCandidate(mediaType, params, h) {
+		return nil, nil
+	}
+	return Parse(decodeTransfer(h.Get("Content-Transfer-Encoding"), body))
+}
+
+func isCandidate(mediaType string, params map[string]string, h textproto.MIMEHeader) bool {
+	switch mediaType {
+	case "application/gzip", "application/x-gzip", "application/zip", "application/x-zip-compressed",
+		"application/x-zip", "application/xml", "text/xml", "application/octet-stream":
+		return true
+	}
+	name := params["name"]
+	if _, dp, err := mime.ParseMediaType(h.Get("Content-Disposition")); err == nil && dp["filename"] != "" {
+		name = dp["filename"]
+	}
+	switch strings.ToLower(path.Ext(name)) {
+	case ".xml", ".gz", ".zip":
+		return true
+	}
+	return false
+}
+
+func decodeTransfer(cte string, body io.Reader) io.Reader {
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "base64":
+		return base64.NewDecoder(base64.StdEncoding, &base64Filter{r: body})
+	case "quoted-printable":
+		return quotedprintable.NewReader(body)
+	}
+	return body
+}
+
+// base64Filter drops everything but the base64 alphabet and padding, as
+// mail readers do with line breaks and stray spaces.
+type base64Filter struct{ r io.Reader }
+
+func (f *base64Filter) Read(p []byte) (int, error) {
+	for {
+		n, err := f.r.Read(p)
+		j := 0
+		for _, c := range p[:n] {
+			if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' {
+				p[j] = c
+				j++
+			}
+		}
+		if j > 0 || err != nil {
+			if j > 0 && errors.Is(err, io.EOF) {
+				err = nil
+			}
+			return j, err
+		}
+	}
+}
