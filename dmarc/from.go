@@ -1,7 +1,12 @@
 package dmarc
 
 import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
 	"net/mail"
+	"net/textproto"
 	"strings"
 )
 
@@ -77,4 +82,16 @@ func plausibleDomain(d string) bool {
 		}
 	}
 	return true
+}
+
+// FromHeaders reads a message's header section from r and returns the
+// raw values of its From: fields (not Resent-From:), unfolded, in order:
+// the HeaderFrom of an Input. It stops at the end of the header section.
+func FromHeaders(r io.Reader) ([]string, error) {
+	tr := textproto.NewReader(bufio.NewReader(r))
+	h, err := tr.ReadMIMEHeader()
+	if err != nil && !(errors.Is(err, io.EOF) && len(h) > 0) {
+		return nil, fmt.Errorf("dmarc: reading message header: %w", err)
+	}
+	return h.Values("From"), nil
 }

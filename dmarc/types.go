@@ -64,7 +64,7 @@ type DKIMResult struct {
 	// or "none" (not verified, e.g. after dkim_verify_minimal).
 	Status string
 	// Reason is Exim's $dkim_verify_reason when set ("pubkey_unavailable",
-	// "pubkey_syntax", "bodyhash_mismatch", "signature_incorrect",
+	// "pubkey_dns_syntax", "pubkey_der_syntax", "bodyhash_mismatch", "signature_incorrect",
 	// "pubkey_too_short"...).
 	Reason string
 	Err    error

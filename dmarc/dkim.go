@@ -1,0 +1,510 @@
+package dmarc
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rsa"
+	_ "crypto/sha1" // rsa-sha1, when DKIMOptions.Hashes asks for it
+	_ "crypto/sha256"
+	_ "crypto/sha512"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mailpolicy/mailpolicy/internal/dnsclient"
+)
+
+// DKIMOptions configures VerifyDKIM. The zero value is Exim's default
+// configuration with the system's nameservers.
+type DKIMOptions struct {
+	// Hashes is Exim's dkim_verify_hashes: the hash algorithms whose
+	// signatures are verified, in order of preference. Default
+	// {"sha256", "sha512"}; "sha1" is known too. Signatures using
+	// another hash are dropped.
+	Hashes []string
+	// KeyTypes is Exim's dkim_verify_keytypes: the key types whose
+	// signatures are verified, in order of preference. Default
+	// {"ed25519", "rsa"}. Signatures of another type are dropped.
+	KeyTypes []string
+	// MinKeyBits is Exim's dkim_verify_min_keysizes: a signature whose
+	// key is smaller fails with reason pubkey_too_short. A key type the
+	// map does not mention keeps its default, rsa 1024 and ed25519 250;
+	// 0 means no minimum. Below 1024 bits Go's crypto/rsa itself
+	// refuses to verify unless the program runs with
+	// GODEBUG=rsa1024min=0, so a lower rsa minimum only turns
+	// pubkey_too_short into signature_incorrect without it.
+	MinKeyBits map[string]int
+	// Minimal is Exim's dkim_verify_minimal: once a signature passes,
+	// the later ones (in result order) are not verified and have status
+	// "none". (Exim applies it only when no DKIM ACL runs; there is no
+	// DKIM ACL here.)
+	Minimal bool
+	// MaxSignatures caps how many signatures are verified, default 5.
+	// The cap applies after dropping and sorting, so the preferred
+	// signatures are the ones verified; the others are still returned,
+	// with status "none", so that they show in Authentication-Results
+	// the way Exim shows signatures it did not verify. Each verified
+	// signature can cost a DNS lookup and a public-key operation, which
+	// is what the cap bounds.
+	MaxSignatures int
+	// Resolver looks up key records (TXT at <selector>._domainkey.<d>).
+	// Default: the built-in client.
+	Resolver Resolver
+	// Nameserver ("host:port") is where the built-in client sends its
+	// queries; default the nameservers of /etc/resolv.conf. Ignored
+	// with Resolver.
+	Nameserver string
+	// Timeout is the built-in client's per-query timeout (default 2s).
+	// Ignored with Resolver; the context bounds the lookups in any
+	// case.
+	Timeout time.Duration
+	// Now gives the time signatures' x= are compared with; default
+	// time.Now.
+	Now func() time.Time
+}
+
+// defaultDKIMMaxSignatures is DKIMOptions.MaxSignatures' default.
+const defaultDKIMMaxSignatures = 5
+
+// VerifyDKIM verifies the DKIM signatures (RFC 6376, RFC 8463 for
+// Ed25519, RFC 8301) of the message read from r, and returns one result
+// per signature it keeps, in the shape of Exim's $dkim_verify_status
+// and $dkim_verify_reason.
+//
+// Which signatures, in which order, is Exim's (dkim_verify_hashes and
+// dkim_verify_keytypes): a signature whose a= names a hash not in
+// Hashes or a key type not in KeyTypes is dropped (not verified, not
+// returned, invisible to DMARC), and so is one whose a= cannot be read
+// at all; the rest are ordered by key type preference, then hash
+// preference, then their order in the message. A signature that is
+// malformed otherwise is kept, with status "invalid".
+//
+// The message is read once. The header section is kept in memory (at
+// most DKIMMaxHeaderBytes); the body is streamed and canonicalized as
+// it is read, and hashed once for each distinct combination of body
+// canonicalization, hash algorithm and l= among the signatures to
+// verify. Reading stops after the header when no signature needs the
+// body. Bare LF line endings are read as CRLF.
+//
+// Key lookups use ctx; a lookup that fails (including because ctx is
+// done) makes the signature "invalid" with reason pubkey_unavailable.
+// Signatures with the same d= and s= share one lookup.
+//
+// Beyond what Exim checks: an x= in the past makes a signature invalid
+// (reason signature_expired, a PERMFAIL in RFC 6376 §6.1.1), and the
+// key record's s= (service) and t=s (no subdomain in i=) are enforced,
+// as a fail without reason, like a key whose h= excludes the hash. l=
+// is honoured as RFC 6376 says: text after the signed length does not
+// break the signature, so a pass with l= vouches only for that much of
+// the body.
+//
+// The error is non-nil only when nothing could be verified: the options
+// are unusable (*DKIMOptionError), or the message could not be read
+// (*DKIMReadError: a reader error, or a header section over the limit).
+// A message without signatures gives no results and no error.
+func VerifyDKIM(ctx context.Context, r io.Reader, opts DKIMOptions) ([]DKIMResult, error) {
+	v, err := newDKIMVerifier(opts)
+	if err != nil {
+		return nil, err
+	}
+	return v.verify(ctx, r)
+}
+
+// dkimVerifier holds the configuration and the state of one
+// VerifyDKIM call.
+type dkimVerifier struct {
+	hashes   []string // in preference order
+	keyTypes []string
+	minBits  map[string]int
+	minimal  bool
+	max      int
+	res      Resolver
+	now      func() time.Time
+
+	hdr        *dkimHeader
+	sigs       []*dkimSig        // the signatures kept, in result order
+	canons     [2]*dkimBodyCanon // simple, relaxed; nil until a signature needs one
+	bodyHashes []*dkimBodyHash   // one per distinct (canonicalization, hash, l=)
+	keys       map[string]dkimKeyResult
+	lookups    int    // key lookups sent to the resolver
+	used       []bool // header fields already picked for the current signature
+	buf        []byte
+}
+
+func newDKIMVerifier(o DKIMOptions) (*dkimVerifier, error) {
+	v := &dkimVerifier{
+		minimal: o.Minimal,
+		max:     o.MaxSignatures,
+		res:     o.Resolver,
+		now:     o.Now,
+		minBits: map[string]int{"rsa": 1024, "ed25519": 250},
+		keys:    map[string]dkimKeyResult{},
+	}
+	var err error
+	if v.hashes, err = dkimOptionList("Hashes", o.Hashes, []string{"sha256", "sha512"}, []string{"sha1", "sha256", "sha512"}); err != nil {
+		return nil, err
+	}
+	if v.keyTypes, err = dkimOptionList("KeyTypes", o.KeyTypes, []string{"ed25519", "rsa"}, []string{"ed25519", "rsa"}); err != nil {
+		return nil, err
+	}
+	for name, bits := range o.MinKeyBits {
+		n := strings.ToLower(strings.TrimSpace(name))
+		if !isDKIMKeyType(n) {
+			return nil, &DKIMOptionError{Field: "MinKeyBits", Value: name, Msg: "unknown key type (want ed25519 or rsa)"}
+		}
+		if bits < 0 {
+			return nil, &DKIMOptionError{Field: "MinKeyBits", Value: fmt.Sprintf("%s=%d", name, bits), Msg: "negative size"}
+		}
+		v.minBits[n] = bits
+	}
+	switch {
+	case v.max == 0:
+		v.max = defaultDKIMMaxSignatures
+	case v.max < 0:
+		return nil, &DKIMOptionError{Field: "MaxSignatures", Value: fmt.Sprint(v.max), Msg: "negative cap"}
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	if v.res == nil {
+		var copts []dnsclient.Option
+		if o.Timeout > 0 {
+			copts = append(copts, dnsclient.WithTimeout(o.Timeout))
+		}
+		if o.Nameserver != "" {
+			copts = append(copts, dnsclient.WithNameservers(o.Nameserver))
+		}
+		c, err := dnsclient.New(copts...)
+		if err != nil {
+			return nil, &DKIMOptionError{Field: "Nameserver", Value: o.Nameserver, Msg: "unusable DNS client configuration", Err: err}
+		}
+		v.res = c
+	}
+	return v, nil
+}
+
+// dkimOptionList checks and normalizes Hashes or KeyTypes: names are
+// trimmed and matched without regard to case, repeats are ignored, an
+// empty list means the default. Exim matches dkim_verify_hashes
+// elements as prefixes of the names it knows (so "sha2" means sha256)
+// and lets an unknown element keep signatures with an unparseable a=;
+// here every element must be a whole known name.
+func dkimOptionList(field string, in, def, known []string) ([]string, error) {
+	if len(in) == 0 {
+		return def, nil
+	}
+	out := make([]string, 0, len(in))
+	for _, name := range in {
+		n := strings.ToLower(strings.TrimSpace(name))
+		if !slices.Contains(known, n) {
+			msg := "unknown name (want " + strings.Join(known, ", ") + ")"
+			for _, k := range known {
+				if n != "" && strings.HasPrefix(k, n) {
+					msg += "; Exim would take it as a prefix of " + k + ", VerifyDKIM needs the whole name"
+					break
+				}
+			}
+			return nil, &DKIMOptionError{Field: field, Value: name, Msg: msg}
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// verify runs one message through: header, signatures, body, keys.
+func (v *dkimVerifier) verify(ctx context.Context, r io.Reader) ([]DKIMResult, error) {
+	br := bufio.NewReaderSize(r, dkimReadBuffer)
+	hdr, eof, err := readDKIMHeader(br)
+	if err != nil {
+		return nil, &DKIMReadError{Err: err}
+	}
+	v.hdr = hdr
+	sigs := v.signatures()
+	v.sigs = sigs
+	if len(sigs) == 0 {
+		return nil, nil
+	}
+
+	results := make([]DKIMResult, len(sigs))
+	bodyHashes := make([]*dkimBodyHash, len(sigs))
+	now := v.now().Unix()
+	for i, s := range sigs {
+		res := &results[i]
+		*res = DKIMResult{Domain: s.domain, Selector: s.selector, Identifier: s.identifier, Algorithm: s.algorithm()}
+		switch {
+		case i >= v.max:
+			v.outcome(res, s, DKIMStatusNone, &DKIMError{Msg: fmt.Sprintf("not verified: over the cap of %d signatures (MaxSignatures)", v.max)})
+		case s.err != nil:
+			v.outcome(res, s, DKIMStatusInvalid, s.err)
+		case s.expires >= 0 && now > s.expires:
+			v.outcome(res, s, DKIMStatusInvalid, &DKIMError{Reason: DKIMReasonExpired, Tag: "x",
+				Msg: "signature expired at " + time.Unix(s.expires, 0).UTC().Format(time.RFC3339)})
+		default:
+			bodyHashes[i] = v.bodyHash(s)
+		}
+	}
+
+	if len(v.bodyHashes) > 0 {
+		if !eof {
+			if err := v.readBody(br); err != nil {
+				return nil, &DKIMReadError{Err: err}
+			}
+		}
+		for _, c := range v.canons {
+			if c != nil {
+				c.finish()
+			}
+		}
+	}
+
+	// In result order; with Minimal, everything after the first pass
+	// is "none", including signatures already found invalid or over
+	// the cap: Exim stops there.
+	passed := false
+	for i, s := range sigs {
+		res := &results[i]
+		switch {
+		case v.minimal && passed:
+			v.outcome(res, s, DKIMStatusNone, &DKIMError{Msg: "not verified: an earlier signature passed (Minimal)"})
+		case res.Status == "":
+			v.verifyOne(ctx, res, s, bodyHashes[i])
+		}
+		passed = passed || res.Status == DKIMStatusPass
+	}
+	return results, nil
+}
+
+// signatures parses the DKIM-Signature fields, drops those Hashes and
+// KeyTypes exclude (and those whose a= is unreadable), and sorts the
+// rest: key type preference, hash preference, message order.
+func (v *dkimVerifier) signatures() []*dkimSig {
+	var sigs []*dkimSig
+	ordinal := 0
+	for i := range v.hdr.fields {
+		if !dkimEqualFold(v.hdr.name(i), "DKIM-Signature") {
+			continue
+		}
+		s := parseDKIMSignature(string(v.hdr.value(i)))
+		s.field, s.ordinal = i, ordinal
+		ordinal++
+		if s.keyType == "" || !slices.Contains(v.keyTypes, s.keyType) || !slices.Contains(v.hashes, s.hashName) {
+			continue
+		}
+		sigs = append(sigs, s)
+	}
+	slices.SortStableFunc(sigs, func(a, b *dkimSig) int {
+		if d := slices.Index(v.keyTypes, a.keyType) - slices.Index(v.keyTypes, b.keyType); d != 0 {
+			return d
+		}
+		return slices.Index(v.hashes, a.hashName) - slices.Index(v.hashes, b.hashName)
+	})
+	return sigs
+}
+
+// outcome sets a result's status, reason and error.
+func (v *dkimVerifier) outcome(res *DKIMResult, s *dkimSig, status string, err *DKIMError) {
+	res.Status = status
+	res.Reason = ""
+	res.Err = nil
+	if err != nil {
+		e := *err // a copy: a cached key error is shared by signatures
+		e.Domain, e.Selector = s.domain, s.selector
+		res.Reason = e.Reason
+		res.Err = &e
+	}
+}
+
+// bodyHash returns the body hash a signature needs, registering it if
+// no earlier signature needs the same one.
+func (v *dkimVerifier) bodyHash(s *dkimSig) *dkimBodyHash {
+	for _, h := range v.bodyHashes {
+		if h.relaxed == s.bodyRelaxed && h.hashName == s.hashName && h.limit == s.bodyLen {
+			return h
+		}
+	}
+	h := &dkimBodyHash{relaxed: s.bodyRelaxed, hashName: s.hashName, limit: s.bodyLen, h: s.hash.New()}
+	v.bodyHashes = append(v.bodyHashes, h)
+	ci := 0
+	if s.bodyRelaxed {
+		ci = 1
+	}
+	if v.canons[ci] == nil {
+		v.canons[ci] = newDKIMBodyCanon(s.bodyRelaxed)
+	}
+	v.canons[ci].hashes = append(v.canons[ci].hashes, h)
+	return h
+}
+
+// dkimReadBuffer is the size of the buffer the message is read
+// through. The body is canonicalized straight from it, a buffer at a
+// time, cut after the last LF so that lines are seldom split.
+const dkimReadBuffer = 32 << 10
+
+// readBody streams the rest of the message through the body
+// canonicalizers in use.
+func (v *dkimVerifier) readBody(br *bufio.Reader) error {
+	for {
+		b, err := br.Peek(br.Size()) // fills the buffer, or says why not
+		switch {
+		case err == nil:
+			n := bytes.LastIndexByte(b, '\n') + 1
+			if n == 0 {
+				n = len(b) // a line longer than the buffer
+			}
+			v.feed(b[:n])
+			br.Discard(n)
+		case errors.Is(err, io.EOF):
+			v.feed(b)
+			return nil
+		default:
+			return err // including io.ErrNoProgress from a reader stuck at (0, nil)
+		}
+	}
+}
+
+func (v *dkimVerifier) feed(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	for _, c := range v.canons {
+		if c != nil {
+			c.write(b)
+		}
+	}
+}
+
+// verifyOne verifies a signature whose tags are valid and whose body
+// hash has been computed: key, key constraints, body hash, signature.
+func (v *dkimVerifier) verifyOne(ctx context.Context, res *DKIMResult, s *dkimSig, bh *dkimBodyHash) {
+	name := s.selector + "._domainkey." + s.domain
+	kr, ok := v.keys[strings.ToLower(name)]
+	if !ok {
+		v.lookups++
+		kr = lookupDKIMKey(ctx, v.res, name)
+		v.keys[strings.ToLower(name)] = kr
+	}
+	if kr.err != nil {
+		v.outcome(res, s, DKIMStatusInvalid, kr.err)
+		return
+	}
+	k := kr.key
+	res.KeyBits = k.bits
+	fail := func(reason, msg string) { v.outcome(res, s, DKIMStatusFail, &DKIMError{Reason: reason, Msg: msg}) }
+	switch {
+	case k.keyType != s.keyType:
+		fail("", "key is "+k.keyType+", signature is "+s.algorithm())
+		return
+	case k.hashes != nil && !slices.Contains(k.hashes, s.hashName):
+		fail("", "key record h= does not allow "+s.hashName)
+		return
+	case !k.email:
+		fail("", "key record s= does not include email")
+		return
+	case k.strict && !dkimStrictIdentity(s):
+		fail("", "key record t=s requires i= in d= itself, not a subdomain")
+		return
+	case k.bits < v.minBits[k.keyType]:
+		fail(DKIMReasonPubkeyTooShort, fmt.Sprintf("public key too short: %d bits, minimum %d", k.bits, v.minBits[k.keyType]))
+		return
+	}
+	canon := v.canons[0]
+	if s.bodyRelaxed {
+		canon = v.canons[1]
+	}
+	if s.bodyLen >= 0 && canon.total < s.bodyLen {
+		fail(DKIMReasonBodyHashMismatch, fmt.Sprintf("body hash mismatch: l=%d but the canonicalized body has %d octets", s.bodyLen, canon.total))
+		return
+	}
+	if subtle.ConstantTimeCompare(bh.sum, s.bodyHash) != 1 {
+		fail(DKIMReasonBodyHashMismatch, "body hash mismatch")
+		return
+	}
+	digest := v.headerHash(s)
+	switch k.keyType {
+	case "rsa":
+		if err := rsa.VerifyPKCS1v15(k.rsa, s.hash, digest, s.sig); err != nil {
+			v.outcome(res, s, DKIMStatusFail, &DKIMError{Reason: DKIMReasonSignatureIncorrect, Msg: "signature did not verify", Err: err})
+			return
+		}
+	case "ed25519":
+		if !ed25519.Verify(k.ed, digest, s.sig) {
+			fail(DKIMReasonSignatureIncorrect, "signature did not verify")
+			return
+		}
+	}
+	v.outcome(res, s, DKIMStatusPass, nil)
+}
+
+// dkimStrictIdentity reports whether i= (or its default, @d=) has
+// exactly the d= domain, as a key with t=s requires.
+func dkimStrictIdentity(s *dkimSig) bool {
+	if s.identifier == "" {
+		return true
+	}
+	at := strings.LastIndexByte(s.identifier, '@')
+	return strings.EqualFold(s.identifier[at+1:], s.domain)
+}
+
+// headerHash hashes the header fields h= names, each instance picked
+// from the bottom up (RFC 6376 §5.4.2; names without a field left
+// contribute nothing), then the signature's own field with b= emptied
+// and without its final CRLF, all in the signature's header
+// canonicalization.
+func (v *dkimVerifier) headerHash(s *dkimSig) []byte {
+	h := s.hash.New()
+	hdr := v.hdr
+	v.used = slices.Grow(v.used[:0], len(hdr.fields))[:len(hdr.fields)]
+	clear(v.used)
+	for _, name := range s.headers {
+		for i := len(hdr.fields) - 1; i >= 0; i-- {
+			if v.used[i] || !dkimEqualFold(hdr.name(i), name) {
+				continue
+			}
+			v.used[i] = true
+			if s.headerRelaxed {
+				v.buf = appendDKIMRelaxedHeader(v.buf[:0], hdr.raw(i), hdr.fields[i].colon-hdr.fields[i].start)
+				h.Write(v.buf)
+			} else {
+				h.Write(hdr.raw(i))
+			}
+			break
+		}
+	}
+	f := hdr.fields[s.field]
+	raw := hdr.raw(s.field)
+	vs := f.colon + 1 - f.start // where the value starts in raw
+	field := make([]byte, 0, len(raw))
+	field = append(field, raw[:vs+s.bStart]...)
+	field = append(field, raw[vs+s.bEnd:]...)
+	if s.headerRelaxed {
+		field = appendDKIMRelaxedHeader(v.buf[:0], field, f.colon-f.start)
+	}
+	h.Write(field[:len(field)-2])
+	return h.Sum(nil)
+}
+
+// dkimEqualFold compares a field name with a name from h=, ignoring
+// ASCII case.
+func dkimEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		x, y := b[i], s[i]
+		if x == y {
+			continue
+		}
+		if x|0x20 != y|0x20 || x|0x20 < 'a' || x|0x20 > 'z' {
+			return false
+		}
+	}
+	return true
+}

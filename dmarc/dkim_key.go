@@ -1,0 +1,153 @@
+package dmarc
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"strings"
+)
+
+// dkimMaxRSABits bounds the RSA keys VerifyDKIM uses: a key record can
+// carry a modulus of hundreds of thousands of bits, whose verification
+// would cost seconds. Real keys are at most 4096 bits.
+const dkimMaxRSABits = 16384
+
+// dkimKey is a parsed key record (RFC 6376 §3.6.1, RFC 8463).
+type dkimKey struct {
+	keyType string // k=: "rsa" or "ed25519"
+	rsa     *rsa.PublicKey
+	ed      ed25519.PublicKey
+	bits    int
+	hashes  []string // h=; nil when absent (any hash)
+	email   bool     // s= is absent, or lists "*" or "email"
+	strict  bool     // t= has "s": i= must be in d= itself, not a subdomain
+}
+
+// dkimKeyResult is the outcome of one key lookup, cached per query
+// name for the signatures of one message.
+type dkimKeyResult struct {
+	key *dkimKey
+	err *DKIMError
+}
+
+// lookupDKIMKey fetches and parses the key record of a signature:
+// TXT at <selector>._domainkey.<domain>. Of several TXT records the
+// first that does not start with a "v=" tag other than v=DKIM1 is used,
+// as Exim does (RFC 6376 §3.6.2.2 leaves the choice to the verifier;
+// go-msgauth refuses several). No usable record, NXDOMAIN, NODATA and
+// temporary failures are all pubkey_unavailable, Exim's reason for a
+// key it could not get; the Err tells them apart.
+func lookupDKIMKey(ctx context.Context, res Resolver, name string) dkimKeyResult {
+	txts, _, err := res.LookupTXT(ctx, name)
+	if err != nil {
+		msg := "key lookup failed (temporary)"
+		if isNoRecord(err) {
+			msg = "no key record"
+		}
+		return dkimKeyResult{err: &DKIMError{Reason: DKIMReasonPubkeyUnavailable, Msg: msg + " at " + name, Err: err}}
+	}
+	for _, txt := range txts {
+		if isDKIMKeyCandidate(txt) {
+			key, kerr := parseDKIMKey(txt)
+			return dkimKeyResult{key: key, err: kerr}
+		}
+	}
+	return dkimKeyResult{err: &DKIMError{Reason: DKIMReasonPubkeyUnavailable, Msg: "no DKIM key record among the TXT records at " + name}}
+}
+
+// isDKIMKeyCandidate reports whether a TXT record can be a DKIM key
+// record: it does not start with a v= tag, or that tag is v=DKIM1.
+func isDKIMKeyCandidate(txt string) bool {
+	s := strings.TrimLeft(txt, " \t")
+	if !strings.HasPrefix(s, "v") {
+		return true
+	}
+	rest := strings.TrimLeft(s[1:], " \t")
+	if !strings.HasPrefix(rest, "=") {
+		return true // a tag whose name starts with v, or garbage
+	}
+	val, _, _ := strings.Cut(rest[1:], ";")
+	return strings.Trim(val, " \t") == "DKIM1"
+}
+
+// parseDKIMKey parses a key record. Problems with the record itself
+// (tag syntax, v=, k=, missing or revoked p=, base64) are
+// pubkey_dns_syntax; a p= that is not a key of type k= is
+// pubkey_der_syntax (Exim's "public key record import problem" in
+// both cases).
+func parseDKIMKey(txt string) (*dkimKey, *DKIMError) {
+	syntax := func(tag, msg string, err error) (*dkimKey, *DKIMError) {
+		return nil, &DKIMError{Reason: DKIMReasonPubkeyDNSSyntax, Tag: tag, Msg: msg, Err: err}
+	}
+	der := func(msg string, err error) (*dkimKey, *DKIMError) {
+		return nil, &DKIMError{Reason: DKIMReasonPubkeyDERSyntax, Tag: "p", Msg: msg, Err: err}
+	}
+	tags, err := parseDKIMTagList(txt)
+	if err != nil {
+		return syntax("", "malformed key record", err)
+	}
+	for i, t := range tags {
+		if t.name == "v" && (i != 0 || t.value != "DKIM1") {
+			return syntax("v", "key record version must be DKIM1 and come first", nil)
+		}
+	}
+	k := &dkimKey{keyType: "rsa", email: true}
+	if kt, ok := dkimTagLookup(tags, "k"); ok {
+		if !isDKIMKeyType(kt) {
+			return syntax("k", "unknown key type "+quoteDKIM(kt), nil)
+		}
+		k.keyType = kt
+	}
+	p, ok := dkimTagLookup(tags, "p")
+	if !ok {
+		return syntax("p", "key record without public key", nil)
+	}
+	if stripDKIMFWS(p) == "" {
+		return syntax("p", "key revoked (empty p=)", nil)
+	}
+	b, err := decodeDKIMBase64(p)
+	if err != nil {
+		return syntax("p", "invalid base64", err)
+	}
+	switch k.keyType {
+	case "rsa":
+		pub, err := x509.ParsePKIXPublicKey(b)
+		if err != nil {
+			// RFC 6376 §3.6.1 says RSAPublicKey, its example (and every
+			// signer) uses SubjectPublicKeyInfo; erratum 3017 allows both.
+			var perr error
+			if pub, perr = x509.ParsePKCS1PublicKey(b); perr != nil {
+				return der("not an RSA public key", err)
+			}
+		}
+		rk, ok := pub.(*rsa.PublicKey)
+		if !ok {
+			return der("k=rsa but p= holds another type of key", nil)
+		}
+		k.rsa, k.bits = rk, rk.N.BitLen()
+		if k.bits > dkimMaxRSABits {
+			return der("RSA key too large", nil)
+		}
+	case "ed25519":
+		if len(b) != ed25519.PublicKeySize {
+			return der("Ed25519 key is not 32 octets", nil)
+		}
+		k.ed, k.bits = ed25519.PublicKey(b), 8*ed25519.PublicKeySize
+	}
+	if h, ok := dkimTagLookup(tags, "h"); ok {
+		k.hashes = splitDKIMColonList(h) // unknown names are ignored (§3.6.1)
+	}
+	if s, ok := dkimTagLookup(tags, "s"); ok {
+		k.email = false
+		for _, svc := range splitDKIMColonList(s) {
+			k.email = k.email || svc == "*" || strings.EqualFold(svc, "email")
+		}
+	}
+	if t, ok := dkimTagLookup(tags, "t"); ok {
+		for _, f := range splitDKIMColonList(t) {
+			k.strict = k.strict || f == "s"
+		}
+	}
+	return k, nil
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+
+	"github.com/mailpolicy/mailpolicy/dmarc"
+	"github.com/mailpolicy/mailpolicy/spf"
+)
+
+func init() {
+	register(&command{
+		name:    "dmarc",
+		summary: "run SPF, DKIM and DMARC on a message file and print the $dmarc_* and $spf_* variables",
+		run:     runDMARC,
+	})
+}
+
+func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f := newFlagSet("dmarc", "-ip IP -sender ADDR -helo NAME -message FILE [flags]", stdout, stderr)
+	var (
+		dns      dnsFlags
+		ipText   = f.String("ip", "", "client `IP` address (required)")
+		sender   = f.String("sender", "", "envelope sender `ADDR` (required; \"\" is the null sender)")
+		helo     = f.String("helo", "", "HELO/EHLO `NAME` the client gave (required; may be \"\")")
+		message  = f.String("message", "", "message `FILE` (RFC 5322, headers and body; \"-\" reads standard input)")
+		receiver = f.String("receiver", "", "receiving host `NAME`: SPF's primary_hostname and the Authentication-Results authserv-id")
+		pslFile  = f.String("psl", "", "Public Suffix List `FILE` (Exim's dmarc_tld_file); default: the list built into the program")
+		treeWalk = f.Bool("tree-walk", false, "DMARCbis tree-walk policy discovery instead of RFC 7489's")
+		asJSON   = f.Bool("json", false, "print one JSON object instead of name=value lines")
+		verbose  = f.Bool("v", false, "report evaluation errors, if any, on stderr")
+	)
+	dns.add(f)
+	if code, ok := f.parse(args); !ok {
+		return code
+	}
+	if code, ok := f.noArgs(); !ok {
+		return code
+	}
+	if code, ok := f.require("ip", "sender", "helo", "message"); !ok {
+		return code
+	}
+	ip, err := netip.ParseAddr(*ipText)
+	if err != nil {
+		return f.usageError("-ip: invalid IP address %q", *ipText)
+	}
+	if code, ok := dns.check(f); !ok {
+		return code
+	}
+	msg, err := readMessage(*message)
+	if err != nil {
+		return f.usageError("-message: %v", err)
+	}
+	ctx, cancel := dns.context(ctx)
+	defer cancel()
+
+	spfOpts := spfOptions(&dns)
+	dmarcOpts := []dmarc.Option{dmarc.WithTimeout(dns.timeout), dmarc.WithTreeWalk(*treeWalk)}
+	dkimOpts := dmarc.DKIMOptions{Nameserver: dns.nameserver, Timeout: dns.timeout}
+	if dns.nameserver != "" {
+		dmarcOpts = append(dmarcOpts, dmarc.WithNameserver(dns.nameserver))
+	}
+	if *receiver != "" {
+		spfOpts = append(spfOpts, spf.WithReceiver(*receiver))
+		dmarcOpts = append(dmarcOpts, dmarc.WithAuthservID(*receiver))
+	}
+	if *pslFile != "" {
+		psl, err := dmarc.LoadPSL(*pslFile)
+		if err != nil {
+			return f.usageError("-psl: %v", err)
+		}
+		dmarcOpts = append(dmarcOpts, dmarc.WithPSL(psl))
+	}
+
+	so := spf.Check(ctx, ip, *sender, *helo, spfOpts...)
+	var ce *spf.ConfigError
+	if errors.As(so.Err, &ce) {
+		return f.usageError("%s", oneLine(ce.Err.Error()))
+	}
+	from, err := dmarc.FromHeaders(bytes.NewReader(msg))
+	if err != nil {
+		return f.usageError("-message: %v", err)
+	}
+	dkim, err := dmarc.VerifyDKIM(ctx, bytes.NewReader(msg), dkimOpts)
+	if err != nil && *verbose {
+		fmt.Fprintf(stderr, "policycheck dmarc: dkim: %s\n", oneLine(err.Error()))
+	}
+	o := dmarc.Evaluate(ctx, dmarc.Input{
+		HeaderFrom: from, MailFrom: *sender, HELO: *helo, ClientIP: ip,
+		SPF: so.Result, SPFDomain: so.UsedDomain, DKIM: dkim,
+	}, dmarcOpts...)
+	if *verbose {
+		if o.Err != nil {
+			fmt.Fprintf(stderr, "policycheck dmarc: %s: %s\n", o.Status, oneLine(o.Err.Error()))
+		}
+		for _, d := range dkim {
+			fmt.Fprintf(stderr, "policycheck dmarc: dkim d=%s s=%s a=%s: %s %s\n", oneLine(d.Domain), oneLine(d.Selector), d.Algorithm, d.Status, d.Reason)
+		}
+	}
+	var vars []variable
+	for _, v := range o.Variables() {
+		vars = append(vars, variable{v.Name, v.Value})
+	}
+	vars = append(vars, spfVariables(so)...)
+	if err := writeVars(stdout, vars, *asJSON); err != nil {
+		fmt.Fprintf(stderr, "policycheck dmarc: writing output: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// maxMessage bounds what -message reads: DMARC needs the whole message
+// for DKIM, and a command-line checker has no business with more.
+const maxMessage = 64 << 20
+
+func readMessage(name string) ([]byte, error) {
+	var r io.Reader = os.Stdin
+	if name != "-" {
+		fh, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer fh.Close()
+		r = fh
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxMessage+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxMessage {
+		return nil, fmt.Errorf("message larger than %d bytes", maxMessage)
+	}
+	return b, nil
+}
