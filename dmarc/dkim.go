@@ -173,14 +173,11 @@ func newDKIMVerifier(o DKIMOptions) (*dkimVerifier, error) {
 		v.now = time.Now
 	}
 	if v.res == nil {
-		var copts []dnsclient.Option
-		if o.Timeout > 0 {
-			copts = append(copts, dnsclient.WithTimeout(o.Timeout))
+		timeout := o.Timeout
+		if timeout <= 0 {
+			timeout = dnsclient.DefaultTimeout
 		}
-		if o.Nameserver != "" {
-			copts = append(copts, dnsclient.WithNameservers(o.Nameserver))
-		}
-		c, err := dnsclient.New(copts...)
+		c, err := dnsclient.ForEngine(o.Nameserver, timeout)
 		if err != nil {
 			return nil, &DKIMOptionError{Field: "Nameserver", Value: o.Nameserver, Msg: "unusable DNS client configuration", Err: err}
 		}

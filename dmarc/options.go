@@ -56,11 +56,7 @@ func (c *config) dnsResolver() (Resolver, error) {
 	if c.resolver != nil {
 		return c.resolver, nil
 	}
-	opts := []dnsclient.Option{dnsclient.WithTimeout(c.timeout)}
-	if c.nameserver != "" {
-		opts = append(opts, dnsclient.WithNameservers(c.nameserver))
-	}
-	return dnsclient.New(opts...)
+	return dnsclient.ForEngine(c.nameserver, c.timeout)
 }
 
 // WithPSL uses a Public Suffix List loaded with LoadPSL to compute

@@ -2,8 +2,6 @@ package dmarc
 
 import (
 	"context"
-	"errors"
-	"net"
 
 	"github.com/mailpolicy/mailpolicy/internal/dnsclient"
 )
@@ -26,10 +24,4 @@ var (
 
 // isNoRecord reports whether a lookup error means "no such record"
 // rather than a failure to find out.
-func isNoRecord(err error) bool {
-	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNoData) {
-		return true
-	}
-	var de *net.DNSError
-	return errors.As(err, &de) && de.IsNotFound
-}
+func isNoRecord(err error) bool { return dnsclient.IsNoRecord(err) }

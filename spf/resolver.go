@@ -2,7 +2,6 @@ package spf
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/netip"
 
@@ -50,11 +49,7 @@ func classify(err error) dnsClass {
 	if err == nil {
 		return dnsOK
 	}
-	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNoData) {
-		return dnsVoid
-	}
-	var de *net.DNSError
-	if errors.As(err, &de) && de.IsNotFound {
+	if dnsclient.IsNoRecord(err) {
 		return dnsVoid
 	}
 	return dnsTemp

@@ -165,3 +165,14 @@ func readResolvConf(path string) ([]string, error) {
 	defer f.Close()
 	return parseResolvConf(f)
 }
+
+// ForEngine builds the client an engine uses when its caller gave no
+// resolver: nameserver when set ("host:port"), else /etc/resolv.conf,
+// with the given per-query timeout.
+func ForEngine(nameserver string, timeout time.Duration) (*Client, error) {
+	opts := []Option{WithTimeout(timeout)}
+	if nameserver != "" {
+		opts = append(opts, WithNameservers(nameserver))
+	}
+	return New(opts...)
+}

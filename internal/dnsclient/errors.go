@@ -105,3 +105,15 @@ func rcodeString(rc int) string {
 	}
 	return "RCODE" + strconv.Itoa(rc)
 }
+
+// IsNoRecord reports whether err from a lookup means "no such record"
+// (NXDOMAIN or no data) rather than a failure to find out. It also
+// understands *net.DNSError, so engines can accept a resolver built on
+// net.Resolver.
+func IsNoRecord(err error) bool {
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNoData) {
+		return true
+	}
+	var de *net.DNSError
+	return errors.As(err, &de) && de.IsNotFound
+}
