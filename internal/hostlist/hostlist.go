@@ -3,12 +3,12 @@
 // colon-separated items ("<x" at the start changes the separator, a
 // doubled separator is a literal one), each optionally negated with "!":
 //
-//	*                 every host
-//	192.0.2.1         an IP address
-//	192.0.2.0/24      a network (IPv4 or IPv6 CIDR)
-//	mx.example.com    a host name, compared without case
-//	*.example.com     any name ending in ".example.com" (any depth)
-//	*example.com      any name ending in "example.com"
+//   - every host
+//     192.0.2.1         an IP address
+//     192.0.2.0/24      a network (IPv4 or IPv6 CIDR)
+//     mx.example.com    a host name, compared without case
+//     *.example.com     any name ending in ".example.com" (any depth)
+//     *example.com      any name ending in "example.com"
 //
 // The first item that matches decides: a plain item makes the host a
 // member, a negated one not. A host matching no item is not a member.
