@@ -46,9 +46,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# gcc for the race detector (need_pkgs: apt-get, with update on failure).
+# gcc for the race detector, openssl for the OCSP responder and TLS
+# peers (need_pkgs: apt-get, with update on failure).
 if ! command -v gcc >/dev/null; then
   ( source "$peers/lib.sh"; need_pkgs gcc libc6-dev )
+fi
+if ! command -v openssl >/dev/null; then
+  ( source "$peers/lib.sh"; need_pkgs openssl )
 fi
 
 # 1. DNS peer.

@@ -57,6 +57,30 @@
 //
 // spf-lookup prints the result word alone, such as "pass" or "fail".
 //
+// dmarc runs SPF, DKIM (VerifyDKIM with Exim's default options) and DMARC
+// on a message file ("-" for standard input) and prints dmarc_status,
+// dmarc_status_text, dmarc_used_domain, dmarc_domain_policy,
+// dmarc_ar_header, dmarc_alignment_spf and dmarc_alignment_dkim, then
+// the spf_ variables:
+//
+//	policycheck dmarc -ip IP -sender ADDR -helo NAME -message FILE [-receiver NAME]
+//	        [-psl FILE] [-tree-walk] [-nameserver host:port] [-timeout 2s] [-json] [-v]
+//
+// dane looks up the TLSA records of a host (RFC 7672), connects, speaks
+// SMTP up to STARTTLS and does the DANE handshake, printing
+// tls_out_dane, tls_out_tlsa_usage, tls_out_cv and dane_* details:
+//
+//	policycheck dane -host H [-port 25] [-connect IP] [-helo NAME] [-require]
+//	        [-nameserver 127.0.0.1:5354] [-timeout 2s] [-json]
+//
+// ocsp-fetch fetches an OCSP response for a certificate from its issuer's
+// responder (the AIA URL, or -url), verifies it and writes it atomically
+// to FILE, as Exim's tls_ocsp_file expects; it prints ocsp_status,
+// ocsp_this_update, ocsp_next_update and ocsp_responder:
+//
+//	policycheck ocsp-fetch -cert C -issuer I -out FILE [-url U] [-pem]
+//	        [-allow-no-next-update] [-timeout 10s] [-json]
+//
 // With -json either prints one JSON object on one line instead, with the
 // same names as keys in the same order and string values, for example
 // {"spf_result":"pass",...} or {"spf_lookup":"fail"}.
@@ -69,7 +93,7 @@
 //	0  a result was printed, whatever it is: fail, temperror and
 //	   permerror are policy results too; or help was asked for
 //	1  the result could not be produced or written (for example, stdout
-//	   was closed)
+//	   was closed, or ocsp-fetch got no verifiable response)
 //	2  usage error: no or an unknown subcommand, an unknown flag, a
 //	   missing or invalid -ip, a missing required flag or argument, an
 //	   extra argument, or an address spf-lookup cannot check; a message

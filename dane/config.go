@@ -1,0 +1,45 @@
+package dane
+
+import (
+	"crypto/tls"
+	"fmt"
+)
+
+// ClientConfig returns a copy of base (which may be nil) for a DANE TLS
+// client: SNI is forced to the TLSA set's host name (names[0] without a
+// set), the PKIX verification is switched off (InsecureSkipVerify) and
+// VerifyConnection runs Verify instead, so the handshake fails unless
+// the peer passes DANE. There is no fallback to PKIX. base's own
+// VerifyConnection and VerifyPeerCertificate are dropped.
+func ClientConfig(base *tls.Config, set *TLSASet, names []string) *tls.Config {
+	return clientConfig(base, set, names, nil)
+}
+
+func clientConfig(base *tls.Config, set *TLSASet, names []string, out **Verification) *tls.Config {
+	var cfg *tls.Config
+	if base != nil {
+		cfg = base.Clone()
+	} else {
+		cfg = &tls.Config{}
+	}
+	switch {
+	case set != nil:
+		cfg.ServerName = set.Host
+	case len(names) > 0:
+		cfg.ServerName = names[0]
+	}
+	names = append([]string(nil), names...)
+	cfg.InsecureSkipVerify = true
+	cfg.VerifyPeerCertificate = nil
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		v, err := Verify(set, cs, names)
+		if out != nil {
+			*out = v
+		}
+		if err != nil {
+			return fmt.Errorf("DANE verification failed: %w", err)
+		}
+		return nil
+	}
+	return cfg
+}
