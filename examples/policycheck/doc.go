@@ -81,6 +81,16 @@
 //	policycheck ocsp-fetch -cert C -issuer I -out FILE [-url U] [-pem]
 //	        [-allow-no-next-update] [-timeout 10s] [-json]
 //
+// prdr-send sends a message to an SMTP server, asking for PRDR (RFC
+// draft-hall-prdr) when offered and there are two or more recipients,
+// and prints what happened to each recipient: prdr_offered,
+// prdr_requested, prdr_used, data_command, final_reply, rcpt_count and
+// one rcpt_N=<addr> <delivered|deferred|failed> <code> <text> per
+// recipient:
+//
+//	policycheck prdr-send -server host:port -from A -to B,C -data FILE
+//	        [-helo NAME] [-bdat] [-chunk-size N] [-no-prdr] [-timeout 30s] [-json]
+//
 // With -json either prints one JSON object on one line instead, with the
 // same names as keys in the same order and string values, for example
 // {"spf_result":"pass",...} or {"spf_lookup":"fail"}.
