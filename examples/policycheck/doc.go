@@ -91,6 +91,12 @@
 //	policycheck prdr-send -server host:port -from A -to B,C -data FILE
 //	        [-helo NAME] [-bdat] [-chunk-size N] [-no-prdr] [-timeout 30s] [-json]
 //
+// proxy-decode decodes a PROXY protocol v1 or v2 header (hex on the
+// command line or a file's bytes) and prints its fields in the shape of
+// Exim's $proxy_* variables:
+//
+//	policycheck proxy-decode [-hex HEX | -file FILE] [-max-v2-length N] [-json]
+//
 // With -json either prints one JSON object on one line instead, with the
 // same names as keys in the same order and string values, for example
 // {"spf_result":"pass",...} or {"spf_lookup":"fail"}.
