@@ -97,6 +97,15 @@
 //
 //	policycheck proxy-decode [-hex HEX | -file FILE] [-max-v2-length N] [-json]
 //
+// dcc asks a dccifd (Exim's dccifd_address: "/path" or "host port") about
+// a message file and prints dcc_condition, dcc_result, dcc_header,
+// dcc_recipients and one dcc_rcpt_N per recipient; an unreachable dccifd
+// is a defer, not an error:
+//
+//	policycheck dcc -ip IP -helo H -sender S -rcpt R[,R2] -message FILE [-address ADDR]
+//	        [-options OPTS] [-client-name N] [-override-ip IP] [-add-header TEXT]
+//	        [-defer-ok] [-timeout 30s] [-json]
+//
 // With -json either prints one JSON object on one line instead, with the
 // same names as keys in the same order and string values, for example
 // {"spf_result":"pass",...} or {"spf_lookup":"fail"}.
