@@ -106,6 +106,15 @@
 //	        [-options OPTS] [-client-name N] [-override-ip IP] [-add-header TEXT]
 //	        [-defer-ok] [-timeout 30s] [-json]
 //
+// srs rewrites an envelope sender for forwarding (SRS0/SRS1 in the
+// postsrsd/Mail::SRS format, or Exim's native scheme) or reverses a
+// bounce address; it prints srs_result (and srs_error, srs_error_kind
+// when an address is refused, which is still exit 0):
+//
+//	policycheck srs forward|reverse -secret S [-secret S2] -domain D [-local-domain D]
+//	        [-scheme guarded|exim] [-separator c] [-hash-length n] [-max-age days]
+//	        [-base64url] [-now unix] [-json] ADDR
+//
 // With -json either prints one JSON object on one line instead, with the
 // same names as keys in the same order and string values, for example
 // {"spf_result":"pass",...} or {"spf_lookup":"fail"}.

@@ -1,0 +1,82 @@
+// Package srs implements the Sender Rewriting Scheme: a forwarder
+// rewrites the envelope sender of a message it relays so that SPF checks
+// at the next hop see its own domain, and bounces to the rewritten
+// address can be turned back into the original sender.
+//
+// Two schemes are provided, chosen with Config.Scheme:
+//
+//   - Guarded (default): the de-facto format of Mail::SRS (its Guarded
+//     class) and postsrsd, interoperable with both:
+//
+//     SRS0=HHHH=TT=orig.example=user@srs.example
+//     SRS1=HHHH=first.example==HHHH=TT=orig.example=user@srs.example
+//
+//     HHHH is the HMAC-SHA1 of the lower-cased fields, base64, cut to
+//     Config.HashLength (default 4) characters; TT is the day number
+//     (Unix time / 86400) mod 1024 as two upper-case base32 characters;
+//     the first separator is Config.Separator ('=', '+' or '-'). Forward
+//     turns an SRS0 address into SRS1 and re-signs an SRS1 address
+//     (keeping the first hop), and leaves addresses in Domain and
+//     LocalDomains alone, as postsrsd does. Reverse accepts both the
+//     base64 and base64url hash alphabets, compares hashes
+//     case-insensitively and in constant time, accepts any of
+//     Config.Secrets (sign with the first: key rotation) and a
+//     timestamp at most Config.MaxAgeDays (default 21) old; a
+//     timestamp from the future is rejected.
+//
+//   - Exim: Exim's native SRS (SUPPORT_SRS, ${srs_encode} and the
+//     inbound_srs ACL condition): SRS0 only, HMAC-MD5 cut to 4 lower-case
+//     hex digits over the lower-cased "local@domain", lower-case base32
+//     day stamp, 10 days maximum age, no separator or length options.
+//
+// # Exim names
+//
+//	${srs_encode {secret}{return_path}{original_domain}}
+//	    New(Config{Scheme: Exim, Secrets: {secret}, Domain: original_domain}).Forward(return_path)
+//	${if inbound_srs {local_part}{secret}}
+//	    Reverse(local_part@domain) == nil
+//	$srs_recipient
+//	    the address Reverse returns (lower-cased, the local part quoted
+//	    when it needs quoting, as Exim builds it)
+//
+// Exim's bugs are fixed, so the following differ from Exim:
+//
+//   - An upper-case timestamp (which Exim's regular expression accepts
+//     but decodes as garbage, so such addresses always looked too old)
+//     is decoded case-insensitively.
+//   - The hash is compared case-insensitively (Exim: case-sensitively,
+//     so an address whose case was smashed failed) and in constant time.
+//   - An unqualified return path, which Exim encodes with an empty
+//     domain but can never validate, is refused by Forward (ErrFormat).
+//   - Both sides hash the canonical form: the local part without quotes,
+//     re-quoted only if it needs quoting. Exim hashes the return path as
+//     given, so a needlessly quoted local part ("ab"@x) validated only
+//     if the quotes survived; here it reverses to ab@x.
+//   - Reverse reports why it failed (ErrHash, ErrExpired, ErrFormat,
+//     ErrNotSRS) instead of a bare false, and $srs_recipient is not
+//     produced on failure.
+//   - Several secrets may be given (Exim takes one).
+//
+// # Database mode
+//
+// An SRS0 address whose local part would exceed 64 octets (RFC 5321) is
+// still produced as such unless Config.Store is set; then Forward stores
+// the original sender under an opaque key for the maximum age and
+// returns SRS0=HHHH=TT=1=KEY@Domain, postsrsd's database-mode shape.
+// Reverse resolves such aliases through the Store (case-insensitively)
+// and fails with ErrUnknownAlias when the key is missing or no Store is
+// configured. MemStore is an in-memory Store. Database mode applies to
+// new SRS0 addresses only, not to SRS1 re-signing.
+//
+// # Differences from Mail::SRS and postsrsd
+//
+// Mail::SRS 0.31 rejects base64url hashes; this package accepts them
+// (as postsrsd 2.x does). Like postsrsd, a hash longer than HashLength is
+// compared on its first HashLength characters, and input longer than 512
+// octets is refused (ErrTooLong). Reverse does not check the domain
+// after "@". Forward emits base64 by default (Mail::SRS, postsrsd 1.x);
+// set HashEncoding to Base64URL to produce postsrsd 2.x addresses.
+//
+// The package uses only the standard library, keeps no package-level
+// mutable state, and takes its clock from Config.Now.
+package srs
