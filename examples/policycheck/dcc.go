@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -75,12 +74,7 @@ func runDCC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			recipients = append(recipients, dcc.Recipient{Addr: r})
 		}
 	}
-	var msg []byte
-	if *message == "-" {
-		msg, err = io.ReadAll(os.Stdin)
-	} else {
-		msg, err = os.ReadFile(*message)
-	}
+	msg, err := readMessage(*message)
 	if err != nil {
 		return f.usageError("-message: %v", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/spf"
@@ -112,28 +111,4 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	return exitOK
-}
-
-// maxMessage bounds what -message reads: DMARC needs the whole message
-// for DKIM, and a command-line checker has no business with more.
-const maxMessage = 64 << 20
-
-func readMessage(name string) ([]byte, error) {
-	var r io.Reader = os.Stdin
-	if name != "-" {
-		fh, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		defer fh.Close()
-		r = fh
-	}
-	b, err := io.ReadAll(io.LimitReader(r, maxMessage+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxMessage {
-		return nil, fmt.Errorf("message larger than %d bytes", maxMessage)
-	}
-	return b, nil
 }
