@@ -1,0 +1,50 @@
+package bmi
+
+import (
+	"context"
+	"net/netip"
+)
+
+// Recipient is one accepted envelope recipient with the opt-in features
+// the RCPT ACL attached to it (bmi_optin). OptIn is not written to the
+// spool, as in Exim: it only matters while the message is scanned.
+type Recipient struct {
+	// Address is the RCPT TO mailbox without angle brackets.
+	Address string
+	// OptIn holds the features of the bmi_optin colon list, in order.
+	OptIn []string
+}
+
+// Message is what a Scanner sees: Exim hands the Brightmail SDK the
+// client IP, the envelope and the message without its deleted header
+// fields.
+type Message struct {
+	// ClientIP is $sender_host_address; the zero Addr means a locally
+	// submitted message (Exim uses 127.0.0.1).
+	ClientIP netip.Addr
+	// Sender is the envelope sender without angle brackets ("" for <>).
+	Sender string
+	// Recipients are the accepted recipients, in RCPT order.
+	Recipients []Recipient
+	// Header is the header section with deleted fields already removed:
+	// complete fields, each ending in LF or CRLF, without the blank line
+	// that ends the section.
+	Header []byte
+	// Body is the message body after the blank line.
+	Body []byte
+}
+
+// A Scanner turns a message into verdicts. The Verdicts returned name
+// every recipient of m exactly once; a recipient the scanner could not
+// judge gets a Verdict with Err set, which Exim's rules deliver to the
+// default destination. An error means no verdicts at all (the context
+// ended or m is unusable); Exim then accepts the message unscanned.
+type Scanner interface {
+	Scan(ctx context.Context, m *Message) (Verdicts, error)
+}
+
+// ScannerFunc adapts a function to the Scanner interface.
+type ScannerFunc func(ctx context.Context, m *Message) (Verdicts, error)
+
+// Scan calls f.
+func (f ScannerFunc) Scan(ctx context.Context, m *Message) (Verdicts, error) { return f(ctx, m) }
