@@ -398,3 +398,20 @@ func TestValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestSplitMessage(t *testing.T) {
+	cases := []struct{ msg, header, body string }{
+		{"A: 1\r\nB: 2\r\n\r\nbody\r\n", "A: 1\r\nB: 2\r\n", "body\r\n"},
+		{"A: 1\nB: 2\n\nbody\n\nmore\n", "A: 1\nB: 2\n", "body\n\nmore\n"},
+		{"A: 1\r\n", "A: 1\r\n", ""},
+		{"A: 1", "A: 1", ""},
+		{"\r\nbody", "", "body"},
+		{"", "", ""},
+	}
+	for _, c := range cases {
+		h, b := SplitMessage([]byte(c.msg))
+		if string(h) != c.header || string(b) != c.body {
+			t.Errorf("SplitMessage(%q) = %q, %q; want %q, %q", c.msg, h, b, c.header, c.body)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package bmi
 
 import (
+	"bytes"
 	"context"
 	"net/netip"
 )
@@ -48,3 +49,22 @@ type ScannerFunc func(ctx context.Context, m *Message) (Verdicts, error)
 
 // Scan calls f.
 func (f ScannerFunc) Scan(ctx context.Context, m *Message) (Verdicts, error) { return f(ctx, m) }
+
+// SplitMessage splits a message at the blank line that ends its header
+// section into the Header and Body of a Message. The header keeps its
+// last line end; the blank line belongs to neither. A message without a
+// blank line is all header.
+func SplitMessage(msg []byte) (header, body []byte) {
+	for off := 0; off < len(msg); {
+		end := bytes.IndexByte(msg[off:], '\n')
+		if end < 0 {
+			break
+		}
+		line := msg[off : off+end+1]
+		if len(line) == 1 || len(line) == 2 && line[0] == '\r' {
+			return msg[:off], msg[off+len(line):]
+		}
+		off += end + 1
+	}
+	return msg, nil
+}

@@ -115,6 +115,27 @@
 //	        [-scheme guarded|exim] [-separator c] [-hash-length n] [-max-age days]
 //	        [-base64url] [-now unix] [-json] ADDR
 //
+// bmi scans a message with spamd (SpamAssassin) as Exim's BMI would:
+// recipients are grouped by profile (the first feature of the opt-in
+// list after the address in -rcpt, sent as spamd's User), one request
+// per profile; it prints bmi_verdicts and, per recipient N, bmi_rcpt_N,
+// bmi_deliver_N, bmi_alt_location_N, bmi_base64_verdict_N and
+// bmi_base64_tracker_verdict_N. An unreachable spamd gives verdicts
+// carrying the error (deliver default), still exit 0:
+//
+//	policycheck bmi -spamd ADDR -sender S -rcpt "ADDR [OPTIN]" [-rcpt ...] -message FILE
+//	        [-ip IP] [-command symbols|report|check] [-rule SYMBOL=N ...]
+//	        [-alt-score F] [-none-score F] [-alt-location L] [-timeout 60s] [-json]
+//
+// bmi-eval reads a verdict list ($bmi_verdicts) or a -bmi_verdicts spool
+// line and prints, for the address whose top-level ancestor is -rcpt,
+// bmi_deliver, bmi_alt_location, bmi_base64_verdict,
+// bmi_base64_tracker_verdict and the router preconditions
+// bmi_deliver_default, bmi_deliver_alternate, bmi_dont_deliver (yes/no),
+// plus bmi_rule with -rule:
+//
+//	policycheck bmi-eval (-verdicts LIST | -spool LINE) -rcpt ADDR [-rule 5:8:11] [-json]
+//
 // With -json either prints one JSON object on one line instead, with the
 // same names as keys in the same order and string values, for example
 // {"spf_result":"pass",...} or {"spf_lookup":"fail"}.
