@@ -136,6 +136,22 @@
 //
 //	policycheck bmi-eval (-verdicts LIST | -spool LINE) -rcpt ADDR [-rule 5:8:11] [-json]
 //
+// dsn-parse reads a delivery status notification (RFC 3464 bounce or
+// delay warning, with Exim's EXPERIMENTAL_DSN_INFO fields, or a
+// plain-text bounce) from FILE ("-" for standard input) and prints
+// dsn_reporting_mta, dsn_reporting_mta_type, dsn_original_envelope_id,
+// dsn_arrival_date, dsn_from, dsn_to, dsn_subject, dsn_message_id,
+// dsn_return (full|hdrs|none), dsn_plain_text, dsn_extra_N,
+// dsn_rcpt_count and per recipient dsn_rcpt_N_final_recipient,
+// _original_recipient, _action, _status, _remote_mta, _remote_ip,
+// _remote_port, _greeting, _helo_response, _diagnostic,
+// _diagnostic_code, _last_attempt_date, _will_retry_until (dates RFC
+// 3339 UTC) and _extra_M; a file that is not a DSN prints dsn_error
+// and dsn_error_kind (not_dsn|limit) and exits 1:
+//
+//	policycheck dsn-parse [-diagnostic-field NAME] [-max-size N]
+//	        [-max-recipients N] [-json] FILE
+//
 // With -json either prints one JSON object on one line instead, with the
 // same names as keys in the same order and string values, for example
 // {"spf_result":"pass",...} or {"spf_lookup":"fail"}.
@@ -148,7 +164,8 @@
 //	0  a result was printed, whatever it is: fail, temperror and
 //	   permerror are policy results too; or help was asked for
 //	1  the result could not be produced or written (for example, stdout
-//	   was closed, or ocsp-fetch got no verifiable response)
+//	   was closed, ocsp-fetch got no verifiable response, or dsn-parse
+//	   was given a file that is not a DSN or is over a limit)
 //	2  usage error: no or an unknown subcommand, an unknown flag, a
 //	   missing or invalid -ip, a missing required flag or argument, an
 //	   extra argument, or an address spf-lookup cannot check; a message

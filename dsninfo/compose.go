@@ -1,0 +1,455 @@
+package dsninfo
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"mime/quotedprintable"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A ComposeError reports a Report that Compose cannot write (or, with
+// Field "Rand", a random source that failed).
+type ComposeError struct {
+	Field  string // the Report field, e.g. "Recipients[0].FinalRecipient"
+	Reason string
+}
+
+func (e *ComposeError) Error() string {
+	return "dsninfo: cannot compose: " + e.Field + ": " + e.Reason
+}
+
+// Compose writes r as an RFC 3464 message: a multipart/report;
+// report-type=delivery-status with the human-readable text, the
+// message/delivery-status part and, per r.Return, the returned message
+// (message/rfc822) or its header (text/rfc822-headers). Lines end in
+// CRLF; the message is 7-bit except for an 8-bit returned message.
+//
+// Per-recipient blocks follow Exim's send_bounce_message: Original-
+// Recipient, Action, Final-Recipient, Status, Remote-MTA. For a failed
+// recipient with a remote host (RemoteMTA not empty) Exim's extra
+// fields follow in order (Remote-MTA: X-ip; [ip]:port, the greeting,
+// the HELO response, the diagnostic field), then Diagnostic-Code; a
+// failed recipient without a host gets only the diagnostic field. Other
+// actions never carry the extra fields; Will-Retry-Until is written for
+// delayed recipients only.
+//
+// Every value is sanitised before it is written, so no value can add a
+// header line or a MIME part: CR and LF become a space (or a fold in
+// the wrapped fields and Diagnostic-Code), other control characters and
+// every non-ASCII byte become '?'. Greeting and HELOResponse are cut to
+// their first line and 128 bytes, Diagnostic to 1024 bytes, as Exim's
+// transport pipe does.
+func Compose(r Report) ([]byte, error) {
+	var c Composer
+	return c.Compose(r)
+}
+
+// A Composer writes reports with a replaceable clock and random
+// source, for the defaults of Report.Date, Report.Boundary and
+// Report.MessageID. The zero value uses time.Now and crypto/rand.
+type Composer struct {
+	Now  func() time.Time
+	Rand io.Reader
+}
+
+// Compose is the package's Compose with c's clock and random source.
+func (c *Composer) Compose(r Report) ([]byte, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	var (
+		err    error
+		human  = r.humanText()
+		status = r.statusPart()
+		orig   = r.originalPart()
+	)
+	boundary := r.Boundary
+	for tries := 0; ; tries++ {
+		if boundary == "" {
+			if boundary, err = c.token("dsn-", 12); err != nil {
+				return nil, err
+			}
+		}
+		if !bytes.Contains(human, []byte("--"+boundary)) && !bytes.Contains(status, []byte("--"+boundary)) &&
+			!bytes.Contains(orig, []byte("--"+boundary)) {
+			break
+		}
+		if r.Boundary != "" || tries > 8 {
+			return nil, &ComposeError{"Boundary", "occurs in the message"}
+		}
+		boundary = ""
+	}
+
+	var b bytes.Buffer
+	b.Grow(len(human) + len(status) + len(orig) + 1024)
+	delayed := r.allDelayed()
+	mta := sanitizeLine(r.ReportingMTA)
+	from := r.From
+	if from == "" {
+		from = "Mail Delivery System <Mailer-Daemon@" + mta + ">"
+	}
+	subject := r.Subject
+	if subject == "" {
+		subject = "Mail delivery failed: returning message to sender"
+		if delayed {
+			subject = "Warning: message delayed"
+		}
+	}
+	date := r.Date
+	if date.IsZero() {
+		if c.Now != nil {
+			date = c.Now()
+		} else {
+			date = time.Now()
+		}
+	}
+	msgID := r.MessageID
+	if msgID == "" {
+		tok, err := c.token("", 10)
+		if err != nil {
+			return nil, err
+		}
+		msgID = "<" + tok + "@" + mta + ">"
+	}
+	writeField(&b, "From", from)
+	if r.To != "" {
+		writeField(&b, "To", r.To)
+	}
+	writeField(&b, "Subject", subject)
+	writeField(&b, "Date", date.Format(time.RFC1123Z))
+	writeField(&b, "Message-ID", msgID)
+	if failed := r.failedAddresses(); len(failed) > 0 {
+		b.WriteString("X-Failed-Recipients: " + strings.Join(failed, ",\r\n  ") + "\r\n")
+	}
+	writeField(&b, "Auto-Submitted", "auto-replied")
+	writeField(&b, "MIME-Version", "1.0")
+	b.WriteString("Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"" + boundary + "\"\r\n")
+	b.WriteString("\r\nThis is a MIME-formatted message.  If you see this text it means that your\r\n" +
+		"E-mail software does not support MIME-formatted messages.\r\n")
+
+	b.WriteString("\r\n--" + boundary + "\r\n")
+	if sevenBit(human) {
+		b.WriteString("Content-Type: text/plain; charset=us-ascii\r\n\r\n")
+		b.Write(human)
+	} else {
+		b.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
+		w := quotedprintable.NewWriter(&b)
+		w.Write(human)
+		w.Close()
+		b.WriteString("\r\n")
+	}
+
+	b.WriteString("\r\n--" + boundary + "\r\nContent-Type: message/delivery-status\r\n\r\n")
+	b.Write(status)
+
+	if len(orig) > 0 {
+		b.WriteString("\r\n--" + boundary + "\r\n")
+		if r.Return == ReturnHeaders {
+			b.WriteString("Content-Type: text/rfc822-headers\r\n")
+		} else {
+			b.WriteString("Content-Type: message/rfc822\r\n")
+		}
+		if !sevenBit(orig) {
+			b.WriteString("Content-Transfer-Encoding: 8bit\r\n")
+		}
+		b.WriteString("\r\n")
+		b.Write(orig)
+	}
+	b.WriteString("\r\n--" + boundary + "--\r\n")
+	return b.Bytes(), nil
+}
+
+func (r *Report) check() error {
+	if strings.TrimSpace(r.ReportingMTA) == "" {
+		return &ComposeError{"ReportingMTA", "empty"}
+	}
+	if len(r.Recipients) == 0 {
+		return &ComposeError{"Recipients", "none"}
+	}
+	if !validFieldName(r.diagnosticField()) {
+		return &ComposeError{"DiagnosticField", "not a header field name"}
+	}
+	if r.Boundary != "" && !validBoundary(r.Boundary) {
+		return &ComposeError{"Boundary", "not a valid MIME boundary"}
+	}
+	if !validType(r.ReportingMTAType, true) {
+		return &ComposeError{"ReportingMTAType", "not an atom"}
+	}
+	for _, f := range r.Extra {
+		if !validFieldName(f.Name) {
+			return &ComposeError{"Extra", fmt.Sprintf("%q is not a header field name", f.Name)}
+		}
+	}
+	for i, rc := range r.Recipients {
+		at := "Recipients[" + strconv.Itoa(i) + "]."
+		if rc.FinalRecipient.Value == "" {
+			return &ComposeError{at + "FinalRecipient", "empty"}
+		}
+		if rc.Action == "" || !validType(string(rc.Action), false) {
+			return &ComposeError{at + "Action", "empty or not a word"}
+		}
+		for name, t := range map[string]Typed{"FinalRecipient": rc.FinalRecipient,
+			"OriginalRecipient": rc.OriginalRecipient, "DiagnosticCode": rc.DiagnosticCode} {
+			if !validType(t.Type, true) {
+				return &ComposeError{at + name, "type is not an atom"}
+			}
+		}
+		if rc.RemoteIP.IsValid() && rc.RemoteMTA == "" {
+			return &ComposeError{at + "RemoteIP", "given without RemoteMTA"}
+		}
+		if rc.RemotePort < 0 || rc.RemotePort > 65535 {
+			return &ComposeError{at + "RemotePort", "out of range"}
+		}
+		for _, f := range rc.Extra {
+			if !validFieldName(f.Name) {
+				return &ComposeError{at + "Extra", fmt.Sprintf("%q is not a header field name", f.Name)}
+			}
+		}
+	}
+	return nil
+}
+
+// validFieldName reports whether s is a header field name (RFC 5322
+// ftext: printable ASCII but colon).
+func validFieldName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+// validType reports whether s can be written before a ";": printable
+// ASCII without space, ';', '(' or ':'.
+func validType(s string, emptyOK bool) bool {
+	if s == "" {
+		return emptyOK
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == ';' || c == ':' || c == '(' || c == ')' {
+			return false
+		}
+	}
+	return true
+}
+
+// validBoundary checks RFC 2046 bchars, without a trailing space.
+func validBoundary(s string) bool {
+	if len(s) > 70 || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("'()+_,-./:=? ", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+func sevenBit(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Composer) token(prefix string, n int) (string, error) {
+	b := make([]byte, n)
+	src := c.Rand
+	if src == nil {
+		src = rand.Reader
+	}
+	if _, err := io.ReadFull(src, b); err != nil {
+		return "", &ComposeError{"Rand", err.Error()}
+	}
+	return prefix + hex.EncodeToString(b), nil
+}
+
+// writeField writes a one-line header field with a sanitised value.
+func writeField(b *bytes.Buffer, name, value string) {
+	b.WriteString(name)
+	b.WriteString(": ")
+	b.WriteString(sanitizeLine(value))
+	b.WriteString("\r\n")
+}
+
+// writeWrapped writes a field folded by wrapHeader.
+func writeWrapped(b *bytes.Buffer, name, value string, maxchars int) {
+	b.WriteString(strings.ReplaceAll(wrapHeader(name+": "+sanitizeText(value), wrapCols, maxchars), "\n", "\r\n"))
+	b.WriteString("\r\n")
+}
+
+// writeTyped writes "Name: type; value" on one line; an empty type
+// writes the value alone.
+func writeTyped(b *bytes.Buffer, name string, t Typed, sep string) {
+	if t.Type == "" {
+		writeField(b, name, t.Value)
+		return
+	}
+	writeField(b, name, t.Type+sep+t.Value)
+}
+
+func writeDate(b *bytes.Buffer, name string, t time.Time) {
+	if !t.IsZero() {
+		writeField(b, name, t.Format(time.RFC1123Z))
+	}
+}
+
+func (r *Report) failedAddresses() []string {
+	var out []string
+	for _, rc := range r.Recipients {
+		if rc.Action == Failed {
+			out = append(out, sanitizeLine(rc.FinalRecipient.Value))
+		}
+	}
+	return out
+}
+
+// statusPart returns the body of the message/delivery-status part.
+func (r *Report) statusPart() []byte {
+	var b bytes.Buffer
+	typ := r.ReportingMTAType
+	if typ == "" {
+		typ = "dns"
+	}
+	writeField(&b, "Reporting-MTA", typ+"; "+r.ReportingMTA)
+	if r.OriginalEnvelopeID != "" {
+		writeField(&b, "Original-Envelope-ID", r.OriginalEnvelopeID)
+	}
+	writeDate(&b, "Arrival-Date", r.ArrivalDate)
+	for _, f := range r.Extra {
+		writeWrapped(&b, f.Name, f.Value, 0)
+	}
+	diag := r.diagnosticField()
+	for _, rc := range r.Recipients {
+		b.WriteString("\r\n")
+		if !rc.OriginalRecipient.IsZero() {
+			writeTyped(&b, "Original-Recipient", rc.OriginalRecipient, ";")
+		}
+		writeField(&b, "Action", rc.Action.String())
+		writeTyped(&b, "Final-Recipient", rc.FinalRecipient, ";")
+		status := rc.Status
+		if status == "" {
+			switch rc.Action {
+			case Failed:
+				status = "5.0.0"
+			case Delayed:
+				status = "4.0.0"
+			default:
+				status = "2.0.0"
+			}
+		}
+		writeField(&b, "Status", status)
+		message := truncate(sanitizeText(rc.Diagnostic), maxMessage)
+		if rc.RemoteMTA != "" {
+			writeField(&b, "Remote-MTA", "dns; "+rc.RemoteMTA)
+			if rc.Action == Failed {
+				if rc.RemoteIP.IsValid() {
+					v := "X-ip; [" + rc.RemoteIP.String() + "]"
+					if rc.RemotePort != 25 && rc.RemotePort != 0 {
+						v += ":" + strconv.Itoa(rc.RemotePort)
+					}
+					writeField(&b, "Remote-MTA", v)
+				}
+				if s := truncate(firstLine(rc.Greeting), maxGreeting); s != "" {
+					writeWrapped(&b, fieldGreeting, "X-str; "+s, wrapMaxChars)
+				}
+				if s := truncate(firstLine(rc.HELOResponse), maxGreeting); s != "" {
+					writeWrapped(&b, fieldHELO, "X-str; "+s, wrapMaxChars)
+				}
+				if message != "" {
+					writeWrapped(&b, diag, "X-str; "+message, wrapMaxChars)
+				}
+			}
+			if rc.DiagnosticCode.IsZero() {
+				if i := strings.Index(message, ": "); i >= 0 {
+					b.WriteString(strings.ReplaceAll(diagCodeHead+diagnosticCode(message[i+2:]), "\n", "\r\n") + "\r\n")
+				}
+			}
+		} else if rc.Action == Failed && message != "" {
+			writeWrapped(&b, diag, "X-str; "+message, wrapMaxChars)
+		}
+		if !rc.DiagnosticCode.IsZero() {
+			v := sanitizeText(rc.DiagnosticCode.Value)
+			head := "Diagnostic-Code: "
+			if rc.DiagnosticCode.Type != "" {
+				head += rc.DiagnosticCode.Type + "; "
+			}
+			b.WriteString(strings.ReplaceAll(head+diagnosticCode(v), "\n", "\r\n") + "\r\n")
+		}
+		writeDate(&b, "Last-Attempt-Date", rc.LastAttemptDate)
+		if rc.Action == Delayed {
+			writeDate(&b, "Will-Retry-Until", rc.WillRetryUntil)
+		}
+		for _, f := range rc.Extra {
+			writeWrapped(&b, f.Name, f.Value, 0)
+		}
+	}
+	return b.Bytes()
+}
+
+// humanText returns the first part's text with CRLF line ends.
+func (r *Report) humanText() []byte {
+	text := r.HumanText
+	if text == "" {
+		text = r.defaultText()
+	}
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	text = strings.ReplaceAll(text, "\r", "\n")
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	return []byte(strings.ReplaceAll(text, "\n", "\r\n"))
+}
+
+func (r *Report) defaultText() string {
+	var b strings.Builder
+	b.WriteString("This message was created automatically by mail delivery software.\n\n")
+	if r.allDelayed() {
+		b.WriteString("A message that you sent has not yet been delivered to one or more of its\n" +
+			"recipients after some time. No action is required on your part. Delivery\n" +
+			"attempts will continue for some time.\n\n")
+	} else {
+		b.WriteString("A message that you sent could not be delivered to one or more of its\n" +
+			"recipients. This is a permanent error. The following address(es) failed:\n\n")
+	}
+	for _, rc := range r.Recipients {
+		b.WriteString("  " + sanitizeLine(rc.FinalRecipient.Value) + "\n")
+		if m := truncate(sanitizeLine(rc.Diagnostic), maxMessage); m != "" {
+			b.WriteString("    " + m + "\n")
+		}
+	}
+	return b.String()
+}
+
+// originalPart returns the third part's body with CRLF line ends (a
+// lone CR or LF becomes CRLF): the header alone for ReturnHeaders.
+func (r *Report) originalPart() []byte {
+	if r.Return == ReturnNone || len(r.Original) == 0 {
+		return nil
+	}
+	o := bytes.ReplaceAll(r.Original, []byte("\r\n"), []byte("\n"))
+	o = bytes.ReplaceAll(o, []byte("\r"), []byte("\n"))
+	if r.Return == ReturnHeaders {
+		if i := bytes.Index(o, []byte("\n\n")); i >= 0 {
+			o = o[:i+1]
+		}
+	}
+	if !bytes.HasSuffix(o, []byte("\n")) {
+		o = append(o, '\n')
+	}
+	return bytes.ReplaceAll(o, []byte("\n"), []byte("\r\n"))
+}
