@@ -6,62 +6,35 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailpolicy/mailpolicy/internal/peertest"
 )
 
 // Interop with the real spamd (SpamAssassin 4.0) of scripts/peer-spamd.sh
 // on 127.0.0.1:$SPAMD_PORT (7830), profiles "strict" (required_score 1),
 // "lenient" (15) and none (5), and with the real spamc against it.
 
-func spamdPeerAddr() string {
-	port := os.Getenv("SPAMD_PORT")
-	if port == "" {
-		port = "7830"
-	}
-	return "127.0.0.1:" + port
-}
+func spamdPeerAddr() string { return "127.0.0.1:" + peertest.Env("SPAMD_PORT", "7830") }
 
 func spamdSkipOrFail(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("MAILPOLICY_INTEROP_REQUIRED") == "" {
-		t.Skipf("spamd interop peer unavailable: "+format+"; run scripts/peer-spamd.sh start", args...)
-	}
-	t.Fatalf("spamd interop peer unavailable and MAILPOLICY_INTEROP_REQUIRED is set: "+format, args...)
+	peertest.Unavailable(t, "spamd", format, args...)
 }
 
 // ensureSpamd starts spamd through scripts/peer-spamd.sh when nothing
 // listens on the peer address, and stops it on cleanup if it was
 // started here.
 func ensureSpamd(t testing.TB) string {
+	t.Helper()
 	addr := spamdPeerAddr()
-	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-		c.Close()
-		return addr
-	}
-	script, err := filepath.Abs(filepath.Join("..", "scripts", "peer-spamd.sh"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(script); err != nil {
-		spamdSkipOrFail(t, "%v", err)
-	}
-	if out, err := exec.Command("bash", script, "start").CombinedOutput(); err != nil {
-		spamdSkipOrFail(t, "%s start: %v: %s", script, err, out)
-	}
-	t.Cleanup(func() { exec.Command("bash", script, "stop").Run() })
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		spamdSkipOrFail(t, "spamd started but %s unreachable: %v", addr, err)
-	}
-	c.Close()
+	peertest.Ensure(t, "spamd", addr, peertest.RepoScript("peer-spamd.sh"))
 	return addr
 }
 

@@ -24,27 +24,20 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/internal/peertest"
 )
-
-func interopEnv(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
 
 // interopPeer returns unbound's address and the TLSA cert/key, skipping
 // (or failing, with MAILPOLICY_INTEROP_REQUIRED) when the peer is down.
 func interopPeer(t *testing.T) (string, tls.Certificate) {
 	t.Helper()
-	state := interopEnv("DNS_STATE", "/tmp/peers/dns")
-	ns := "127.0.0.1:" + interopEnv("DNS_RESOLVER_PORT", "5354")
+	state := peertest.Env("DNS_STATE", "/tmp/peers/dns")
+	ns := "127.0.0.1:" + peertest.Env("DNS_RESOLVER_PORT", "5354")
 	cert, err := tls.LoadX509KeyPair(filepath.Join(state, "tls", "mx.crt"), filepath.Join(state, "tls", "mx.key"))
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -56,10 +49,7 @@ func interopPeer(t *testing.T) (string, tls.Certificate) {
 		}
 	}
 	if err != nil {
-		if os.Getenv("MAILPOLICY_INTEROP_REQUIRED") == "" {
-			t.Skipf("DNSSEC peer not reachable (%v); run scripts/interop.sh", err)
-		}
-		t.Fatalf("DNSSEC peer not reachable and MAILPOLICY_INTEROP_REQUIRED is set: %v", err)
+		peertest.Unavailable(t, "DNSSEC", "%v", err)
 	}
 	return ns, cert
 }

@@ -20,22 +20,20 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mailpolicy/mailpolicy/internal/peertest"
 )
 
 func needOpenSSL(t *testing.T) string {
 	t.Helper()
 	p, err := exec.LookPath("openssl")
 	if err != nil {
-		if os.Getenv("MAILPOLICY_INTEROP_REQUIRED") != "" {
-			t.Fatalf("openssl not found: %v", err)
-		}
-		t.Skip("openssl not installed")
+		peertest.Unavailable(t, "openssl", "%v", err)
 	}
 	return p
 }

@@ -42,84 +42,35 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailpolicy/mailpolicy/internal/peertest"
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/prdr/prdrtest"
 )
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func peersDir() string {
-	shared := envOr("MAILPOLICY_SHARED", filepath.Join("..", "..", "shared"))
-	for _, d := range []string{filepath.Join(shared, "peers"), shared} {
-		if _, err := os.Stat(filepath.Join(d, "peer-exim.sh")); err == nil {
-			if abs, err := filepath.Abs(d); err == nil {
-				return abs
-			}
-		}
-	}
-	return filepath.Join(shared, "peers")
-}
-
 var (
-	eximState = envOr("EXIM_STATE", "/tmp/peers/exim")
-	eximAddr  = net.JoinHostPort("127.0.0.1", envOr("EXIM_PORT", "2525"))
+	eximScript = peertest.SharedScript("peer-exim.sh")
+	eximState  = peertest.Env("EXIM_STATE", "/tmp/peers/exim")
+	eximAddr   = net.JoinHostPort("127.0.0.1", peertest.Env("EXIM_PORT", "2525"))
 	// eximMu serialises the tests that may restart Exim.
 	eximMu sync.Mutex
 )
 
 func unavailable(t *testing.T, format string, a ...any) {
 	t.Helper()
-	msg := fmt.Sprintf(format, a...)
-	if os.Getenv("MAILPOLICY_INTEROP_REQUIRED") == "" {
-		t.Skipf("Exim interop peer not available: %s; run ../shared/peers/peer-exim.sh start", msg)
-	}
-	t.Fatalf("Exim interop peer not available and MAILPOLICY_INTEROP_REQUIRED is set: %s", msg)
-}
-
-func eximUp() bool {
-	c, err := net.DialTimeout("tcp", eximAddr, time.Second)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
+	peertest.Unavailable(t, "Exim", format, a...)
 }
 
 // peerExim runs peer-exim.sh with the arguments and extra environment.
 func peerExim(env []string, args ...string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(peersDir(), "peer-exim.sh"), args...)
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("peer-exim.sh %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-	return nil
+	_, err := peertest.Run(eximScript, env, args...)
+	return err
 }
 
 // needExim makes sure Exim listens, starting it if need be (and
 // stopping it on cleanup when the test started it).
 func needExim(t *testing.T) {
 	t.Helper()
-	if eximUp() {
-		return
-	}
-	if _, err := os.Stat(filepath.Join(peersDir(), "peer-exim.sh")); err != nil {
-		unavailable(t, "%s not listening and no peer-exim.sh (%v)", eximAddr, err)
-	}
-	if err := peerExim(nil, "start"); err != nil {
-		unavailable(t, "%v", err)
-	}
-	t.Cleanup(func() { peerExim(nil, "stop") })
-	if !eximUp() {
-		unavailable(t, "%s not listening after peer-exim.sh start", eximAddr)
-	}
+	peertest.Ensure(t, "Exim", eximAddr, eximScript)
 }
 
 func TestInteropClientToExim(t *testing.T) {

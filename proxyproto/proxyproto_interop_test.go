@@ -36,47 +36,23 @@ import (
 	"time"
 
 	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/internal/peertest"
 	"github.com/mailpolicy/mailpolicy/proxyproto"
 )
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func haproxyScript(t *testing.T) string {
-	shared := envOr("MAILPOLICY_SHARED", filepath.Join("..", "..", "shared"))
-	for _, d := range []string{filepath.Join(shared, "peers"), shared} {
-		p := filepath.Join(d, "peer-haproxy.sh")
-		if _, err := os.Stat(p); err == nil {
-			abs, err := filepath.Abs(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return abs
-		}
-	}
-	return ""
-}
-
 func unreachable(t *testing.T, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("MAILPOLICY_INTEROP_REQUIRED") != "" {
-		t.Fatalf("HAProxy peer required but unavailable: "+format, args...)
-	}
-	t.Skipf("HAProxy peer unavailable (set MAILPOLICY_INTEROP_REQUIRED to fail): "+format, args...)
+	peertest.Unavailable(t, "HAProxy", format, args...)
 }
 
+// runScript runs peer-haproxy.sh cmd, pointing HAProxy's backend at
+// port backend when it is not empty.
 func runScript(script, cmd, backend string) (string, error) {
-	c := exec.Command(script, cmd)
-	c.Env = os.Environ()
+	var env []string
 	if backend != "" {
-		c.Env = append(c.Env, "HAPROXY_BACKEND_PORT="+backend)
+		env = []string{"HAPROXY_BACKEND_PORT=" + backend}
 	}
-	out, err := c.CombinedOutput()
-	return string(out), err
+	return peertest.Run(script, env, cmd)
 }
 
 var backendRE = regexp.MustCompile(`(?m)^\s*server s 127\.0\.0\.1:(\d+)`)
@@ -87,14 +63,14 @@ type result struct {
 }
 
 func TestInteropHAProxy(t *testing.T) {
-	script := haproxyScript(t)
-	if script == "" {
-		unreachable(t, "peer-haproxy.sh not found")
+	script := peertest.SharedScript("peer-haproxy.sh")
+	if _, err := os.Stat(script); err != nil {
+		unreachable(t, "%v", err)
 	}
-	if _, err := exec.LookPath("haproxy"); err != nil && os.Getenv("MAILPOLICY_INTEROP_REQUIRED") == "" {
+	if _, err := exec.LookPath("haproxy"); err != nil && !peertest.Required() {
 		unreachable(t, "haproxy not installed: %v", err)
 	}
-	state := envOr("HAPROXY_STATE", "/tmp/peers/haproxy")
+	state := peertest.Env("HAPROXY_STATE", "/tmp/peers/haproxy")
 
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -150,9 +126,9 @@ func TestInteropHAProxy(t *testing.T) {
 		unreachable(t, "start: %v\n%s", err, out)
 	}
 
-	v1 := envOr("HAPROXY_V1_PORT", "2526")
-	v2 := envOr("HAPROXY_V2_PORT", "2527")
-	tlsPort := envOr("HAPROXY_TLS_PORT", "2529")
+	v1 := peertest.Env("HAPROXY_V1_PORT", "2526")
+	v2 := peertest.Env("HAPROXY_V2_PORT", "2527")
+	tlsPort := peertest.Env("HAPROXY_TLS_PORT", "2529")
 
 	check := func(t *testing.T, c net.Conn, wantVersion int, wantExt string) *proxyproto.Info {
 		t.Helper()

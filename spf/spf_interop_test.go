@@ -40,6 +40,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailpolicy/mailpolicy/internal/peertest"
 	"github.com/mailpolicy/mailpolicy/spf"
 )
 
@@ -153,16 +154,13 @@ func (v verdict) String() string {
 }
 
 func TestInteropPyspf(t *testing.T) {
-	peers := peersDir(t)
-	ns := "127.0.0.1:" + envOr("DNS_AUTH_PORT", "5353")
-	state := envOr("DNS_STATE", "/tmp/peers/dns")
+	peers := peersDir()
+	ns := "127.0.0.1:" + peertest.Env("DNS_AUTH_PORT", "5353")
+	state := peertest.Env("DNS_STATE", "/tmp/peers/dns")
 	script := filepath.Join(peers, "spf-check.sh")
 
 	if err := peerReachable(script, state, ns); err != nil {
-		if os.Getenv("MAILPOLICY_INTEROP_REQUIRED") == "" {
-			t.Skipf("SPF interop peer not reachable (%v); run scripts/interop.sh", err)
-		}
-		t.Fatalf("SPF interop peer not reachable and MAILPOLICY_INTEROP_REQUIRED is set: %v", err)
+		peertest.Unavailable(t, "SPF", "%v", err)
 	}
 	checkZonesDeployed(t, filepath.Join("testdata", "interop"), filepath.Join(state, "zones"))
 	cases := readCases(t, filepath.Join("testdata", "interop", "cases.txt"))
@@ -241,31 +239,8 @@ func TestInteropPyspf(t *testing.T) {
 		len(cases), agree, known, len(cases)-agree-known, pyTime.Round(time.Millisecond), oursTime.Round(time.Millisecond))
 }
 
-// peersDir finds ../shared/peers relative to the repository root (the
-// parent of this package's directory), or $MAILPOLICY_SHARED.
-func peersDir(t *testing.T) string {
-	shared := os.Getenv("MAILPOLICY_SHARED")
-	if shared == "" {
-		shared = filepath.Join("..", "..", "shared")
-	}
-	for _, d := range []string{filepath.Join(shared, "peers"), shared} {
-		if _, err := os.Stat(filepath.Join(d, "spf-check.sh")); err == nil {
-			abs, err := filepath.Abs(d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return abs
-		}
-	}
-	return filepath.Join(shared, "peers") // peerReachable reports it missing
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
+// peersDir returns the shared peers directory (see peertest.SharedScript).
+func peersDir() string { return filepath.Dir(peertest.SharedScript("spf-check.sh")) }
 
 // peerReachable checks that the reference script exists, that peer-dns.sh
 // has been started (spf-check.sh needs its nsd.conf) and that nsd answers
@@ -534,15 +509,12 @@ var libspf2Cases = []struct {
 }
 
 func TestInteropLibspf2Texts(t *testing.T) {
-	peers := peersDir(t)
-	ns := "127.0.0.1:" + envOr("DNS_AUTH_PORT", "5353")
-	state := envOr("DNS_STATE", "/tmp/peers/dns")
+	peers := peersDir()
+	ns := "127.0.0.1:" + peertest.Env("DNS_AUTH_PORT", "5353")
+	state := peertest.Env("DNS_STATE", "/tmp/peers/dns")
 	script := filepath.Join(peers, "spf-check.sh")
 	if err := peerReachable(script, state, ns); err != nil {
-		if os.Getenv("MAILPOLICY_INTEROP_REQUIRED") == "" {
-			t.Skipf("SPF interop peer not reachable (%v); run scripts/interop.sh", err)
-		}
-		t.Fatalf("SPF interop peer not reachable and MAILPOLICY_INTEROP_REQUIRED is set: %v", err)
+		peertest.Unavailable(t, "SPF", "%v", err)
 	}
 	const helo = "mail.example.org"
 	for _, c := range libspf2Cases {

@@ -8,75 +8,33 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailpolicy/mailpolicy/internal/peertest"
 )
 
 // Interop with postsrsd 1.10 (tcp_table on 127.0.0.1:10001/10002) and
 // Mail::SRS 0.31 (srs-perl.sh, and the same settings in one batch perl
 // process for speed). See ../shared/peers/README.md §3.
 
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
-func peersDir(t testing.TB) string {
-	shared := os.Getenv("MAILPOLICY_SHARED")
-	if shared == "" {
-		shared = filepath.Join("..", "..", "shared")
-	}
-	for _, d := range []string{filepath.Join(shared, "peers"), shared} {
-		if _, err := os.Stat(filepath.Join(d, "peer-postsrsd.sh")); err == nil {
-			abs, err := filepath.Abs(d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return abs
-		}
-	}
-	return filepath.Join(shared, "peers")
-}
+var (
+	fwdAddr = "127.0.0.1:" + peertest.Env("SRS_FORWARD_PORT", "10001")
+	revAddr = "127.0.0.1:" + peertest.Env("SRS_REVERSE_PORT", "10002")
+)
 
 func skipOrFail(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("MAILPOLICY_INTEROP_REQUIRED") == "" {
-		t.Skipf("SRS interop peer unavailable: "+format+"; run scripts/interop.sh", args...)
-	}
-	t.Fatalf("SRS interop peer unavailable and MAILPOLICY_INTEROP_REQUIRED is set: "+format, args...)
+	peertest.Unavailable(t, "SRS", format, args...)
 }
-
-var (
-	fwdAddr = "127.0.0.1:" + envOr("SRS_FORWARD_PORT", "10001")
-	revAddr = "127.0.0.1:" + envOr("SRS_REVERSE_PORT", "10002")
-)
 
 // ensurePostsrsd starts postsrsd through peer-postsrsd.sh when it is not
 // listening, and stops it on cleanup if it was started here.
 func ensurePostsrsd(t testing.TB) {
-	if c, err := net.DialTimeout("tcp", fwdAddr, time.Second); err == nil {
-		c.Close()
-		return
-	}
-	script := filepath.Join(peersDir(t), "peer-postsrsd.sh")
-	if _, err := os.Stat(script); err != nil {
-		skipOrFail(t, "%v", err)
-	}
-	out, err := exec.Command(script, "start").CombinedOutput()
-	if err != nil {
-		skipOrFail(t, "%s start: %v: %s", script, err, out)
-	}
-	t.Cleanup(func() { exec.Command(script, "stop").Run() })
-	c, err := net.DialTimeout("tcp", fwdAddr, 5*time.Second)
-	if err != nil {
-		skipOrFail(t, "postsrsd started but %s unreachable: %v", fwdAddr, err)
-	}
-	c.Close()
+	t.Helper()
+	peertest.Ensure(t, "postsrsd", fwdAddr, peertest.SharedScript("peer-postsrsd.sh"))
 }
 
 // tcpEncode escapes an address for Postfix tcp_table: %XX for '%',
@@ -161,7 +119,7 @@ func ensurePerl(t testing.TB) {
 		return
 	}
 	// srs-perl.sh installs libmail-srs-perl when it is missing.
-	script := filepath.Join(peersDir(t), "srs-perl.sh")
+	script := peertest.SharedScript("srs-perl.sh")
 	exec.Command(script, "forward", "a@b.example").Run()
 	if err := exec.Command("perl", "-MMail::SRS", "-e1").Run(); err != nil {
 		skipOrFail(t, "Mail::SRS not installed: %v", err)
@@ -195,8 +153,8 @@ func interopAddrs() []string {
 func TestInteropPostsrsdAndMailSRS(t *testing.T) {
 	ensurePostsrsd(t)
 	ensurePerl(t)
-	secret := envOr("SRS_SECRET", "peers-test-secret")
-	domain := envOr("SRS_DOMAIN", "srs.test")
+	secret := peertest.Env("SRS_SECRET", "peers-test-secret")
+	domain := peertest.Env("SRS_DOMAIN", "srs.test")
 	r, err := New(Config{Domain: domain, Secrets: []string{secret}})
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +262,7 @@ func TestInteropPostsrsdAndMailSRS(t *testing.T) {
 		}
 	}
 	// A few through srs-perl.sh itself, to check the batch settings.
-	script := filepath.Join(peersDir(t), "srs-perl.sh")
+	script := peertest.SharedScript("srs-perl.sh")
 	for i := 0; i < 5; i++ {
 		out, err := exec.Command(script, "forward", addrs[i]).Output()
 		if err != nil || strings.TrimSpace(string(out)) != ours[i] {

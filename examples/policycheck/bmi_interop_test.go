@@ -3,38 +3,19 @@
 package main
 
 import (
-	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mailpolicy/mailpolicy/bmi"
+	"github.com/mailpolicy/mailpolicy/internal/peertest"
 )
 
 // TestBMIInteropSpamd runs the bmi subcommand against the real spamd of
 // scripts/peer-spamd.sh with GTUBE and two profiles.
 func TestBMIInteropSpamd(t *testing.T) {
-	port := os.Getenv("SPAMD_PORT")
-	if port == "" {
-		port = "7830"
-	}
-	addr := "127.0.0.1:" + port
-	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-		c.Close()
-	} else {
-		script, _ := filepath.Abs(filepath.Join("..", "..", "scripts", "peer-spamd.sh"))
-		out, err := exec.Command("bash", script, "start").CombinedOutput()
-		if err != nil {
-			if os.Getenv("MAILPOLICY_INTEROP_REQUIRED") == "" {
-				t.Skipf("spamd peer unavailable: %v: %s", err, out)
-			}
-			t.Fatalf("spamd peer unavailable: %v: %s", err, out)
-		}
-		t.Cleanup(func() { exec.Command("bash", script, "stop").Run() })
-	}
+	addr := "127.0.0.1:" + peertest.Env("SPAMD_PORT", "7830")
+	peertest.Ensure(t, "spamd", addr, peertest.RepoScript("peer-spamd.sh"))
 	gtube := filepath.Join("..", "..", "bmi", "testdata", "spamd", "gtube.eml")
 	code, out, errOut := runCLI(t, "bmi", "-spamd", addr, "-sender", "s@example.net",
 		"-rcpt", "a@example.com strict", "-rcpt", "b@example.com lenient", "-rcpt", "c@example.com",

@@ -13,29 +13,22 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
 	"testing"
 	"time"
 
+	"github.com/mailpolicy/mailpolicy/internal/peertest"
 	"github.com/miekg/dns"
 )
 
 func peerAddr(t *testing.T, env, def string) string {
 	t.Helper()
-	port := os.Getenv(env)
-	if port == "" {
-		port = def
-	}
-	addr := net.JoinHostPort("127.0.0.1", port)
+	addr := net.JoinHostPort("127.0.0.1", peertest.Env(env, def))
 	c, err := New(WithNameservers(addr), WithTimeout(time.Second), WithRetries(0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := c.LookupNetIP(context.Background(), "ip4", "mx.insecure.test"); err != nil {
-		if os.Getenv("MAILPOLICY_INTEROP_REQUIRED") != "" {
-			t.Fatalf("DNS peer at %s not usable: %v", addr, err)
-		}
-		t.Skipf("DNS peer at %s not usable (%v); run scripts/interop.sh", addr, err)
+		peertest.Unavailable(t, "DNS", "%s not usable: %v", addr, err)
 	}
 	return addr
 }
