@@ -78,25 +78,41 @@ func Strerror(errno int) string {
 
 // RcptDeferErrno returns the more_errno Exim records for a 4xx reply
 // to RCPT, which msg:rcpt:defer and msg:rcpt:host:defer give as
-// $event_defer_errno: the code's last two digits shifted into bits 8
-// and up (451 → 51<<8 = 13056), as the rcpt_4xx retry rules read it.
-// Codes outside 400-499 give 0.
-func RcptDeferErrno(code int) int {
+// $event_defer_errno and the rcpt_4xx retry rules read: the code's last
+// two digits in bits 8-15 and, in the low byte, 'M' when the host came
+// from an MX record or 'A' otherwise (address record, manualroute
+// list), the letter the rules' _MX and _A suffixes test. 451 from a
+// manualroute host is 51<<8 | 'A' = 13121, as a real Exim 4.96 reports
+// (events_interop_test.go). Codes outside 400-499 give 0.
+func RcptDeferErrno(code int, fromMX bool) int {
 	if code < 400 || code > 499 {
 		return 0
 	}
-	return (code % 100) << 8
+	kind := 'A'
+	if fromMX {
+		kind = 'M'
+	}
+	return (code%100)<<8 | int(kind)
 }
 
 // RcptDeferCode is the inverse of RcptDeferErrno: the 4xx code held in
-// bits 8-15 of a more_errno (13056 → 451).
+// bits 8-15 of a more_errno (13121 → 451).
 func RcptDeferCode(errno int) int {
 	return 400 + (errno>>8)&0xff
 }
 
+// RcptDeferFromMX reports whether a more_errno made by RcptDeferErrno
+// names a host found through an MX record.
+func RcptDeferFromMX(errno int) bool { return errno&0xff == 'M' }
+
 // CertDepthData returns tls:cert's $event_data: the depth of the
 // certificate in the chain (0 = the peer's own), in decimal.
 func CertDepthData(depth int) string { return strconv.Itoa(depth) }
+
+// BannerData returns smtp:connect's $event_data: the banner's lines as
+// received (code included, line ends removed) joined with "\n", as a
+// real Exim 4.96 gives it ("220-mx first\n220 mx ESMTP").
+func BannerData(lines []string) string { return EHLOData(lines) }
 
 // EHLOData returns smtp:ehlo's $event_data: the response lines as
 // received (code included, line ends removed), joined with "\n", for

@@ -54,14 +54,19 @@ func TestDeferData(t *testing.T) {
 }
 
 func TestRcptDeferErrno(t *testing.T) {
-	assert.Equal(t, 51<<8, events.RcptDeferErrno(451))
-	assert.Equal(t, 13056, events.RcptDeferErrno(451))
-	assert.Equal(t, 52<<8, events.RcptDeferErrno(452))
-	assert.Equal(t, 0, events.RcptDeferErrno(400))
-	assert.Equal(t, 0, events.RcptDeferErrno(550))
-	assert.Equal(t, 0, events.RcptDeferErrno(250))
+	// 13121 is what Exim 4.96 reported for a 451 from a manualroute host.
+	assert.Equal(t, 13121, events.RcptDeferErrno(451, false))
+	assert.Equal(t, 51<<8|int('M'), events.RcptDeferErrno(451, true))
+	assert.Equal(t, 52<<8|int('A'), events.RcptDeferErrno(452, false))
+	assert.Equal(t, 0, events.RcptDeferErrno(400-1, false))
+	assert.Equal(t, 0, events.RcptDeferErrno(550, true))
+	assert.Equal(t, 0, events.RcptDeferErrno(250, false))
 	for code := 400; code <= 499; code++ {
-		assert.Equal(t, code, events.RcptDeferCode(events.RcptDeferErrno(code)))
+		for _, mx := range []bool{false, true} {
+			e := events.RcptDeferErrno(code, mx)
+			assert.Equal(t, code, events.RcptDeferCode(e))
+			assert.Equal(t, mx, events.RcptDeferFromMX(e))
+		}
 	}
 }
 
@@ -71,6 +76,7 @@ func TestSmallData(t *testing.T) {
 	assert.Equal(t, "250-mx.example Hello\n250-SIZE 1000\n250 PIPELINING",
 		events.EHLOData([]string{"250-mx.example Hello\r\n", "250-SIZE 1000", "250 PIPELINING\n"}))
 	assert.Equal(t, "", events.EHLOData(nil))
+	assert.Equal(t, "220-mx first\n220 mx ESMTP", events.BannerData([]string{"220-mx first\r\n", "220 mx ESMTP\r\n"}))
 	assert.Equal(t, events.SMTPFailProtocol, events.SyntaxFailEvent(true))
 	assert.Equal(t, events.SMTPFailSyntax, events.SyntaxFailEvent(false))
 }

@@ -21,7 +21,9 @@ type Event struct {
 	// DeferErrno is $event_defer_errno: the basic errno for msg:defer
 	// and msg:host:defer (Exim's own errnos are negative), the
 	// more_errno (RcptDeferErrno) for msg:rcpt:defer and
-	// msg:rcpt:host:defer; 0 otherwise.
+	// msg:rcpt:host:defer; 0 otherwise. (Exim does not reset the
+	// variable: after a RCPT 4xx its tcp:close still shows the value.
+	// Here each Event carries only its own.)
 	DeferErrno int
 
 	MessageID   string     // $message_exim_id

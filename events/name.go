@@ -13,7 +13,8 @@ const (
 	// AuthFail: server side (main event_action), an AUTH command (or
 	// the implicit TLS-certificate authenticator) did not succeed;
 	// client side (transport event_action), an authenticator got a 5xx
-	// final reply. Authenticator ($sender_host_authenticated) holds the
+	// final reply. Not raised by Exim 4.96 (added later; the current
+	// source raises it). Authenticator ($sender_host_authenticated) holds the
 	// authenticator name for the duration of the event. Data: the SMTP
 	// reply text sent (server) or received (client). A non-empty result
 	// replaces the default log line (EffectReplaceLog).
@@ -28,7 +29,8 @@ const (
 
 	// DNSFail: the transport's event_action if a transport is active,
 	// else the main one; any DNS lookup that did not succeed, NXDOMAIN
-	// and NODATA included, and CNAME problems. Data:
+	// and NODATA included, and CNAME problems. Exim 4.96 does not raise
+	// it (a real 4.96 was checked; the current source does). Data:
 	// "<reason>:<name>:<type>" with the colons in the name doubled
 	// (DNSFailData). Result ignored.
 	DNSFail Name = "dns:fail"
@@ -53,12 +55,12 @@ const (
 
 	// MsgRcptHostDefer: transport; RCPT got a 4xx reply (not when
 	// verifying). Data: the address's message; DeferErrno =
-	// RcptDeferErrno(code). Result ignored.
+	// RcptDeferErrno(code, fromMX). Result ignored.
 	MsgRcptHostDefer Name = "msg:rcpt:host:defer"
 
 	// MsgRcptDefer: transport; RCPT got a 4xx reply on the last host
-	// (no more hosts to try), non-452 path. Data and DeferErrno as
-	// MsgRcptHostDefer. Result ignored.
+	// (no more hosts to try); a real Exim 4.96 raises it for 452 too.
+	// Data and DeferErrno as MsgRcptHostDefer. Result ignored.
 	MsgRcptDefer Name = "msg:rcpt:defer"
 
 	// MsgHostDefer: transport; delivery to one host deferred (also
@@ -103,8 +105,9 @@ const (
 
 	// SMTPConnect: transport; after the server banner was read, before
 	// EHLO. DNSSEC ($lookup_dnssec_authenticated) = whether the host's
-	// address lookups were DNSSEC-authenticated. Data: the banner text.
-	// A non-empty result sends QUIT and defers every address
+	// address lookups were DNSSEC-authenticated. Data: the banner lines,
+	// codes included, joined with "\n" (BannerData). Not raised when the
+	// banner is not 2xx (the host is deferred instead). A non-empty result sends QUIT and defers every address
 	// (EffectDeferAll) with Decision.DeferMessage.
 	SMTPConnect Name = "smtp:connect"
 
@@ -117,7 +120,8 @@ const (
 
 	// SMTPFailSyntax: main; an inbound SMTP syntax error. Data: the
 	// error message. Result ignored. Exim also raises it for protocol
-	// errors; this package does not (SyntaxFailEvent).
+	// errors; this package does not (SyntaxFailEvent). Exim 4.96 raises
+	// neither smtp:fail event (added later).
 	SMTPFailSyntax Name = "smtp:fail:syntax"
 
 	// SMTPFailProtocol: main; an inbound SMTP protocol error. Data: the
