@@ -25,9 +25,14 @@
 //     timestamp from the future is rejected.
 //
 //   - Exim: Exim's native SRS (SUPPORT_SRS, ${srs_encode} and the
-//     inbound_srs ACL condition): SRS0 only, HMAC-MD5 cut to 4 lower-case
+//     inbound_srs condition): SRS0 only, HMAC-MD5 cut to 4 lower-case
 //     hex digits over the lower-cased "local@domain", lower-case base32
 //     day stamp, 10 days maximum age, no separator or length options.
+//     Checked against a real Exim 4.96 (srs_exim_interop_test.go): for
+//     125 return paths Forward is byte-for-byte ${srs_encode}, Reverse
+//     accepts Exim's encodings and Exim's inbound_srs accepts ours;
+//     forged hashes, wrong secrets and stale or future stamps are
+//     refused by both.
 //
 // # Exim names
 //
@@ -49,9 +54,18 @@
 //   - An unqualified return path, which Exim encodes with an empty
 //     domain but can never validate, is refused by Forward (ErrFormat).
 //   - Both sides hash the canonical form: the local part without quotes,
-//     re-quoted only if it needs quoting. Exim hashes the return path as
-//     given, so a needlessly quoted local part ("ab"@x) validated only
-//     if the quotes survived; here it reverses to ab@x.
+//     re-quoted as a whole only if it needs quoting. Exim 4.96 hashes the
+//     return path as given, so it can never validate its own encoding of
+//     a needlessly or partly quoted local part ("ab"@x, "a b".c@x) nor of
+//     an unquoted non-ASCII one (josé@x, which it leaves unquoted); here
+//     they reverse to ab@x, "a b.c"@x and "josé"@x.
+//   - Whether the SRS local part needs quotes is decided from the
+//     original user part; Exim looks at the whole new local part, so the
+//     brackets of a domain literal (user@[192.0.2.1]) make it quote on
+//     decoding and it refuses its own (identical) encoding. Here such
+//     addresses reverse.
+//   - ${srs_encode} of ""@x crashes Exim 4.96 (fixed in 4.98); Forward
+//     refuses an empty local part.
 //   - Reverse reports why it failed (ErrHash, ErrExpired, ErrFormat,
 //     ErrNotSRS) instead of a bare false, and $srs_recipient is not
 //     produced on failure.
