@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mailpolicy/mailpolicy/bmi"
+	"github.com/mailpolicy/mailpolicy/dcc"
+	"github.com/mailpolicy/mailpolicy/dmarc"
+	"github.com/mailpolicy/mailpolicy/events"
+	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the server could not start or failed
+	exitUsage = 2 // the command line is wrong
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ", ") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// options are the parsed command line.
+type options struct {
+	cfg             Config
+	listen          string
+	shutdownTimeout time.Duration
+	eventExec       string
+	eventWebhook    string
+	historyPath     string
+}
+
+// parseFlags turns the command line into options; ok false means exit
+// with code (help printed, or a usage error reported).
+func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, ok bool) {
+	fs := flag.NewFlagSet("mta", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	host, _ := os.Hostname()
+	o = &options{}
+	var (
+		domains, users, nameserver string
+		proxyReq, proxyOpt, spamd  string
+		dccifd, altLocation        string
+		noneScore                  float64
+		optins                     listFlag
+		logLevel                   string
+		maxSize                    int64
+	)
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:2525", "`address` to listen on")
+	fs.StringVar(&o.cfg.Hostname, "hostname", host, "primary host `name` (banner, Received, authserv-id)")
+	fs.StringVar(&domains, "domains", "", "comma-separated local `domains` (required)")
+	fs.StringVar(&users, "users", "", "comma-separated local `parts` that exist (default: any)")
+	fs.StringVar(&o.cfg.Maildir, "maildir", "", "Maildir++ `directory` for delivery (required)")
+	fs.StringVar(&nameserver, "nameserver", "", "DNS server `host:port` for SPF, DKIM and DMARC (default: /etc/resolv.conf)")
+	fs.DurationVar(&o.cfg.DNSTimeout, "timeout", 2*time.Second, "per-query DNS `timeout`")
+	fs.BoolVar(&o.cfg.SPFLocalhostPass, "spf-localhost-pass", true, "loopback clients pass SPF without DNS (libspf2/Exim)")
+	fs.StringVar(&proxyReq, "proxy-required", "", "Exim host `list` that must send a PROXY header (hosts_proxy)")
+	fs.StringVar(&proxyOpt, "proxy-optional", "", "Exim host `list` that may send a PROXY header")
+	fs.DurationVar(&o.cfg.ProxyTimeout, "proxy-timeout", 3*time.Second, "PROXY header read `timeout` (proxy_protocol_timeout)")
+	fs.StringVar(&spamd, "spamd", "", "spamd `host:port`: scan every message with bmi.Spamd")
+	fs.Var(&optins, "optin", "`ADDR=feature:feature` bmi opt-in (spamd profile) for a recipient; repeatable")
+	fs.StringVar(&altLocation, "spamd-alt-location", "Junk", "maildir `folder` for messages spamd judges spam")
+	fs.Float64Var(&noneScore, "spamd-none-score", 0, "spamd `score` at which a message is not delivered (0: never)")
+	fs.StringVar(&dccifd, "dccifd", "", "dccifd `address` (\"/socket\", \"host port\" or host:port)")
+	fs.BoolVar(&o.cfg.DCCDeferOK, "dcc-defer-ok", false, "accept the message when DCC cannot decide")
+	fs.BoolVar(&o.cfg.DMARCEnforce, "dmarc-enforce", false, "reject (550) p=reject failures, defer (451) temperror, quarantine to .Junk")
+	fs.StringVar(&o.historyPath, "dmarc-history", "", "append DMARC history to `file` (Exim's dmarc_history_file)")
+	fs.StringVar(&o.eventExec, "event-exec", "", "run `command` (via /bin/sh -c) for each event, JSON on stdin")
+	fs.StringVar(&o.eventWebhook, "event-webhook", "", "POST each event as JSON to `URL`")
+	fs.Int64Var(&maxSize, "max-size", defaultMaxSize, "message size limit in `bytes`")
+	fs.IntVar(&o.cfg.MaxRecipients, "max-recipients", defaultMaxRecipients, "recipients per message")
+	fs.IntVar(&o.cfg.MaxErrors, "max-errors", defaultMaxErrors, "syntax/protocol errors before 421")
+	fs.DurationVar(&o.cfg.ReadTimeout, "read-timeout", defaultReadTimeout, "`timeout` for each command and data line")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long sessions may finish after SIGINT/SIGTERM")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "usage: mta -domains LIST -maildir DIR [flags]\n\nFlags:")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	fail := func(format string, a ...any) (*options, int, bool) {
+		fmt.Fprintf(stderr, "mta: %s\n", fmt.Sprintf(format, a...))
+		usage(stderr)
+		return nil, exitUsage, false
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout)
+			return nil, exitOK, false
+		}
+		return fail("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return fail("unexpected argument %q", fs.Arg(0))
+	}
+	if domains == "" || o.cfg.Maildir == "" {
+		return fail("-domains and -maildir are required")
+	}
+	o.cfg.Domains = splitList(domains)
+	o.cfg.Users = splitList(strings.ToLower(users))
+	o.cfg.Nameserver = nameserver
+	o.cfg.MaxSize = maxSize
+	var err error
+	if proxyReq != "" {
+		if o.cfg.ProxyRequired, err = hostlist.Parse(proxyReq); err != nil {
+			return fail("-proxy-required: %v", err)
+		}
+	}
+	if proxyOpt != "" {
+		if o.cfg.ProxyOptional, err = hostlist.Parse(proxyOpt); err != nil {
+			return fail("-proxy-optional: %v", err)
+		}
+	}
+	if spamd != "" {
+		o.cfg.Scanner = &bmi.Spamd{Addr: spamd, AltLocation: altLocation, NoneScore: noneScore}
+	}
+	if len(optins) > 0 {
+		o.cfg.OptIn = map[string]string{}
+		for _, oi := range optins {
+			addr, list, ok := strings.Cut(oi, "=")
+			if !ok || !validMailbox(addr) {
+				return fail("-optin %q: want ADDR=feature:feature", oi)
+			}
+			o.cfg.OptIn[strings.ToLower(addr)] = list
+		}
+	}
+	if dccifd != "" {
+		a, err := parseDCCAddress(dccifd)
+		if err != nil {
+			return fail("-dccifd: %v", err)
+		}
+		o.cfg.DCC = &dcc.Client{Address: a}
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
+		return fail("-log-level: %v", err)
+	}
+	o.cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	return o, exitOK, true
+}
+
+// parseDCCAddress accepts Exim's dccifd_address forms and host:port.
+func parseDCCAddress(s string) (dcc.Address, error) {
+	if !strings.HasPrefix(s, "/") && !strings.ContainsAny(s, " \t") {
+		if h, p, err := net.SplitHostPort(s); err == nil {
+			s = h + " " + p
+		}
+	}
+	return dcc.ParseAddress(s)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// run is the whole program: it serves until ctx ends (a signal), then
+// shuts down gracefully.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, code, ok := parseFlags(args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	log := o.cfg.Logger
+	if o.historyPath != "" {
+		h, err := dmarc.OpenHistory(o.historyPath)
+		if err != nil {
+			log.Error("dmarc history", "err", err)
+			return exitError
+		}
+		defer h.Close()
+		o.cfg.History = h
+	}
+	var webhook *events.Webhook
+	if o.eventExec != "" || o.eventWebhook != "" {
+		o.cfg.Bus = &events.Bus{Logger: log}
+		if o.eventExec != "" {
+			x := &events.Exec{Path: "/bin/sh", Args: []string{"-c", o.eventExec}}
+			o.cfg.Bus.Subscribe(nil, x.Handler())
+		}
+		if o.eventWebhook != "" {
+			webhook = &events.Webhook{URL: o.eventWebhook}
+			webhook.Start(context.Background())
+			o.cfg.Bus.Subscribe(nil, webhook.Handler())
+		}
+	}
+	srv, err := NewServer(o.cfg)
+	if err != nil {
+		log.Error("configuration", "err", err)
+		return exitError
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		log.Error("listen", "err", err)
+		return exitError
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err = <-done:
+		log.Error("serve", "err", err)
+		code = exitError
+	case <-ctx.Done():
+		log.Info("shutting down", "timeout", o.shutdownTimeout.String())
+		sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Warn("shutdown: sessions cut off", "err", err)
+		}
+		cancel()
+		<-done
+		code = exitOK
+	}
+	if webhook != nil {
+		wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		webhook.Close(wctx)
+		cancel()
+	}
+	return code
+}

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mailpolicy/mailpolicy/bmi"
+	"github.com/mailpolicy/mailpolicy/dcc"
+	"github.com/mailpolicy/mailpolicy/dmarc"
+	"github.com/mailpolicy/mailpolicy/events"
+	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/proxyproto"
+)
+
+// Config is everything a Server needs; main fills it from the flags,
+// tests directly.
+type Config struct {
+	Hostname string   // primary host name: banner, Received, authserv-id
+	Domains  []string // local domains (lower case); everything else is relay
+	// Users, when not empty, are the local parts (lower case) that
+	// exist in every local domain; others get 550 5.1.1. Empty: any
+	// local part is accepted. "postmaster" always exists.
+	Users   []string
+	Maildir string // root of the Maildir++ delivery directory
+
+	// DNS for SPF, DKIM and DMARC: a "host:port" nameserver ("" for
+	// /etc/resolv.conf) and the per-query timeout (0: the packages'
+	// default).
+	Nameserver string
+	DNSTimeout time.Duration
+	// SPFLocalhostPass is libspf2's rule that loopback clients pass;
+	// Exim's default (true). Tests turn it off to see real results.
+	SPFLocalhostPass bool
+
+	// PROXY protocol (Exim's hosts_proxy): nil lists mean no PROXY
+	// processing at all.
+	ProxyRequired, ProxyOptional *hostlist.List
+	ProxyTimeout                 time.Duration
+
+	Scanner bmi.Scanner       // nil: no bmi scanning
+	OptIn   map[string]string // lower-cased recipient → bmi_optin list
+
+	DCC        *dcc.Client // nil: no DCC
+	DCCDeferOK bool
+
+	DMARCEnforce bool
+	History      *dmarc.History // nil: no history file
+
+	Bus *events.Bus // nil: no events
+
+	MaxSize       int64         // message size limit in bytes
+	MaxRecipients int           // per message
+	MaxErrors     int           // syntax/protocol errors before 421
+	ReadTimeout   time.Duration // per command line and per data line
+	// PolicyTimeout bounds the checks of one message at DATA (DNS,
+	// dccifd, spamd); 0 means one minute.
+	PolicyTimeout time.Duration
+
+	Logger *slog.Logger // nil: slog.Default()
+}
+
+// Defaults for the zero values of Config.
+const (
+	defaultMaxSize       = 10 << 20
+	defaultMaxRecipients = 100
+	defaultMaxErrors     = 10
+	defaultReadTimeout   = 5 * time.Minute // RFC 5321 §4.5.3.2.7
+	defaultPolicyTimeout = time.Minute
+)
+
+func (c *Config) setDefaults() {
+	if c.MaxSize <= 0 {
+		c.MaxSize = defaultMaxSize
+	}
+	if c.MaxRecipients <= 0 {
+		c.MaxRecipients = defaultMaxRecipients
+	}
+	if c.MaxErrors <= 0 {
+		c.MaxErrors = defaultMaxErrors
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = defaultReadTimeout
+	}
+	if c.PolicyTimeout <= 0 {
+		c.PolicyTimeout = defaultPolicyTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	for i, d := range c.Domains {
+		c.Domains[i] = strings.ToLower(strings.TrimSuffix(d, "."))
+	}
+}
+
+// Server is the SMTP receiver. Serve runs it on a listener; Shutdown
+// stops it.
+type Server struct {
+	cfg     Config
+	maildir *maildir
+
+	// ctx is cancelled when Shutdown gives up waiting: it aborts the
+	// policy checks of the sessions still running.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	ln       net.Listener
+	sessions map[*session]struct{}
+	closing  atomic.Bool
+	wg       sync.WaitGroup
+
+	seq atomic.Uint64 // message and session numbers
+}
+
+// NewServer checks cfg and prepares the maildir.
+func NewServer(cfg Config) (*Server, error) {
+	cfg.setDefaults()
+	if cfg.Hostname == "" || !validDomain(cfg.Hostname) {
+		return nil, fmt.Errorf("hostname %q is not a valid host name", cfg.Hostname)
+	}
+	if len(cfg.Domains) == 0 {
+		return nil, errors.New("no local domains")
+	}
+	for _, d := range cfg.Domains {
+		if !validDomain(d) {
+			return nil, fmt.Errorf("local domain %q is not a valid domain", d)
+		}
+	}
+	md, err := openMaildir(cfg.Maildir, cfg.Hostname)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{cfg: cfg, maildir: md, ctx: ctx, cancel: cancel, sessions: map[*session]struct{}{}}, nil
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("mta: server closed")
+
+// Serve accepts connections on ln until Shutdown, each served by a
+// session goroutine. With PROXY host lists configured, ln is wrapped in
+// a proxyproto.Listener, which reads the header in the session's
+// goroutine.
+func (s *Server) Serve(ln net.Listener) error {
+	if s.cfg.ProxyRequired != nil || s.cfg.ProxyOptional != nil {
+		ln = proxyproto.NewListener(ln, proxyproto.Config{
+			Required: s.cfg.ProxyRequired,
+			Optional: s.cfg.ProxyOptional,
+			Timeout:  s.cfg.ProxyTimeout,
+		})
+	}
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	s.ln = ln
+	s.mu.Unlock()
+	s.cfg.Logger.Info("listening", "addr", ln.Addr().String(), "hostname", s.cfg.Hostname)
+	var delay time.Duration
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscallEMFILE) {
+				// Temporary trouble (out of descriptors): back off.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		sess := newSession(s, conn)
+		s.mu.Lock()
+		if s.closing.Load() {
+			s.mu.Unlock()
+			conn.Close()
+			return ErrServerClosed
+		}
+		s.sessions[sess] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			defer func() {
+				s.mu.Lock()
+				delete(s.sessions, sess)
+				s.mu.Unlock()
+			}()
+			sess.serve()
+		}()
+	}
+}
+
+// Shutdown stops accepting connections, tells idle sessions "421" at
+// once and lets sessions inside a transaction finish it. When ctx ends
+// first, the remaining connections are closed and their checks
+// cancelled. It waits for every session goroutine in any case.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing.Store(true)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	for sess := range s.sessions {
+		sess.interruptIfIdle()
+	}
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.cancel()
+		s.mu.Lock()
+		for sess := range s.sessions {
+			sess.conn.Close()
+		}
+		s.mu.Unlock()
+		<-done
+	}
+	s.cancel()
+	return err
+}
+
+// Addr returns the listening address, or nil before Serve.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// raise sends an event to the bus, if there is one.
+func (s *Server) raise(ctx context.Context, ev events.Event) {
+	if s.cfg.Bus == nil {
+		return
+	}
+	ev.Inbound = true
+	s.cfg.Bus.Raise(ctx, &ev)
+}
+
+// isLocalDomain reports whether d (lower case) is one of ours.
+func (s *Server) isLocalDomain(d string) bool {
+	for _, x := range s.cfg.Domains {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+// userExists applies Config.Users to a local part.
+func (s *Server) userExists(local string) bool {
+	local = strings.ToLower(local)
+	if len(s.cfg.Users) == 0 || local == "postmaster" {
+		return true
+	}
+	for _, u := range s.cfg.Users {
+		if u == local {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,556 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mailpolicy/mailpolicy/bmi"
+	"github.com/mailpolicy/mailpolicy/events"
+	"github.com/mailpolicy/mailpolicy/prdr"
+	"github.com/mailpolicy/mailpolicy/proxyproto"
+	"github.com/mailpolicy/mailpolicy/spf"
+)
+
+// Line limits: RFC 5321 §4.5.3.1.4 allows 512 octets for a command line
+// (we take more, for long parameter lists) and §4.5.3.1.6 1000 octets
+// for a text line, CRLF included.
+const (
+	maxCommandLine = 2048
+	maxTextLine    = 1000
+	readBufferSize = 8 << 10
+)
+
+var (
+	errLineTooLong = errors.New("line too long")
+	errQuit        = errors.New("session ended")
+	errShutdown    = errors.New("shutdown")
+)
+
+// session is one SMTP connection.
+type session struct {
+	srv  *Server
+	conn net.Conn
+	r    *bufio.Reader
+	w    *bufio.Writer
+	id   string
+
+	client netip.AddrPort // the SMTP client (PROXY source when proxied)
+	proxy  netip.Addr     // the proxy's address when proxied
+
+	helo   string
+	esmtp  bool
+	errors int
+
+	mu   sync.Mutex // guards inTx against Shutdown's interruptIfIdle
+	inTx bool
+	tx   *transaction
+}
+
+// transaction is the state of one MAIL ... DATA sequence.
+type transaction struct {
+	from  string
+	prdr  bool // the client asked for PRDR (and we advertised it)
+	spf   *spf.Outcome
+	rcpts []string
+	env   bmi.Envelope
+}
+
+func newSession(srv *Server, conn net.Conn) *session {
+	return &session{
+		srv:  srv,
+		conn: conn,
+		r:    bufio.NewReaderSize(conn, readBufferSize),
+		w:    bufio.NewWriter(conn),
+		id:   strconv.FormatUint(srv.seq.Add(1), 36),
+	}
+}
+
+// interruptIfIdle makes a session that waits for a command outside a
+// transaction see a read timeout at once; serve then notices the
+// shutdown and says 421.
+func (s *session) interruptIfIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.inTx {
+		s.conn.SetReadDeadline(time.Now())
+	}
+}
+
+func (s *session) setTx(tx *transaction) {
+	s.mu.Lock()
+	s.tx, s.inTx = tx, tx != nil
+	s.mu.Unlock()
+}
+
+func (s *session) log() *loggerWith { return &loggerWith{s} }
+
+// loggerWith adds the session's attributes to log lines.
+type loggerWith struct{ s *session }
+
+func (l *loggerWith) Info(msg string, args ...any) {
+	l.s.srv.cfg.Logger.Info(msg, append([]any{"session", l.s.id, "client", l.s.client.String()}, args...)...)
+}
+
+func (l *loggerWith) Warn(msg string, args ...any) {
+	l.s.srv.cfg.Logger.Warn(msg, append([]any{"session", l.s.id, "client", l.s.client.String()}, args...)...)
+}
+
+func (s *session) serve() {
+	defer s.conn.Close()
+	cfg := &s.srv.cfg
+	if pc, ok := s.conn.(*proxyproto.Conn); ok {
+		info, err := pc.Handshake(s.srv.ctx)
+		if info == nil || info.Failed {
+			// Exim's QUIT-only mode: banner, then 503 to everything.
+			s.srv.cfg.Logger.Warn("PROXY negotiation failed", "session", s.id, "peer", pc.NetConn().RemoteAddr().String(), "err", err)
+			nc := pc.NetConn()
+			nc.SetDeadline(time.Now().Add(cfg.ReadTimeout))
+			if _, err := fmt.Fprintf(nc, "220 %s ESMTP mailpolicy\r\n", cfg.Hostname); err != nil {
+				return
+			}
+			proxyproto.RefuseCommands(s.srv.ctx, &deadlineRW{nc, cfg.ReadTimeout}, cfg.Hostname)
+			return
+		}
+		s.client = unmapPort(info.Client)
+		if info.Header != nil && info.Header.HasAddresses() {
+			s.proxy = info.LocalAddress
+		}
+	} else if ap, err := netip.ParseAddrPort(s.conn.RemoteAddr().String()); err == nil {
+		s.client = unmapPort(ap)
+	}
+	s.log().Info("connection", "proxy", proxyString(s.proxy))
+	s.reply(220, "", cfg.Hostname+" ESMTP mailpolicy")
+	for {
+		if err := s.command(); err != nil {
+			if !errors.Is(err, errQuit) {
+				s.log().Info("connection closed", "reason", err.Error())
+			}
+			s.flush()
+			return
+		}
+	}
+}
+
+// deadlineRW renews the connection's deadline before each read, so
+// that QUIT-only mode cannot hold a connection forever.
+type deadlineRW struct {
+	c net.Conn
+	d time.Duration
+}
+
+func (d *deadlineRW) Read(p []byte) (int, error) {
+	d.c.SetDeadline(time.Now().Add(d.d))
+	return d.c.Read(p)
+}
+
+func (d *deadlineRW) Write(p []byte) (int, error) { return d.c.Write(p) }
+
+func unmapPort(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+func proxyString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// reply queues one reply; text lines are separated by "\n". The enhanced
+// status code, when given, starts every line.
+func (s *session) reply(code int, enhanced, text string) {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		sep := "-"
+		if i == len(lines)-1 {
+			sep = " "
+		}
+		if enhanced != "" {
+			l = enhanced + " " + l
+		}
+		fmt.Fprintf(s.w, "%d%s%s\r\n", code, sep, l)
+	}
+}
+
+// flush sends the queued replies.
+func (s *session) flush() error {
+	s.conn.SetWriteDeadline(time.Now().Add(s.srv.cfg.ReadTimeout))
+	return s.w.Flush()
+}
+
+// readLine reads one line of at most limit octets (CRLF included) and
+// returns it without its line end. Replies are flushed first unless a
+// complete line is already buffered: that is what makes pipelining
+// work (RFC 2920 §3.1: the server may hold replies while it has input).
+// An over-long line is read to its end and reported as errLineTooLong.
+func (s *session) readLine(limit int) ([]byte, error) {
+	if buf, _ := s.r.Peek(s.r.Buffered()); bytes.IndexByte(buf, '\n') < 0 {
+		if err := s.flush(); err != nil {
+			return nil, err
+		}
+	}
+	// One deadline for the whole line, so that a client cannot drip a
+	// line forever.
+	s.conn.SetReadDeadline(time.Now().Add(s.srv.cfg.ReadTimeout))
+	// Shutdown may have cut the deadline just before it was renewed.
+	if s.srv.closing.Load() && !s.inTxLocked() {
+		return nil, errShutdown
+	}
+	var line []byte
+	tooLong := false
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		if !tooLong {
+			if len(line)+len(chunk) > limit {
+				tooLong, line = true, nil
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
+	}
+	if tooLong {
+		return nil, errLineTooLong
+	}
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	return line, nil
+}
+
+// readErr turns a read error into the session's end, with 421 for a
+// timeout or a shutdown.
+func (s *session) readErr(err error) error {
+	var ne net.Error
+	if errors.Is(err, errShutdown) || errors.As(err, &ne) && ne.Timeout() {
+		if s.srv.closing.Load() {
+			s.reply(421, "4.3.2", s.srv.cfg.Hostname+" Service not available - closing connection")
+			return errors.New("shutdown")
+		}
+		s.reply(421, "4.4.2", s.srv.cfg.Hostname+" SMTP command timeout - closing connection")
+		return errors.New("read timeout")
+	}
+	if errors.Is(err, io.EOF) {
+		return errors.New("client disconnected")
+	}
+	return err
+}
+
+// synprot counts a syntax or protocol error, raises its event, queues the
+// reply, and ends the session after MaxErrors of them.
+func (s *session) synprot(protocol bool, code int, enhanced, text string) error {
+	s.reply(code, enhanced, text)
+	s.srv.raise(s.srv.ctx, events.Event{
+		Name:        events.SyntaxFailEvent(protocol),
+		Data:        fmt.Sprintf("%d %s %s", code, enhanced, text),
+		HostAddress: s.client.Addr(),
+		HostPort:    int(s.client.Port()),
+	})
+	s.errors++
+	if s.errors >= s.srv.cfg.MaxErrors {
+		s.reply(421, "4.7.0", s.srv.cfg.Hostname+" too many syntax or protocol errors")
+		return errors.New("too many errors")
+	}
+	return nil
+}
+
+// command reads and executes one command. A non-nil error ends the
+// session (after the queued replies are sent).
+func (s *session) command() error {
+	if s.srv.closing.Load() && !s.inTxLocked() {
+		s.reply(421, "4.3.2", s.srv.cfg.Hostname+" Service not available - closing connection")
+		return errors.New("shutdown")
+	}
+	line, err := s.readLine(maxCommandLine)
+	if errors.Is(err, errLineTooLong) {
+		return s.synprot(false, 500, "5.5.2", "Line too long")
+	}
+	if err != nil {
+		return s.readErr(err)
+	}
+	if bytes.ContainsFunc(line, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+		return s.synprot(false, 501, "5.5.2", "Control character in command")
+	}
+	verb, arg, _ := strings.Cut(string(line), " ")
+	verb = strings.ToUpper(verb)
+	switch verb {
+	case "EHLO", "HELO":
+		return s.cmdHelo(verb, strings.TrimSpace(arg))
+	case "MAIL":
+		return s.cmdMail(arg)
+	case "RCPT":
+		return s.cmdRcpt(arg)
+	case "DATA":
+		return s.cmdData(arg)
+	case "RSET":
+		if arg != "" {
+			return s.synprot(false, 501, "5.5.4", "RSET takes no argument")
+		}
+		s.setTx(nil)
+		s.reply(250, "2.0.0", "Reset OK")
+	case "NOOP":
+		s.reply(250, "2.0.0", "OK")
+	case "QUIT":
+		s.reply(221, "2.0.0", s.srv.cfg.Hostname+" closing connection")
+		return errQuit
+	case "VRFY":
+		if arg == "" {
+			return s.synprot(false, 501, "5.5.4", "VRFY must have an address argument")
+		}
+		s.reply(252, "2.1.5", "Administrative prohibition: VRFY is not supported; send a message")
+	case "HELP":
+		s.reply(214, "2.0.0", "Commands supported:\nEHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP")
+	default:
+		return s.synprot(false, 500, "5.5.1", "Unrecognized command")
+	}
+	return nil
+}
+
+func (s *session) inTxLocked() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inTx
+}
+
+func (s *session) cmdHelo(verb, arg string) error {
+	if arg == "" || !validHelo(arg) {
+		return s.synprot(false, 501, "5.5.2", "Syntactically invalid "+verb+" argument(s)")
+	}
+	s.setTx(nil) // RFC 5321 §4.1.4: EHLO resets the state
+	s.helo, s.esmtp = arg, verb == "EHLO"
+	cfg := &s.srv.cfg
+	greet := fmt.Sprintf("%s Hello %s [%s]", cfg.Hostname, arg, s.client.Addr())
+	if !s.esmtp {
+		s.reply(250, "", greet)
+		return nil
+	}
+	s.reply(250, "", strings.Join([]string{
+		greet,
+		"SIZE " + strconv.FormatInt(cfg.MaxSize, 10),
+		"8BITMIME",
+		"PIPELINING",
+		prdr.Keyword,
+		"ENHANCEDSTATUSCODES",
+		"HELP",
+	}, "\n"))
+	return nil
+}
+
+func (s *session) cmdMail(arg string) error {
+	if s.helo == "" {
+		return s.synprot(true, 503, "5.5.1", "EHLO or HELO first")
+	}
+	if s.tx != nil {
+		return s.synprot(true, 503, "5.5.1", "Sender already given")
+	}
+	rest, ok := cutPrefixFold(arg, "FROM:")
+	if !ok {
+		return s.synprot(false, 501, "5.5.2", "MAIL must have an address operand: MAIL FROM:<address>")
+	}
+	from, params, ok := parsePath(rest)
+	if !ok {
+		return s.synprot(false, 501, "5.1.7", "Invalid sender address syntax")
+	}
+	if params != "" && !s.esmtp {
+		return s.synprot(false, 555, "5.5.4", "Parameters are not allowed after HELO")
+	}
+	mp, err := prdr.ParseMailParams(params)
+	if err != nil {
+		return s.synprot(false, 501, "5.5.4", "Invalid parameter: "+safeText(err.Error()))
+	}
+	for _, p := range mp.Others {
+		switch p.Keyword {
+		case "SIZE":
+			n, err := strconv.ParseInt(p.Value, 10, 64)
+			if err != nil || n < 0 {
+				return s.synprot(false, 501, "5.5.4", "Invalid SIZE parameter")
+			}
+			if n > s.srv.cfg.MaxSize {
+				s.reply(552, "5.3.4", "Message size exceeds fixed maximum message size")
+				return nil
+			}
+		case "BODY":
+			if v := strings.ToUpper(p.Value); v != "7BIT" && v != "8BITMIME" {
+				return s.synprot(false, 501, "5.5.4", "Invalid BODY parameter")
+			}
+		default:
+			s.reply(555, "5.5.4", "Unsupported parameter "+p.Keyword)
+			return nil
+		}
+	}
+	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.PolicyTimeout)
+	defer cancel()
+	tx := &transaction{from: from, prdr: mp.PRDR, spf: s.checkSPF(ctx, from)}
+	tx.env.Run = s.srv.cfg.Scanner != nil
+	s.setTx(tx)
+	s.log().Info("mail from", "from", from, "spf", tx.spf.Result.String(), "prdr", tx.prdr)
+	if tx.prdr {
+		s.reply(250, "2.1.0", "OK, PRDR requested")
+	} else {
+		s.reply(250, "2.1.0", "OK")
+	}
+	return nil
+}
+
+// checkSPF is the MAIL-time SPF check (Exim's "spf" ACL condition).
+func (s *session) checkSPF(ctx context.Context, from string) *spf.Outcome {
+	cfg := &s.srv.cfg
+	opts := []spf.Option{spf.WithReceiver(cfg.Hostname), spf.WithLocalhostPass(cfg.SPFLocalhostPass)}
+	if cfg.Nameserver != "" {
+		opts = append(opts, spf.WithNameserver(cfg.Nameserver))
+	}
+	if cfg.DNSTimeout > 0 {
+		opts = append(opts, spf.WithTimeout(cfg.DNSTimeout))
+	}
+	return spf.Check(ctx, s.client.Addr(), from, strings.TrimSuffix(s.helo, "."), opts...)
+}
+
+func (s *session) cmdRcpt(arg string) error {
+	tx := s.tx
+	if tx == nil {
+		return s.synprot(true, 503, "5.5.1", "Sender not yet given")
+	}
+	rest, ok := cutPrefixFold(arg, "TO:")
+	if !ok {
+		return s.synprot(false, 501, "5.5.2", "RCPT must have an address operand: RCPT TO:<address>")
+	}
+	tx.env.BeginRcpt()
+	rcpt, params, ok := parsePath(rest)
+	if ok && rcpt == "" {
+		ok = false
+	}
+	if !ok && strings.EqualFold(strings.TrimSpace(rest), "<postmaster>") {
+		rcpt, ok = "postmaster@"+s.srv.cfg.Domains[0], true
+	}
+	if !ok {
+		tx.env.RejectRcpt()
+		return s.synprot(false, 501, "5.1.3", "Invalid recipient address syntax")
+	}
+	if params != "" {
+		tx.env.RejectRcpt()
+		s.reply(555, "5.5.4", "RCPT parameters are not supported")
+		return nil
+	}
+	if len(tx.rcpts) >= s.srv.cfg.MaxRecipients {
+		tx.env.RejectRcpt()
+		s.reply(452, "4.5.3", "Too many recipients")
+		return nil
+	}
+	local, domain := splitAddress(rcpt)
+	switch {
+	case !s.srv.isLocalDomain(domain):
+		tx.env.RejectRcpt()
+		s.reply(550, "5.7.1", "Relay not permitted")
+		return nil
+	case !s.srv.userExists(local):
+		tx.env.RejectRcpt()
+		s.reply(550, "5.1.1", "Unknown user <"+rcpt+">")
+		return nil
+	}
+	if optin, ok := s.srv.cfg.OptIn[strings.ToLower(rcpt)]; ok {
+		tx.env.SetOptIn(optin)
+	}
+	tx.env.AddRecipient(rcpt)
+	tx.rcpts = append(tx.rcpts, rcpt)
+	s.reply(250, "2.1.5", "Accepted")
+	return nil
+}
+
+func (s *session) cmdData(arg string) error {
+	tx := s.tx
+	switch {
+	case arg != "":
+		return s.synprot(false, 501, "5.5.4", "DATA takes no argument")
+	case tx == nil:
+		return s.synprot(true, 503, "5.5.1", "Sender not yet given")
+	case len(tx.rcpts) == 0:
+		return s.synprot(true, 503, "5.5.1", "Valid RCPT command must precede DATA")
+	}
+	s.reply(354, "", "Enter message, ending with \".\" on a line by itself")
+	msg, tooBig, longLine, err := s.readData()
+	if err != nil {
+		return s.readErr(err)
+	}
+	defer s.setTx(nil)
+	switch {
+	case tooBig:
+		s.reply(552, "5.3.4", "Message size exceeds fixed maximum message size")
+		return nil
+	case longLine:
+		s.reply(554, "5.6.0", "Message contains a line longer than 998 characters")
+		return nil
+	}
+	s.receive(tx, msg)
+	return nil
+}
+
+// readData reads the message up to the line ".", undoing the dot
+// stuffing and making every line end CRLF. It keeps at most MaxSize
+// bytes: the rest is read and dropped, and tooBig says so.
+func (s *session) readData() (msg []byte, tooBig, longLine bool, err error) {
+	var buf bytes.Buffer
+	limit := s.srv.cfg.MaxSize
+	for {
+		line, err := s.readLine(maxTextLine)
+		if errors.Is(err, errLineTooLong) {
+			longLine = true
+			continue
+		}
+		if err != nil {
+			return nil, false, false, err
+		}
+		if len(line) == 1 && line[0] == '.' {
+			break
+		}
+		if len(line) > 0 && line[0] == '.' {
+			line = line[1:]
+		}
+		if tooBig || longLine {
+			continue
+		}
+		if int64(buf.Len()+len(line)+2) > limit {
+			tooBig = true
+			buf = bytes.Buffer{}
+			continue
+		}
+		buf.Write(line)
+		buf.WriteString("\r\n")
+	}
+	return buf.Bytes(), tooBig, longLine, nil
+}
+
+// cutPrefixFold is strings.CutPrefix ignoring ASCII case.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return s, false
+	}
+	return s[len(prefix):], true
+}
+
+// safeText keeps printable ASCII for a reply text.
+func safeText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r > '~' {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+var pid = os.Getpid()
