@@ -35,9 +35,7 @@ import (
 	"net"
 	"net/smtp"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -48,49 +46,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// exim is the shared Exim peer; Use locks it for the test.
 var (
-	eximScript = peertest.SharedScript("peer-exim.sh")
-	eximState  = peertest.Env("EXIM_STATE", "/tmp/peers/exim")
-	eximAddr   = net.JoinHostPort("127.0.0.1", peertest.Env("EXIM_PORT", "2525"))
-	// eximMu serialises the tests that may restart Exim.
-	eximMu sync.Mutex
+	exim      = peertest.EximPeer()
+	eximState = exim.State
+	eximAddr  = exim.Addr
 )
 
 func unavailable(t *testing.T, format string, a ...any) {
 	t.Helper()
 	peertest.Unavailable(t, "Exim", format, a...)
-}
-
-// peerExim runs peer-exim.sh with the arguments and extra environment.
-func peerExim(env []string, args ...string) error {
-	_, err := peertest.Run(eximScript, env, args...)
-	return err
-}
-
-// needExim makes sure Exim listens, starting it if need be (and
-// stopping it on cleanup when the test started it).
-func needExim(t *testing.T) {
-	t.Helper()
-	peertest.Ensure(t, "Exim", eximAddr, eximScript)
-}
-
-func relayPort() string {
-	b, err := os.ReadFile(filepath.Join(eximState, "exim.conf"))
-	if err != nil {
-		return ""
-	}
-	m := regexp.MustCompile(`(?m)^relay_smtp:\n(?:.*\n)*?\s*port = (\d+)`).FindSubmatch(b)
-	if m == nil {
-		return ""
-	}
-	return string(m[1])
-}
-
-func eximBin() string {
-	if p, err := exec.LookPath("exim4"); err == nil {
-		return p
-	}
-	return "/usr/sbin/exim4"
 }
 
 // Responder texts: the banner and EHLO reply Exim would record as
@@ -171,26 +136,8 @@ func (s *responder) session(c net.Conn) {
 // relay to a port of ours.
 func startResponder(t *testing.T) *responder {
 	t.Helper()
-	s := &responder{}
-	if p := relayPort(); p != "" {
-		s.ln, _ = net.Listen("tcp", net.JoinHostPort("127.0.0.1", p))
-	}
-	if s.ln == nil {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		s.ln = ln
-		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		require.NoError(t, peerExim(nil, "stop"))
-		if err := peerExim([]string{"EXIM_RELAY_PORT=" + port}, "start"); err != nil {
-			unavailable(t, "%v", err)
-		}
-		t.Cleanup(func() {
-			peerExim(nil, "stop")
-			peerExim(nil, "start")
-		})
-	}
+	s := &responder{ln: exim.ListenRelay(t)}
 	go s.serve()
-	t.Cleanup(func() { s.ln.Close() })
 	return s
 }
 
@@ -260,7 +207,7 @@ func waitMaildir(t *testing.T, want ...string) []byte {
 			t.Fatalf("no maildir file with %q; mainlog tail:\n%s", want, strings.Join(lines, "\n"))
 		}
 		if time.Now().After(flush) {
-			exec.Command(eximBin(), "-C", filepath.Join(eximState, "exim.conf"), "-qff").Run()
+			exim.Flush()
 			flush = time.Now().Add(5 * time.Second)
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -268,9 +215,7 @@ func waitMaildir(t *testing.T, want ...string) []byte {
 }
 
 func TestInteropEximBounce(t *testing.T) {
-	eximMu.Lock()
-	defer eximMu.Unlock()
-	needExim(t)
+	exim.Use(t)
 	srv := startResponder(t)
 
 	token := fmt.Sprintf("dsn%d", time.Now().UnixNano())
@@ -308,9 +253,7 @@ func TestInteropEximBounce(t *testing.T) {
 }
 
 func TestInteropComposedAccepted(t *testing.T) {
-	eximMu.Lock()
-	defer eximMu.Unlock()
-	needExim(t)
+	exim.Use(t)
 
 	token := fmt.Sprintf("dsnc%d", time.Now().UnixNano())
 	r := fullReport()

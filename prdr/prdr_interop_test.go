@@ -32,13 +32,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,12 +44,11 @@ import (
 	"github.com/mailpolicy/mailpolicy/prdr/prdrtest"
 )
 
+// exim is the shared Exim peer; Use locks it for the test.
 var (
-	eximScript = peertest.SharedScript("peer-exim.sh")
-	eximState  = peertest.Env("EXIM_STATE", "/tmp/peers/exim")
-	eximAddr   = net.JoinHostPort("127.0.0.1", peertest.Env("EXIM_PORT", "2525"))
-	// eximMu serialises the tests that may restart Exim.
-	eximMu sync.Mutex
+	exim      = peertest.EximPeer()
+	eximState = exim.State
+	eximAddr  = exim.Addr
 )
 
 func unavailable(t *testing.T, format string, a ...any) {
@@ -60,23 +56,8 @@ func unavailable(t *testing.T, format string, a ...any) {
 	peertest.Unavailable(t, "Exim", format, a...)
 }
 
-// peerExim runs peer-exim.sh with the arguments and extra environment.
-func peerExim(env []string, args ...string) error {
-	_, err := peertest.Run(eximScript, env, args...)
-	return err
-}
-
-// needExim makes sure Exim listens, starting it if need be (and
-// stopping it on cleanup when the test started it).
-func needExim(t *testing.T) {
-	t.Helper()
-	peertest.Ensure(t, "Exim", eximAddr, eximScript)
-}
-
 func TestInteropClientToExim(t *testing.T) {
-	eximMu.Lock()
-	defer eximMu.Unlock()
-	needExim(t)
+	exim.Use(t)
 	to := []string{"ok@exim.test", "prdr-reject1@exim.test", "prdr-defer1@exim.test"}
 	for _, bdat := range []bool{false, true} {
 		t.Run(fmt.Sprintf("bdat=%v", bdat), func(t *testing.T) {
@@ -125,30 +106,8 @@ func TestInteropClientToExim(t *testing.T) {
 	})
 }
 
-// relayPort returns the port of the running Exim's relay_smtp transport.
-func relayPort(t *testing.T) string {
-	b, err := os.ReadFile(filepath.Join(eximState, "exim.conf"))
-	if err != nil {
-		return ""
-	}
-	m := regexp.MustCompile(`(?m)^relay_smtp:\n(?:.*\n)*?\s*port = (\d+)`).FindSubmatch(b)
-	if m == nil {
-		return ""
-	}
-	return string(m[1])
-}
-
-func eximBin() string {
-	if p, err := exec.LookPath("exim4"); err == nil {
-		return p
-	}
-	return "/usr/sbin/exim4"
-}
-
 func TestInteropEximToServer(t *testing.T) {
-	eximMu.Lock()
-	defer eximMu.Unlock()
-	needExim(t)
+	exim.Use(t)
 
 	tag := fmt.Sprintf("%d", time.Now().UnixNano())
 	good, bad := "prdrok-"+tag+"@other.test", "prdrno-"+tag+"@other.test"
@@ -159,33 +118,17 @@ func TestInteropEximToServer(t *testing.T) {
 		return prdr.Decision{}
 	}}
 
-	// Listen on Exim's relay port if it is free, else restart Exim
-	// pointing at a port of ours.
-	var srv *prdrtest.Server
-	if p := relayPort(t); p != "" {
-		srv, _ = prdrtest.StartOn(net.JoinHostPort("127.0.0.1", p), cfg)
-	}
-	if srv == nil {
-		var err error
-		if srv, err = prdrtest.Start(cfg); err != nil {
-			t.Fatal(err)
-		}
-		_, port, _ := net.SplitHostPort(srv.Addr)
-		if err := peerExim(nil, "stop"); err != nil {
-			t.Fatal(err)
-		}
-		if err := peerExim([]string{"EXIM_RELAY_PORT=" + port}, "start"); err != nil {
-			unavailable(t, "%v", err)
-		}
-		t.Cleanup(func() {
-			// Back to the default relay port; needExim's cleanup (which
-			// runs after this one) stops it if the test started it.
-			peerExim(nil, "stop")
-			peerExim(nil, "start")
-		})
+	// Listen where Exim relays (its relay port if free, else Exim is
+	// restarted to relay to a port of ours).
+	ln := exim.ListenRelay(t)
+	addr := ln.Addr().String()
+	ln.Close()
+	srv, err := prdrtest.StartOn(addr, cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
 	defer srv.Close()
-	t.Logf("test server %s, Exim relay port %s", srv.Addr, relayPort(t))
+	t.Logf("test server %s, Exim relay port %s", srv.Addr, exim.RelayPort())
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -220,7 +163,7 @@ func TestInteropEximToServer(t *testing.T) {
 			t.Fatalf("Exim's mainlog does not show the per-recipient 550 and the delivery; tail:\n%s", tail(lastLog, 30))
 		}
 		if time.Now().After(flushed) {
-			exec.Command(eximBin(), "-C", filepath.Join(eximState, "exim.conf"), "-qff").Run()
+			exim.Flush()
 			flushed = time.Now().Add(5 * time.Second)
 		}
 		time.Sleep(200 * time.Millisecond)

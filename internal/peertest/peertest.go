@@ -116,11 +116,14 @@ func Run(script string, env []string, args ...string) (string, error) {
 	return string(out), nil
 }
 
-// Ensure makes sure something listens on addr: when nothing does, it
-// runs "script start" and, on t's cleanup, "script stop", so a peer that
-// was already running is left alone. peer names it in skip messages.
+// Ensure takes the peer's Lock for t, then makes sure something listens
+// on addr: when nothing does, it runs "script start" and, on t's
+// cleanup, "script stop", so a peer that was already running is left
+// alone. The lock keeps another package's test from stopping the peer
+// under this one. peer names it in messages and in the lock.
 func Ensure(t testing.TB, peer, addr, script string) {
 	t.Helper()
+	Lock(t, strings.ToLower(peer))
 	if Listening(addr) {
 		return
 	}

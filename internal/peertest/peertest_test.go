@@ -62,3 +62,21 @@ func TestUnavailableSkips(t *testing.T) {
 		t.Error("Unavailable did not skip")
 	}
 }
+
+func TestLockReentrantInProcess(t *testing.T) {
+	t.Setenv("PEERTEST_LOCK_DIR", t.TempDir())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t.Run("outer", func(t *testing.T) {
+			Lock(t, "x")
+			t.Run("inner", func(t *testing.T) { Lock(t, "x") }) // must not deadlock
+		})
+	}()
+	<-done
+	heldMu.Lock()
+	defer heldMu.Unlock()
+	if len(held) != 0 {
+		t.Errorf("locks still held after cleanup: %v", held)
+	}
+}
