@@ -1,8 +1,9 @@
-// Command mta is the inbound side of mailpolicy's reference MTA: a small
-// SMTP receiver that wires the policy packages together the way
-// the project architecture ("How a message flows") describes,
-// and delivers accepted mail to a Maildir. It is meant to be run on
-// loopback and read as "how to use mailpolicy" from a Go MTA.
+// Command mta is mailpolicy's reference MTA: a small SMTP receiver that
+// wires the policy packages together the way the project architecture
+// ("How a message flows") describes, delivers accepted mail to a
+// Maildir and, with -spool, relays, forwards and bounces through a
+// queue and an SMTP client (the "Outbound" flow). It is meant to be run
+// on loopback and read as "how to use mailpolicy" from a Go MTA.
 //
 // # Flow
 //
@@ -13,8 +14,12 @@
 //	  → banner 220, EHLO (SIZE, 8BITMIME, PIPELINING, PRDR, ENHANCEDSTATUSCODES)
 //	  → MAIL: prdr.ParseMailParams (PRDR, SIZE, BODY); spf.Check with the
 //	    client IP, HELO and sender; the Outcome is kept for DMARC
-//	  → RCPT: local domains only (550 5.7.1 relay, 550 5.1.1 unknown user
-//	    with -users); bmi opt-in per recipient (Envelope.BeginRcpt,
+//	  → RCPT: routed (forward.go): an SRS0/SRS1 address at -srs-domain is
+//	    reversed (srs.Reverse; bad hash or expired: 550 5.7.1) and routed
+//	    to the original sender; a -forward address goes to its remote
+//	    target; other local domains are local (550 5.1.1 unknown user
+//	    with -users); other domains only from -relay-from clients (else
+//	    550 5.7.1 relay); bmi opt-in per recipient (Envelope.BeginRcpt,
 //	    SetOptIn, AddRecipient, RejectRcpt)
 //	  → DATA: dot-unstuffing, -max-size (552), 998-character lines (554)
 //	  → dmarc.VerifyDKIM + dmarc.Evaluate with the SPF outcome
@@ -30,11 +35,68 @@
 //	    otherwise one reply: 451 for the whole message when any recipient
 //	    is deferred, and a recipient refused among others is silently
 //	    discarded (Exim's bmi_dont_deliver), since there is no bounce yet
-//	  → delivery: one file per accepted recipient, written and fsynced in
-//	    tmp/, renamed into new/, before the reply is sent (451 on failure)
+//	  → delivery: one file per accepted local recipient, written and
+//	    fsynced in tmp/, renamed into new/, before the reply is sent (451
+//	    on failure); remote and forwarded recipients go to the spool
+//	    (one entry per envelope sender: the original one, or the SRS one
+//	    for forwarded copies), also fsynced before the reply
 //	  → events: msg:delivery per recipient, msg:complete per message,
 //	    smtp:fail:syntax / smtp:fail:protocol (events.SyntaxFailEvent) per
 //	    error, on an events.Bus with the -event-exec / -event-webhook sinks.
+//
+// # Outbound
+//
+//	queue (queue.go): -spool DIR holds ID.msg (the message as sent, our
+//	  trace headers on top) and ID.env (JSON envelope: sender, arrival,
+//	  attempts, next attempt, per-recipient state and last host), each
+//	  written to a temporary name, fsynced and renamed; the runner
+//	  goroutine is started by Serve and stopped by Shutdown (an attempt
+//	  cut off by shutdown is retried at the next start)
+//	  → per domain: MX lookup (internal/dnsclient, preference order,
+//	    null MX fails, no MX: the domain's A/AAAA, NXDOMAIN fails) and
+//	    dane.LookupHost per host; the DNSSEC flag is MX and address
+//	    lookups both authenticated
+//	  → per host address, in order (deliver_remote.go): dane.Policy.Check
+//	    (-dane-try, default "*", -dane-require; TLSA lookup only for
+//	    DNSSEC-secure addresses; ActionFail fails the addresses,
+//	    ActionDefer defers the host, dane:fail through Bus.Notify)
+//	  → tcp:connect (a result refuses: host deferred, ERRNO_EVENT -58)
+//	  → connect to -smtp-port, banner (non-2xx: host deferred),
+//	    smtp:connect (BannerData; a result: QUIT, host deferred with
+//	    Decision.DeferMessage, ERRNO_EXPANDFAIL -27)
+//	  → EHLO (smtp:ehlo, EHLOData; HELO after a 5xx), STARTTLS when
+//	    offered: opportunistic without verification, or dane.ClientConfig
+//	    under DANE (no STARTTLS or a failed check: dane:fail, host
+//	    deferred); tls:cert per peer certificate (depth from the top
+//	    down, Decision.CertOutcome: refusals only count under DANE);
+//	    OCSP (-ocsp-request/-ocsp-require) via ocsp.Client.Session or
+//	    SessionDANE chained on VerifyConnection; EHLO again
+//	  → MAIL FROM (SIZE, " PRDR" via prdr.MailSuffix), RCPT per recipient
+//	    (5xx fails it; 4xx defers it: msg:rcpt:host:defer, and
+//	    msg:rcpt:defer on the last host, RcptDeferErrno), DATA,
+//	    prdr.ReadDataReplies (per-recipient status), QUIT, tcp:close
+//	  → msg:delivery (data: the server's confirmation), msg:fail:delivery;
+//	    for a host failure msg:host:defer, and msg:defer on the last
+//	    host (DeferData); deferred recipients go to the next host, then
+//	    wait: -retry-interval, doubled per attempt up to an hour;
+//	    after -retry-max-age they fail ("retry timeout exceeded")
+//	  → msg:complete when no recipient is left; the entry is removed
+//	  → bounces (dsn.go): failed recipients get a dsninfo.Compose DSN
+//	    (Reporting-MTA -hostname, Remote-MTA, X-Remote-MTA-smtp-greeting,
+//	    X-Remote-MTA-helo-response, X-Exim-Diagnostic, Diagnostic-Code,
+//	    RET=HDRS); once -delay-warning has passed, one delay DSN (Action
+//	    delayed, Will-Retry-Until); sent to the envelope sender: into the
+//	    maildir when it is local, else queued with a null sender; never
+//	    for a null sender.
+//
+// Event order and data follow a real Exim 4.96 (events_interop_test.go):
+// tcp:connect, smtp:connect, smtp:ehlo, [tls:cert..., smtp:ehlo],
+// msg:rcpt:host:defer, msg:rcpt:defer, tcp:close, msg:delivery,
+// msg:fail:delivery, msg:host:defer, msg:defer, msg:complete. Each
+// carries the message id, router "dnslookup", transport "remote_smtp",
+// host name, address and port, the domain and local part (the first
+// recipient's for host events), DNSSEC, DANE and the sending address
+// and port once connected.
 //
 // Headers prepended to each stored copy, top to bottom: Return-path,
 // Envelope-to, Delivery-date, Received (with "with ESMTP", the id, and
@@ -70,7 +132,10 @@
 //	    [-dccifd /var/dcc/dccifd] [-dcc-defer-ok] \
 //	    [-dmarc-enforce] [-dmarc-history /var/tmp/dmarc-history] \
 //	    [-event-exec 'cat >>/tmp/events.json'] [-event-webhook http://127.0.0.1:8080/] \
-//	    [-max-size 10485760] [-max-recipients 100] [-read-timeout 5m]
+//	    [-max-size 10485760] [-max-recipients 100] [-read-timeout 5m] \
+//	    [-spool /var/tmp/mta-spool -relay-from 127.0.0.1 -smtp-port 25] \
+//	    [-forward alice@example.com=alice@elsewhere.test -srs-secret S -srs-domain example.com] \
+//	    [-dane-require '*.secure.test'] [-ocsp-require '*']
 //
 // Flags:
 //
@@ -101,10 +166,32 @@
 //	-read-timeout D          timeout for each command and data line (default 5m)
 //	-shutdown-timeout D      time sessions get to finish after a signal (default 30s)
 //	-log-level LEVEL         debug, info, warn or error (default info); logs go to stderr
+//	-spool DIR               queue directory; without it nothing is relayed or forwarded
+//	-relay-from LIST         Exim host list of clients that may relay (default none: 550 5.7.1)
+//	-smtp-port N             port of remote SMTP servers (default 25)
+//	-smtp-timeout D          outbound connect and per-command timeout (default 5m)
+//	-retry-interval D        first retry delay, doubled per attempt up to 1h (default 15m)
+//	-retry-max-age D         deferred recipients fail after this age (default 96h)
+//	-delay-warning D         send one delay DSN after this age (default 0: never)
+//	-dane-try LIST           hosts_try_dane (default *)
+//	-dane-require LIST       hosts_require_dane (default none)
+//	-ocsp-request LIST       hosts_request_ocsp (default * when -ocsp-require is given; no OCSP checks without either)
+//	-ocsp-require LIST       hosts_require_ocsp
+//	-forward ADDR=ADDR       forward a local address to a remote one, SRS sender; repeatable
+//	-srs-secret S            SRS secret (the first signs, all verify); repeatable; needed by -forward
+//	-srs-domain D            SRS domain (default: the first of -domains)
 //
 // Exit status: 0 after a clean shutdown, 1 when the server cannot start
 // or fails, 2 for a command-line error.
 //
-// Not here yet: STARTTLS, AUTH, CHUNKING/BDAT, SMTPUTF8, DSN parameters,
-// outbound delivery (DANE, DSN bounces, SRS), which are later tasks.
+// Not here yet: inbound STARTTLS, AUTH, CHUNKING/BDAT, SMTPUTF8, DSN
+// parameters (NOTIFY, RET, ENVID, ORCPT: bounces are always RET=HDRS).
+// Outbound: one delivery at a time (a slow host holds up the queue for
+// at most -smtp-timeout per command), no pipelining or BDAT, no
+// connection reuse, no per-host retry database (each message retries on
+// its own schedule), no clear-text retry after a failed opportunistic
+// TLS handshake (Exim's tls_tempfail_tryclear; here the host is just
+// deferred), no PKIX verification (tls_verify_hosts), no dns:fail
+// events, and IPv6 hosts are tried like IPv4 ones, without a
+// preference of their own.
 package main

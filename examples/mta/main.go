@@ -19,6 +19,8 @@ import (
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/ocsp"
+	"github.com/mailpolicy/mailpolicy/srs"
 )
 
 // Exit codes.
@@ -59,13 +61,17 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 	host, _ := os.Hostname()
 	o = &options{}
 	var (
-		domains, users, nameserver string
-		proxyReq, proxyOpt, spamd  string
-		dccifd, altLocation        string
-		noneScore                  float64
-		optins                     listFlag
-		logLevel                   string
-		maxSize                    int64
+		domains, users, nameserver  string
+		proxyReq, proxyOpt, spamd   string
+		dccifd, altLocation         string
+		noneScore                   float64
+		optins                      listFlag
+		logLevel                    string
+		maxSize                     int64
+		relayFrom, daneReq, daneTry string
+		ocspReq, ocspRequest        string
+		forwards, srsSecrets        listFlag
+		srsDomain                   string
 	)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:2525", "`address` to listen on")
 	fs.StringVar(&o.cfg.Hostname, "hostname", host, "primary host `name` (banner, Received, authserv-id)")
@@ -94,6 +100,20 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 	fs.DurationVar(&o.cfg.ReadTimeout, "read-timeout", defaultReadTimeout, "`timeout` for each command and data line")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long sessions may finish after SIGINT/SIGTERM")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&relayFrom, "relay-from", "", "Exim host `list` of clients that may relay to non-local domains")
+	fs.StringVar(&o.cfg.Spool, "spool", "", "queue `directory` for outbound mail (relay, forwarding, bounces)")
+	fs.IntVar(&o.cfg.SMTPPort, "smtp-port", 25, "`port` of remote SMTP servers")
+	fs.DurationVar(&o.cfg.SMTPTimeout, "smtp-timeout", 5*time.Minute, "outbound connect and command `timeout`")
+	fs.DurationVar(&o.cfg.RetryInterval, "retry-interval", 15*time.Minute, "first retry `delay` (doubled per attempt, up to an hour)")
+	fs.DurationVar(&o.cfg.RetryMaxAge, "retry-max-age", 4*24*time.Hour, "deferred recipients fail after this `age`")
+	fs.DurationVar(&o.cfg.DelayWarning, "delay-warning", 0, "send one delay DSN after this `age` (0: never)")
+	fs.StringVar(&daneReq, "dane-require", "", "Exim host `list`: hosts_require_dane")
+	fs.StringVar(&daneTry, "dane-try", "*", "Exim host `list`: hosts_try_dane")
+	fs.StringVar(&ocspRequest, "ocsp-request", "", "Exim host `list`: hosts_request_ocsp (default * when -ocsp-require is set)")
+	fs.StringVar(&ocspReq, "ocsp-require", "", "Exim host `list`: hosts_require_ocsp")
+	fs.Var(&forwards, "forward", "`local@domain=remote@other`: forward a local recipient (SRS sender); repeatable")
+	fs.Var(&srsSecrets, "srs-secret", "SRS `secret` (the first signs); repeatable")
+	fs.StringVar(&srsDomain, "srs-domain", "", "SRS `domain` (default: the first of -domains)")
 
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "usage: mta -domains LIST -maildir DIR [flags]\n\nFlags:")
@@ -153,6 +173,50 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 			return fail("-dccifd: %v", err)
 		}
 		o.cfg.DCC = &dcc.Client{Address: a}
+	}
+	if relayFrom != "" {
+		if o.cfg.RelayFrom, err = hostlist.Parse(relayFrom); err != nil {
+			return fail("-relay-from: %v", err)
+		}
+	}
+	if o.cfg.DANERequire, err = hostlist.Parse(daneReq); err != nil {
+		return fail("-dane-require: %v", err)
+	}
+	if o.cfg.DANETry, err = hostlist.Parse(daneTry); err != nil {
+		return fail("-dane-try: %v", err)
+	}
+	if ocspReq != "" || ocspRequest != "" {
+		if ocspRequest == "" {
+			ocspRequest = ocsp.DefaultRequestHosts
+		}
+		if o.cfg.OCSP, err = ocsp.NewClient(ocspRequest, ocspReq); err != nil {
+			return fail("-ocsp-request/-ocsp-require: %v", err)
+		}
+	}
+	if len(srsSecrets) > 0 {
+		if srsDomain == "" {
+			srsDomain = o.cfg.Domains[0]
+		}
+		o.cfg.SRSDomain = srsDomain
+		if o.cfg.SRS, err = srs.New(srs.Config{Domain: srsDomain, Secrets: srsSecrets}); err != nil {
+			return fail("-srs-secret/-srs-domain: %v", err)
+		}
+	}
+	for _, f := range forwards {
+		from, to, ok := strings.Cut(f, "=")
+		if !ok || !validMailbox(from) || !validMailbox(to) {
+			return fail("-forward %q: want local@domain=remote@other", f)
+		}
+		if o.cfg.Forwards == nil {
+			o.cfg.Forwards = map[string]string{}
+		}
+		o.cfg.Forwards[strings.ToLower(from)] = to
+	}
+	if len(forwards) > 0 && (o.cfg.SRS == nil || o.cfg.Spool == "") {
+		return fail("-forward needs -spool and -srs-secret")
+	}
+	if (relayFrom != "") && o.cfg.Spool == "" {
+		return fail("-relay-from needs -spool")
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {

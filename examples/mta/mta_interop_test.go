@@ -20,9 +20,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -34,18 +32,8 @@ import (
 	"github.com/mailpolicy/mailpolicy/prdr"
 )
 
-var (
-	eximScript = peertest.SharedScript("peer-exim.sh")
-	eximState  = peertest.Env("EXIM_STATE", "/tmp/peers/exim")
-	eximAddr   = net.JoinHostPort("127.0.0.1", peertest.Env("EXIM_PORT", "2525"))
-)
-
-func eximBin() string {
-	if p, err := exec.LookPath("exim4"); err == nil {
-		return p
-	}
-	return "/usr/sbin/exim4"
-}
+// exim is the shared Exim peer; Use locks it for the test.
+var exim = peertest.EximPeer()
 
 // waitFiles polls folder until n messages are there, running fn (if
 // any) every few seconds, for at most d.
@@ -70,27 +58,16 @@ func waitFiles(t *testing.T, ts *testServer, folder string, n int, d time.Durati
 }
 
 func TestInteropEximRelaysWithPRDR(t *testing.T) {
-	peertest.Ensure(t, "Exim", eximAddr, eximScript)
-	ts := start(t, func(c *Config) { c.Domains = []string{"mta.test"} })
-	_, port, _ := net.SplitHostPort(ts.addr)
-	if _, err := peertest.Run(eximScript, nil, "stop"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := peertest.Run(eximScript, []string{"EXIM_RELAY_PORT=" + port}, "start"); err != nil {
-		peertest.Unavailable(t, "Exim", "restart with EXIM_RELAY_PORT=%s: %v", port, err)
-	}
-	t.Cleanup(func() {
-		// Back to the default relay port; Ensure's cleanup (run after
-		// this one) stops Exim if the test started it.
-		peertest.Run(eximScript, nil, "stop")
-		peertest.Run(eximScript, nil, "start")
-	})
+	exim.Use(t)
+	// Exim relays every other domain to this listener (its relay port,
+	// or Exim restarted to relay to ours).
+	ts := startOn(t, exim.ListenRelay(t), func(c *Config) { c.Domains = []string{"mta.test"} })
 
 	tag := fmt.Sprintf("%d", time.Now().UnixNano())
 	to := []string{"one-" + tag + "@mta.test", "two-" + tag + "@mta.test"}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := prdr.Send(ctx, eximAddr, "sender@client.test", to,
+	res, err := prdr.Send(ctx, exim.Addr, "sender@client.test", to,
 		strings.NewReader("From: sender@client.test\nSubject: relay "+tag+"\n\n.dot line\nbody\n"), &prdr.Options{Helo: "client.test"})
 	if err != nil {
 		t.Fatal(err)
@@ -100,8 +77,7 @@ func TestInteropEximRelaysWithPRDR(t *testing.T) {
 			t.Fatalf("Exim did not take %s: %s", o.Recipient, o.Message)
 		}
 	}
-	conf := filepath.Join(eximState, "exim.conf")
-	flush := func() { exec.Command(eximBin(), "-C", conf, "-qff").Run() }
+	flush := func() { exim.Flush() }
 	flush()
 	files := waitFiles(t, ts, "", 2, 90*time.Second, flush)
 	var got []string
@@ -122,7 +98,7 @@ func TestInteropEximRelaysWithPRDR(t *testing.T) {
 	if !regexp.MustCompile(`msg=message .*rcpts=2 delivered=2 prdr=true`).MatchString(ts.logs.String()) {
 		t.Errorf("our log does not show a PRDR transaction with two recipients:\n%s", ts.logs.String())
 	}
-	logPath := filepath.Join(eximState, "log", "mainlog")
+	logPath := filepath.Join(exim.State, "log", "mainlog")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		b, _ := os.ReadFile(logPath)

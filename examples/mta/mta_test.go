@@ -85,6 +85,16 @@ type testServer struct {
 // test zone; mod adjusts the configuration.
 func start(t *testing.T, mod func(*Config)) *testServer {
 	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startOn(t, ln, mod)
+}
+
+// startOn is start on a listener of the caller's.
+func startOn(t *testing.T, ln net.Listener, mod func(*Config)) *testServer {
+	t.Helper()
 	ns := testZone(t)
 	ts := &testServer{dir: t.TempDir(), logs: &syncBuffer{}, bus: &events.Bus{Timeout: -1}, done: make(chan error, 1)}
 	cfg := Config{
@@ -101,10 +111,6 @@ func start(t *testing.T, mod func(*Config)) *testServer {
 		mod(&cfg)
 	}
 	srv, err := NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,24 +140,68 @@ func (s *session) receive(tx *transaction, msg []byte) {
 		}
 	}
 
-	// Delivery: write and fsync every accepted copy, then decide.
+	// Delivery: write and fsync every accepted copy (maildir files for
+	// local recipients, spool entries for remote and forwarded ones),
+	// then decide.
 	common := normalizeLF(strings.Join(nonEmpty(added), "\n") + "\n")
 	body := bytes.ReplaceAll(msg, []byte("\r\n"), []byte("\n"))
-	pend := make([]*pending, len(tx.rcpts))
+	pend := make([]committer, len(tx.rcpts))
 	failed := false
-	for i, rcpt := range tx.rcpts {
-		if plans[i].decision.Verdict != prdr.Accept {
+	tempFail := func(i int, err error) {
+		log.Warn("delivery failed", "id", id, "rcpt", tx.rcpts[i], "err", err)
+		plans[i].decision = prdr.Decision{Verdict: prdr.Temporary, Code: 451, Enhanced: "4.3.0", Text: "Local delivery failed, try again later"}
+		failed = true
+	}
+	// Remote copies: one spool entry per envelope sender (the original
+	// one for relayed mail, the SRS one for forwarded mail).
+	spoolFor := map[string][]int{}
+	var senders []string
+	for i := range tx.rcpts {
+		if plans[i].decision.Verdict != prdr.Accept || tx.routes[i].kind == routeLocal {
 			continue
 		}
+		from := tx.from
+		if tx.routes[i].kind == routeForward {
+			from = s.srv.forwardSender(tx.from)
+		}
+		if _, ok := spoolFor[from]; !ok {
+			senders = append(senders, from)
+		}
+		spoolFor[from] = append(spoolFor[from], i)
+	}
+	spooled := map[int]string{} // recipient index → spool id
+	for n, from := range senders {
+		idx := spoolFor[from]
+		sid := id
+		if n > 0 {
+			sid = fmt.Sprintf("%s-%d", id, n)
+		}
+		var addrs []string
+		for _, i := range idx {
+			addrs = append(addrs, tx.routes[i].addr)
+		}
+		p, err := s.srv.queue.prepare(sid, from, addrs, buildWire(common, msg))
+		for _, i := range idx {
+			if err != nil {
+				tempFail(i, err)
+				continue
+			}
+			pend[i] = p
+			spooled[i] = sid
+		}
+	}
+	for i := range tx.rcpts {
+		if plans[i].decision.Verdict != prdr.Accept || tx.routes[i].kind != routeLocal {
+			continue
+		}
+		rcpt := tx.routes[i].addr
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "Return-path: <%s>\nEnvelope-to: %s\nDelivery-date: %s\n", tx.from, rcpt, time.Now().Format(time.RFC1123Z))
 		b.WriteString(common)
 		b.Write(body)
 		p, err := s.srv.maildir.write(plans[i].folder, b.Bytes())
 		if err != nil {
-			log.Warn("delivery failed", "id", id, "rcpt", rcpt, "err", err)
-			plans[i].decision = prdr.Decision{Verdict: prdr.Temporary, Code: 451, Enhanced: "4.3.0", Text: "Local delivery failed, try again later"}
-			failed = true
+			tempFail(i, err)
 			continue
 		}
 		pend[i] = p
@@ -173,7 +217,7 @@ func (s *session) receive(tx *transaction, msg []byte) {
 		s.reply(451, "4.3.0", "Local delivery failed, try again later")
 		return
 	}
-	delivered := 0
+	delivered, queued := 0, 0
 	for i, p := range pend {
 		if p == nil {
 			if plans[i].decision.Verdict == prdr.Permanent {
@@ -186,8 +230,13 @@ func (s *session) receive(tx *transaction, msg []byte) {
 			plans[i].decision = prdr.Decision{Verdict: prdr.Temporary, Code: 451, Enhanced: "4.3.0", Text: "Local delivery failed, try again later"}
 			continue
 		}
+		if sid, ok := spooled[i]; ok {
+			queued++
+			log.Info("queued", "id", id, "spool", sid, "rcpt", tx.rcpts[i], "to", tx.routes[i].addr)
+			continue
+		}
 		delivered++
-		local, domain := splitAddress(tx.rcpts[i])
+		local, domain := splitAddress(tx.routes[i].addr)
 		log.Info("delivered", "id", id, "rcpt", tx.rcpts[i], "folder", plans[i].folder)
 		s.srv.raise(ctx, events.Event{Name: events.MsgDelivery, MessageID: id, LocalPart: local, Domain: domain,
 			Router: "local", Transport: "maildir", HostAddress: s.client.Addr()})
@@ -198,11 +247,21 @@ func (s *session) receive(tx *transaction, msg []byte) {
 	}
 	if out != nil {
 		log.Info("message", "id", id, "from", tx.from, "rcpts", len(tx.rcpts), "delivered", delivered,
-			"prdr", out.PRDR, "reply", out.Final.String())
+			"prdr", out.PRDR, "reply", out.Final.String(), "queued", queued)
 	}
-	if delivered > 0 {
+	if delivered > 0 && queued == 0 {
 		s.srv.raise(ctx, events.Event{Name: events.MsgComplete, MessageID: id})
 	}
+	if queued > 0 {
+		s.srv.queue.wake()
+	}
+}
+
+// committer is a stored copy waiting for the go-ahead: a maildir file
+// in tmp/ or a spool entry whose envelope is not yet visible.
+type committer interface {
+	commit() error
+	abort()
 }
 
 // checkDMARC verifies the DKIM signatures and evaluates DMARC with the

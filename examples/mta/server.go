@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,7 +17,9 @@ import (
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/proxyproto"
+	"github.com/mailpolicy/mailpolicy/srs"
 )
 
 // Config is everything a Server needs; main fills it from the flags,
@@ -64,6 +67,39 @@ type Config struct {
 	PolicyTimeout time.Duration
 
 	Logger *slog.Logger // nil: slog.Default()
+
+	// Outbound (queue.go, deliver_remote.go, dsn.go, forward.go).
+
+	// RelayFrom are the clients (Exim host list, matched on the IP
+	// address) that may send to non-local domains; nil: none (550 5.7.1).
+	RelayFrom *hostlist.List
+	// Spool is the queue directory. Empty: no outbound delivery at all
+	// (relaying and forwarding are then refused).
+	Spool string
+	// SMTPPort is the port of remote hosts (0: 25).
+	SMTPPort int
+	// SMTPTimeout bounds connecting and each outbound command (0: 5m).
+	SMTPTimeout time.Duration
+	// RetryInterval is the first retry delay, doubled per attempt up
+	// to an hour (0: 15m); after RetryMaxAge (0: 4 days) deferred
+	// recipients fail. DelayWarning (0: off) sends one delay DSN.
+	RetryInterval, RetryMaxAge, DelayWarning time.Duration
+	// DANE: hosts_try_dane (nil: Exim's default "*") and
+	// hosts_require_dane (nil: none).
+	DANETry, DANERequire *hostlist.List
+	// OCSP is hosts_request_ocsp / hosts_require_ocsp; nil: no checks.
+	OCSP *ocsp.Client
+	// TLSConfig is the base of the outbound TLS configuration (nil:
+	// defaults). Certificates are never PKIX-verified: opportunistic
+	// TLS, or DANE.
+	TLSConfig *tls.Config
+	// Forwards maps a local address (lower case) to the remote address
+	// it is forwarded to; the envelope sender is rewritten with SRS.
+	Forwards map[string]string
+	// SRS rewrites senders of forwarded mail; SRSDomain is its domain,
+	// where SRS0/SRS1 recipients are reversed.
+	SRS       *srs.Rewriter
+	SRSDomain string
 }
 
 // Defaults for the zero values of Config.
@@ -94,6 +130,19 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.SMTPPort <= 0 {
+		c.SMTPPort = 25
+	}
+	if c.SMTPTimeout <= 0 {
+		c.SMTPTimeout = 5 * time.Minute
+	}
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = 15 * time.Minute
+	}
+	if c.RetryMaxAge <= 0 {
+		c.RetryMaxAge = 4 * 24 * time.Hour
+	}
+	c.SRSDomain = strings.ToLower(strings.TrimSuffix(c.SRSDomain, "."))
 	for i, d := range c.Domains {
 		c.Domains[i] = strings.ToLower(strings.TrimSuffix(d, "."))
 	}
@@ -104,6 +153,7 @@ func (c *Config) setDefaults() {
 type Server struct {
 	cfg     Config
 	maildir *maildir
+	queue   *queue // nil without a spool
 
 	// ctx is cancelled when Shutdown gives up waiting: it aborts the
 	// policy checks of the sessions still running.
@@ -117,6 +167,8 @@ type Server struct {
 	wg       sync.WaitGroup
 
 	seq atomic.Uint64 // message and session numbers
+
+	runnerStarted bool // guarded by mu
 }
 
 // NewServer checks cfg and prepares the maildir.
@@ -137,8 +189,28 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Spool == "" && len(cfg.Forwards) > 0 {
+		return nil, errors.New("forwarding needs a spool directory")
+	}
+	if cfg.SRS == nil && len(cfg.Forwards) > 0 {
+		return nil, errors.New("forwarding needs SRS (a secret and a domain)")
+	}
+	for from, to := range cfg.Forwards {
+		if !validMailbox(from) || !validMailbox(to) {
+			return nil, fmt.Errorf("forward %s=%s: not two addresses", from, to)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: cfg, maildir: md, ctx: ctx, cancel: cancel, sessions: map[*session]struct{}{}}, nil
+	s := &Server{cfg: cfg, maildir: md, ctx: ctx, cancel: cancel, sessions: map[*session]struct{}{}}
+	if cfg.Spool != "" {
+		q, err := openQueue(s, cfg.Spool)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		s.queue = q
+	}
+	return s, nil
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -163,6 +235,10 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	s.ln = ln
+	if s.queue != nil && !s.runnerStarted {
+		s.runnerStarted = true
+		s.queue.start()
+	}
 	s.mu.Unlock()
 	s.cfg.Logger.Info("listening", "addr", ln.Addr().String(), "hostname", s.cfg.Hostname)
 	var delay time.Duration
@@ -235,6 +311,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	s.cancel()
+	if s.queue != nil {
+		s.queue.stopRunner()
+	}
 	return err
 }
 

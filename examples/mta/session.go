@@ -59,11 +59,12 @@ type session struct {
 
 // transaction is the state of one MAIL ... DATA sequence.
 type transaction struct {
-	from  string
-	prdr  bool // the client asked for PRDR (and we advertised it)
-	spf   *spf.Outcome
-	rcpts []string
-	env   bmi.Envelope
+	from   string
+	prdr   bool // the client asked for PRDR (and we advertised it)
+	spf    *spf.Outcome
+	rcpts  []string
+	routes []route // per recipient, parallel to rcpts
+	env    bmi.Envelope
 }
 
 func newSession(srv *Server, conn net.Conn) *session {
@@ -452,15 +453,10 @@ func (s *session) cmdRcpt(arg string) error {
 		s.reply(452, "4.5.3", "Too many recipients")
 		return nil
 	}
-	local, domain := splitAddress(rcpt)
-	switch {
-	case !s.srv.isLocalDomain(domain):
+	rt, refused := s.srv.route(rcpt, s.client.Addr())
+	if refused != nil {
 		tx.env.RejectRcpt()
-		s.reply(550, "5.7.1", "Relay not permitted")
-		return nil
-	case !s.srv.userExists(local):
-		tx.env.RejectRcpt()
-		s.reply(550, "5.1.1", "Unknown user <"+rcpt+">")
+		s.reply(refused.code, refused.enhanced, refused.text)
 		return nil
 	}
 	if optin, ok := s.srv.cfg.OptIn[strings.ToLower(rcpt)]; ok {
@@ -468,6 +464,7 @@ func (s *session) cmdRcpt(arg string) error {
 	}
 	tx.env.AddRecipient(rcpt)
 	tx.rcpts = append(tx.rcpts, rcpt)
+	tx.routes = append(tx.routes, rt)
 	s.reply(250, "2.1.5", "Accepted")
 	return nil
 }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// routeKind says where an accepted recipient goes.
+type routeKind int
+
+const (
+	routeLocal   routeKind = iota // the maildir
+	routeRemote                   // the queue, with the original sender
+	routeForward                  // the queue, with an SRS sender
+)
+
+// route is the routing of one recipient.
+type route struct {
+	kind routeKind
+	addr string // where it goes: the recipient, the forward target or the SRS original
+}
+
+// refusal is an RCPT reply refusing a recipient.
+type refusal struct {
+	code     int
+	enhanced string
+	text     string
+}
+
+// route decides what happens to rcpt given by client: local
+// delivery, forwarding (-forward, SRS sender), SRS reversal (an
+// SRS0/SRS1 address at -srs-domain goes back to the original sender,
+// whatever -relay-from says, so that bounces get home) or relaying
+// (-relay-from).
+func (s *Server) route(rcpt string, client netip.Addr) (route, *refusal) {
+	return s.routeDepth(rcpt, s.relayAllowed(client), 0)
+}
+
+func (s *Server) relayAllowed(client netip.Addr) bool {
+	return s.queue != nil && s.cfg.RelayFrom != nil && s.cfg.RelayFrom.Match("", client)
+}
+
+func (s *Server) routeDepth(rcpt string, relayOK bool, depth int) (route, *refusal) {
+	local, domain := splitAddress(rcpt)
+	if s.cfg.SRS != nil && domain == s.cfg.SRSDomain && isSRSLocal(local) && depth == 0 {
+		orig, err := s.cfg.SRS.Reverse(rcpt)
+		if err != nil {
+			s.cfg.Logger.Info("srs reverse refused", "rcpt", rcpt, "err", err)
+			return route{}, &refusal{550, "5.7.1", "Invalid SRS address <" + rcpt + ">"}
+		}
+		if !validMailbox(orig) {
+			return route{}, &refusal{550, "5.7.1", "Invalid SRS address <" + rcpt + ">"}
+		}
+		return s.routeDepth(orig, s.queue != nil, depth+1)
+	}
+	if s.isLocalDomain(domain) {
+		if to, ok := s.cfg.Forwards[strings.ToLower(rcpt)]; ok && s.queue != nil {
+			return route{kind: routeForward, addr: to}, nil
+		}
+		if !s.userExists(local) {
+			return route{}, &refusal{550, "5.1.1", "Unknown user <" + rcpt + ">"}
+		}
+		return route{kind: routeLocal, addr: rcpt}, nil
+	}
+	if !relayOK {
+		return route{}, &refusal{550, "5.7.1", "Relay not permitted"}
+	}
+	return route{kind: routeRemote, addr: rcpt}, nil
+}
+
+// isSRSLocal reports whether a local part looks like SRS0 or SRS1.
+func isSRSLocal(local string) bool {
+	if len(local) < 5 {
+		return false
+	}
+	p := strings.ToUpper(local[:4])
+	return (p == "SRS0" || p == "SRS1") && strings.ContainsRune("=+-", rune(local[4]))
+}
+
+// forwardSender is the envelope sender of a forwarded copy: the SRS
+// rewrite of from (the null sender stays null; an address SRS cannot
+// rewrite, or one already in the SRS domain, is kept as it is).
+func (s *Server) forwardSender(from string) string {
+	if from == "" || s.cfg.SRS == nil {
+		return from
+	}
+	out, err := s.cfg.SRS.Forward(from)
+	if err != nil {
+		s.cfg.Logger.Warn("srs forward", "from", from, "err", err)
+		return from
+	}
+	return out
+}
