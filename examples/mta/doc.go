@@ -16,8 +16,9 @@
 //	    client IP, HELO and sender; the Outcome is kept for DMARC
 //	  → RCPT: routed (forward.go): an SRS0/SRS1 address at -srs-domain is
 //	    reversed (srs.Reverse; bad hash or expired: 550 5.7.1) and routed
-//	    to the original sender; a -forward address goes to its remote
-//	    target; other local domains are local (550 5.1.1 unknown user
+//	    to the original sender (a database-mode alias SRS0=HHHH=TT=1=KEY
+//	    is looked up in Redis, -srs-redis; Redis failing: 451 4.3.0); a
+//	    -forward address goes to its remote target; other local domains are local (550 5.1.1 unknown user
 //	    with -users); other domains only from -relay-from clients (else
 //	    550 5.7.1 relay); bmi opt-in per recipient (Envelope.BeginRcpt,
 //	    SetOptIn, AddRecipient, RejectRcpt)
@@ -135,6 +136,7 @@
 //	    [-max-size 10485760] [-max-recipients 100] [-read-timeout 5m] \
 //	    [-spool /var/tmp/mta-spool -relay-from 127.0.0.1 -smtp-port 25] \
 //	    [-forward alice@example.com=alice@elsewhere.test -srs-secret S -srs-domain example.com] \
+//	    [-srs-redis 127.0.0.1:6379] \
 //	    [-dane-require '*.secure.test'] [-ocsp-require '*']
 //
 // Flags:
@@ -180,6 +182,9 @@
 //	-forward ADDR=ADDR       forward a local address to a remote one, SRS sender; repeatable
 //	-srs-secret S            SRS secret (the first signs, all verify); repeatable; needed by -forward
 //	-srs-domain D            SRS domain (default: the first of -domains)
+//	-srs-redis ADDR          Redis host:port or /socket: SRS database mode for overlong addresses (srsredis.go)
+//	-srs-redis-timeout D     bound of each Redis operation (default 2s)
+//	-srs-redis-prefix P      Redis key prefix (default "mailpolicy:srs:")
 //
 // Exit status: 0 after a clean shutdown, 1 when the server cannot start
 // or fails, 2 for a command-line error.

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"net/netip"
 	"strings"
+
+	"github.com/mailpolicy/mailpolicy/srs"
 )
 
 // routeKind says where an accepted recipient goes.
@@ -44,6 +47,11 @@ func (s *Server) routeDepth(rcpt string, relayOK bool, depth int) (route, *refus
 	local, domain := splitAddress(rcpt)
 	if s.cfg.SRS != nil && domain == s.cfg.SRSDomain && isSRSLocal(local) && depth == 0 {
 		orig, err := s.cfg.SRS.Reverse(rcpt)
+		if err != nil && !srsPermanent(err) {
+			// The database-mode Store failed (Redis down or slow).
+			s.cfg.Logger.Warn("srs reverse: store", "rcpt", rcpt, "err", err)
+			return route{}, &refusal{451, "4.3.0", "SRS lookup failed, try again later"}
+		}
 		if err != nil {
 			s.cfg.Logger.Info("srs reverse refused", "rcpt", rcpt, "err", err)
 			return route{}, &refusal{550, "5.7.1", "Invalid SRS address <" + rcpt + ">"}
@@ -66,6 +74,17 @@ func (s *Server) routeDepth(rcpt string, relayOK bool, depth int) (route, *refus
 		return route{}, &refusal{550, "5.7.1", "Relay not permitted"}
 	}
 	return route{kind: routeRemote, addr: rcpt}, nil
+}
+
+// srsPermanent reports whether a Reverse error is about the address
+// itself (550) rather than a failing Store (451).
+func srsPermanent(err error) bool {
+	for _, e := range []error{srs.ErrNotSRS, srs.ErrFormat, srs.ErrHash, srs.ErrExpired, srs.ErrTooLong, srs.ErrUnknownAlias} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // isSRSLocal reports whether a local part looks like SRS0 or SRS1.

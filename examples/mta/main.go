@@ -51,6 +51,7 @@ type options struct {
 	eventExec       string
 	eventWebhook    string
 	historyPath     string
+	srsStore        *redisStore // -srs-redis; closed by run
 }
 
 // parseFlags turns the command line into options; ok false means exit
@@ -72,6 +73,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 		ocspReq, ocspRequest        string
 		forwards, srsSecrets        listFlag
 		srsDomain                   string
+		srsRedis, srsRedisPrefix    string
+		srsRedisTimeout             time.Duration
 	)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:2525", "`address` to listen on")
 	fs.StringVar(&o.cfg.Hostname, "hostname", host, "primary host `name` (banner, Received, authserv-id)")
@@ -114,6 +117,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 	fs.Var(&forwards, "forward", "`local@domain=remote@other`: forward a local recipient (SRS sender); repeatable")
 	fs.Var(&srsSecrets, "srs-secret", "SRS `secret` (the first signs); repeatable")
 	fs.StringVar(&srsDomain, "srs-domain", "", "SRS `domain` (default: the first of -domains)")
+	fs.StringVar(&srsRedis, "srs-redis", "", "Redis `host:port` or /socket for SRS database mode (overlong addresses)")
+	fs.DurationVar(&srsRedisTimeout, "srs-redis-timeout", 2*time.Second, "`timeout` of each Redis operation")
+	fs.StringVar(&srsRedisPrefix, "srs-redis-prefix", defaultSRSRedisPrefix, "Redis key `prefix` for SRS database mode")
 
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "usage: mta -domains LIST -maildir DIR [flags]\n\nFlags:")
@@ -198,9 +204,18 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 			srsDomain = o.cfg.Domains[0]
 		}
 		o.cfg.SRSDomain = srsDomain
-		if o.cfg.SRS, err = srs.New(srs.Config{Domain: srsDomain, Secrets: srsSecrets}); err != nil {
+		sc := srs.Config{Domain: srsDomain, Secrets: srsSecrets}
+		if srsRedis != "" {
+			if o.srsStore, err = newRedisStore(srsRedis, srsRedisPrefix, srsRedisTimeout); err != nil {
+				return fail("-srs-redis: %v", err)
+			}
+			sc.Store = o.srsStore
+		}
+		if o.cfg.SRS, err = srs.New(sc); err != nil {
 			return fail("-srs-secret/-srs-domain: %v", err)
 		}
+	} else if srsRedis != "" {
+		return fail("-srs-redis needs -srs-secret")
 	}
 	for _, f := range forwards {
 		from, to, ok := strings.Cut(f, "=")
@@ -254,6 +269,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	log := o.cfg.Logger
+	if o.srsStore != nil {
+		defer o.srsStore.Close()
+	}
 	if o.historyPath != "" {
 		h, err := dmarc.OpenHistory(o.historyPath)
 		if err != nil {
