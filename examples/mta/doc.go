@@ -40,7 +40,9 @@
 //	    fsynced in tmp/, renamed into new/, before the reply is sent (451
 //	    on failure); remote and forwarded recipients go to the spool
 //	    (one entry per envelope sender: the original one, or the SRS one
-//	    for forwarded copies), also fsynced before the reply
+//	    for forwarded copies; when the SRS rewrite needs the Redis store
+//	    and it fails, that copy is deferred, 451), also fsynced before
+//	    the reply
 //	  → events: msg:delivery per recipient, msg:complete per message,
 //	    smtp:fail:syntax / smtp:fail:protocol (events.SyntaxFailEvent) per
 //	    error, on an events.Bus with the -event-exec / -event-webhook sinks.

@@ -97,16 +97,21 @@ func isSRSLocal(local string) bool {
 }
 
 // forwardSender is the envelope sender of a forwarded copy: the SRS
-// rewrite of from (the null sender stays null; an address SRS cannot
-// rewrite, or one already in the SRS domain, is kept as it is).
-func (s *Server) forwardSender(from string) string {
+// rewrite of from. The null sender stays null; an address SRS refuses
+// to rewrite (srsPermanent: malformed, too long) is kept as it is. An
+// error means the database-mode Store failed: the copy must be deferred,
+// not sent with a sender that SPF at the next hop would fail.
+func (s *Server) forwardSender(from string) (string, error) {
 	if from == "" || s.cfg.SRS == nil {
-		return from
+		return from, nil
 	}
 	out, err := s.cfg.SRS.Forward(from)
-	if err != nil {
+	switch {
+	case err == nil:
+		return out, nil
+	case srsPermanent(err):
 		s.cfg.Logger.Warn("srs forward", "from", from, "err", err)
-		return from
+		return from, nil
 	}
-	return out
+	return "", err
 }

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -793,5 +794,44 @@ func TestQueueRunnerStops(t *testing.T) {
 			t.Fatalf("queue goroutines left after Shutdown:\n%s", stacks)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// failingStore is a database-mode Store that is down.
+type failingStore struct{}
+
+func (failingStore) Put(string, string, time.Time) error { return errors.New("store down") }
+func (failingStore) Get(string, time.Time) (string, bool, error) {
+	return "", false, errors.New("store down")
+}
+
+// TestSRSForwardStoreDown: when the SRS rewrite needs the Store and the
+// Store fails, the forwarded copy is deferred (451), not sent with the
+// unrewritten sender.
+func TestSRSForwardStoreDown(t *testing.T) {
+	f := startFake(t, &fakeSMTP{}, "127.0.0.2")
+	rw, err := srs.New(srs.Config{Domain: "example.org", Secrets: []string{"s3cret"}, Store: failingStore{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := append([]string{"sender.test. MX 10 mx.remote.test."}, remoteZone...)
+	o := startOut(t, f.port, zone, func(c *Config) {
+		c.RelayFrom = nil
+		c.SRS, c.SRSDomain = rw, "example.org"
+		c.Forwards = map[string]string{"fwd@example.com": "bob@remote.test"}
+	})
+	// A sender long enough that the SRS0 local part passes 64 octets,
+	// so the rewrite goes through the Store.
+	long := strings.Repeat("a", 50) + "@" + strings.Repeat("b", 30) + ".sender.test"
+	if code, msg := o.send(t, long, []string{"fwd@example.com"}, "Subject: forward\n\nx\n"); code != 451 {
+		t.Fatalf("DATA with the store down: %d %s, want 451", code, msg)
+	}
+	// A short sender needs no Store and is forwarded as usual.
+	if code, msg := o.send(t, "alice@sender.test", []string{"fwd@example.com"}, "Subject: forward\n\nx\n"); code != 250 {
+		t.Fatalf("DATA: %d %s", code, msg)
+	}
+	waitFor(t, 10*time.Second, "forwarded copy", func() bool { return len(f.messages()) == 1 })
+	if m := f.messages()[0]; !strings.HasPrefix(m.from, "SRS0=") {
+		t.Errorf("forwarded with sender %q", m.from)
 	}
 }

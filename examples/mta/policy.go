@@ -162,7 +162,12 @@ func (s *session) receive(tx *transaction, msg []byte) {
 		}
 		from := tx.from
 		if tx.routes[i].kind == routeForward {
-			from = s.srv.forwardSender(tx.from)
+			f, err := s.srv.forwardSender(tx.from)
+			if err != nil {
+				tempFail(i, fmt.Errorf("srs forward: %w", err))
+				continue
+			}
+			from = f
 		}
 		if _, ok := spoolFor[from]; !ok {
 			senders = append(senders, from)
