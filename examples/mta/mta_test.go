@@ -58,7 +58,7 @@ var dkimKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
 
 // testZone: sender.test publishes SPF (127.0.0.1 and 192.0.2.10), an
 // Ed25519 DKIM key and DMARC p=reject; fail.test has "-all".
-func testZone(t *testing.T) *dnstest.Server {
+func testZone(t testing.TB) *dnstest.Server {
 	z := dnstest.NewZone()
 	pub := base64.StdEncoding.EncodeToString(dkimKey.Public().(ed25519.PublicKey))
 	z.MustAdd(t,
@@ -83,7 +83,7 @@ type testServer struct {
 
 // start runs a server on 127.0.0.1:0 with a temporary maildir and the
 // test zone; mod adjusts the configuration.
-func start(t *testing.T, mod func(*Config)) *testServer {
+func start(t testing.TB, mod func(*Config)) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -93,7 +93,7 @@ func start(t *testing.T, mod func(*Config)) *testServer {
 }
 
 // startOn is start on a listener of the caller's.
-func startOn(t *testing.T, ln net.Listener, mod func(*Config)) *testServer {
+func startOn(t testing.TB, ln net.Listener, mod func(*Config)) *testServer {
 	t.Helper()
 	ns := testZone(t)
 	ts := &testServer{dir: t.TempDir(), logs: &syncBuffer{}, bus: &events.Bus{Timeout: -1}, done: make(chan error, 1)}
