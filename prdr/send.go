@@ -105,7 +105,7 @@ func Send(ctx context.Context, addr, from string, to []string, data io.Reader, o
 		io.Reader
 		io.Writer
 		io.Closer
-	}{&lineLimiter{r: conn}, conn, conn}
+	}{LimitLines(conn), conn, conn}
 	s := &session{c: textproto.NewConn(rwc), res: &SendResult{}}
 	err = s.run(from, to, msg, opts)
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
@@ -330,6 +330,12 @@ const maxLine = 64 << 10
 
 // ErrLineTooLong is returned when a server's reply line exceeds 64 KiB.
 var ErrLineTooLong = errors.New("reply line too long")
+
+// LimitLines wraps a connection's reading side so that a server's reply
+// line longer than 64 KiB fails the read with ErrLineTooLong instead of
+// growing a buffer without end: put it under the textproto.Reader that
+// ReadReply and ReadDataReplies read from. Send does this itself.
+func LimitLines(r io.Reader) io.Reader { return &lineLimiter{r: r} }
 
 // lineLimiter fails reads once more than maxLine bytes come without a
 // line feed.

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"net/textproto"
@@ -528,7 +529,13 @@ func (c *smtpClient) ev(name events.Name, data string) events.Event {
 
 func (c *smtpClient) setConn(conn net.Conn) {
 	c.conn = conn
-	c.tp = textproto.NewConn(conn)
+	// Reply lines are bounded (prdr.LimitLines): a hostile server must
+	// not make the queue runner buffer without end.
+	c.tp = textproto.NewConn(struct {
+		io.Reader
+		io.Writer
+		io.Closer
+	}{prdr.LimitLines(conn), conn, conn})
 }
 
 func (c *smtpClient) read() (prdr.Reply, error) {

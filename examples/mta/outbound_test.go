@@ -835,3 +835,19 @@ func TestSRSForwardStoreDown(t *testing.T) {
 		t.Errorf("forwarded with sender %q", m.from)
 	}
 }
+
+// TestRemoteLongLine: a server sending a reply line without end cannot
+// make the queue runner buffer it; the host is deferred.
+func TestRemoteLongLine(t *testing.T) {
+	f := startFake(t, &fakeSMTP{banner: []string{"220 " + strings.Repeat("x", 200<<10)}}, "127.0.0.2")
+	o := startOut(t, f.port, remoteZone, nil)
+	o.send(t, "a@sender.test", []string{"bob@remote.test"}, "Subject: long\n\nx\n")
+	waitFor(t, 10*time.Second, "msg:defer", func() bool { _, ok := o.rec.find(events.MsgDefer); return ok })
+	e, _ := o.rec.find(events.MsgDefer)
+	if !strings.Contains(e.Data, prdr.ErrLineTooLong.Error()) {
+		t.Errorf("msg:defer data %q does not name the long line", e.Data)
+	}
+	if len(f.messages()) != 0 {
+		t.Error("delivered despite the broken banner")
+	}
+}
