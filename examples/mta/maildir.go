@@ -84,19 +84,7 @@ func (m *maildir) write(folder string, data []byte) (*pending, error) {
 	now := time.Now()
 	name := fmt.Sprintf("%d.M%dP%dQ%d.%s", now.Unix(), now.Nanosecond()/1000, pid, m.seq.Add(1), m.host)
 	tmp := filepath.Join(dir, "tmp", name)
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := writeFileSync(tmp, data, os.O_EXCL); err != nil {
 		return nil, err
 	}
 	return &pending{tmp: tmp, final: filepath.Join(dir, "new", name), dir: filepath.Join(dir, "new")}, nil
@@ -108,12 +96,7 @@ func (p *pending) commit() error {
 		os.Remove(p.tmp)
 		return err
 	}
-	d, err := os.Open(p.dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return syncDir(p.dir)
 }
 
 func (p *pending) abort() { os.Remove(p.tmp) }

@@ -93,7 +93,7 @@ func (q *queue) prepare(id, from string, rcpts []string, data []byte) (*spoolPen
 	for _, r := range rcpts {
 		env.Rcpts = append(env.Rcpts, &spoolRcpt{Addr: r, State: rcptPending})
 	}
-	if err := writeFileSync(filepath.Join(q.dir, id+".msg"), data); err != nil {
+	if err := writeFileSync(filepath.Join(q.dir, id+".msg"), data, os.O_TRUNC); err != nil {
 		return nil, err
 	}
 	b, err := json.MarshalIndent(env, "", "  ")
@@ -101,7 +101,7 @@ func (q *queue) prepare(id, from string, rcpts []string, data []byte) (*spoolPen
 		return nil, err
 	}
 	tmp := filepath.Join(q.dir, id+".env.tmp")
-	if err := writeFileSync(tmp, b); err != nil {
+	if err := writeFileSync(tmp, b, os.O_TRUNC); err != nil {
 		os.Remove(filepath.Join(q.dir, id+".msg"))
 		return nil, err
 	}
@@ -249,7 +249,7 @@ func (q *queue) save(env *envelope) error {
 	defer q.mu.Unlock()
 	final := filepath.Join(q.dir, env.ID+".env")
 	tmp := final + ".tmp"
-	if err := writeFileSync(tmp, b); err != nil {
+	if err := writeFileSync(tmp, b, os.O_TRUNC); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, final); err != nil {
@@ -353,8 +353,11 @@ func (q *queue) process(ctx context.Context, env *envelope) (time.Time, bool) {
 	return env.Next, true
 }
 
-func writeFileSync(name string, data []byte) error {
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+// writeFileSync writes data to name and fsyncs it; on failure the file
+// is removed. flag adds to O_CREATE|O_WRONLY (O_TRUNC for the spool,
+// O_EXCL for a Maildir's unique names).
+func writeFileSync(name string, data []byte, flag int) error {
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|flag, 0o600)
 	if err != nil {
 		return err
 	}
