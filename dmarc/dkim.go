@@ -92,8 +92,12 @@ const defaultDKIMMaxSignatures = 5
 // verify. Reading stops after the header when no signature needs the
 // body. Bare LF line endings are read as CRLF.
 //
-// Key lookups use ctx; a lookup that fails (including because ctx is
-// done) makes the signature "invalid" with reason pubkey_unavailable.
+// Key lookups use ctx. A signature whose key cannot be had is "invalid"
+// with reason pubkey_unavailable, Exim's words, and Temporary tells the
+// two cases of RFC 6376 §6.1.2 apart: set when the lookup got no answer
+// (SERVFAIL, timeout, REFUSED, a malformed reply, ctx done: TEMPFAIL,
+// dkim=temperror), clear when there is no key (NXDOMAIN, NODATA, no
+// DKIM key among the TXT records: PERMFAIL, dkim=permerror).
 // Signatures with the same d= and s= share one lookup.
 //
 // Beyond what Exim checks: an x= in the past makes a signature invalid
@@ -310,11 +314,13 @@ func (v *dkimVerifier) signatures() []*dkimSig {
 func (v *dkimVerifier) outcome(res *DKIMResult, s *dkimSig, status string, err *DKIMError) {
 	res.Status = status
 	res.Reason = ""
+	res.Temporary = false
 	res.Err = nil
 	if err != nil {
 		e := *err // a copy: a cached key error is shared by signatures
 		e.Domain, e.Selector = s.domain, s.selector
 		res.Reason = e.Reason
+		res.Temporary = e.Temporary
 		res.Err = &e
 	}
 }

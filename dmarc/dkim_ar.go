@@ -1,10 +1,6 @@
 package dmarc
 
-import (
-	"strconv"
-	"strings"
-	"unicode/utf8"
-)
+import "strconv"
 
 // ARResult is the dkim element Exim's ${authresults} writes for this
 // signature (authres_dkim), without the ";\n\t" that precedes each
@@ -16,108 +12,87 @@ import (
 //	dkim=fail (body hash mismatch; body probably modified in transit)
 //			 header.d=example.com header.s=sel header.a=rsa-sha256
 //
-// The texts are Exim's, with two deliberate differences: an unavailable
-// key gives "temperror (pubkey unavailable)", the RFC 8601 word, where
-// Exim misspells it "tmperror"; and an expired signature (which Exim
-// never reports, as it does not enforce x=) gives "permerror (signature
-// expired)". Exim's "policy (...)" form, for a status a DKIM ACL
-// overrode, does not arise here.
+// The texts are Exim's, with deliberate differences: a key lookup that
+// failed (Temporary) gives "temperror (pubkey unavailable)", the RFC
+// 8601 word, where Exim misspells it "tmperror"; a key that does not
+// exist gives "permerror (pubkey unavailable)", where Exim calls it
+// temporary too (RFC 6376 §6.1.2 makes it a PERMFAIL); and an expired
+// signature (which Exim never reports, as it does not enforce x=) gives
+// "permerror (signature expired)". Exim's "policy (...)" form, for a
+// status a DKIM ACL overrode, does not arise here.
 //
-// d=, i= and s= come from the message: a value that is not a plain
-// token (or local-part@domain for i=) is written as an RFC 8601
-// quoted-string, with control characters, CR and LF replaced by "?",
-// so that a signature cannot inject text, a ";" or a new line into the
-// header.
+// d=, i=, s= and a= come from the message. Each is written as is when
+// it is a plain token (or local-part@domain for i=), otherwise as an
+// RFC 8601 quoted-string that is 7-bit printable: controls, CR, LF,
+// DEL, every non-ASCII character (U+0085, U+202E, invalid UTF-8...),
+// ";", "(" and ")" become "?", and a value over 384 octets is cut and
+// ends in "...". So a signature cannot inject text, a ";" or a new line
+// into the header. Lines stay within 998 octets, counting the tab the
+// caller writes before the element and the ";" after it: when the
+// properties would make a line longer, the element is folded once
+// more ("\n\t\t") before the one that does not fit.
 func (r DKIMResult) ARResult() string {
-	var b strings.Builder
-	b.WriteString("dkim=")
+	w := arWriter{fold: "\n\t\t ", indent: 3, col: 1}
+	word := "permerror"
 	fold := true
 	switch r.Status {
 	case DKIMStatusPass:
-		b.WriteString("pass")
-		fold = false
+		word, fold = "pass", false
 	case DKIMStatusNone:
-		b.WriteString("none")
-		fold = false
+		word, fold = "none", false
 	case DKIMStatusInvalid:
 		switch r.Reason {
 		case DKIMReasonPubkeyUnavailable:
-			b.WriteString("temperror (pubkey unavailable)")
+			if r.Temporary {
+				word = "temperror (pubkey unavailable)"
+			} else {
+				word = "permerror (pubkey unavailable)"
+			}
 		case DKIMReasonPubkeyDNSSyntax, DKIMReasonPubkeyDERSyntax:
-			b.WriteString("neutral (public key record import problem)")
+			word = "neutral (public key record import problem)"
 		case DKIMReasonSignatureTag:
-			b.WriteString("neutral (signature tag missing or invalid)")
+			word = "neutral (signature tag missing or invalid)"
 		case DKIMReasonVersion:
-			b.WriteString("neutral (unsupported DKIM version)")
+			word = "neutral (unsupported DKIM version)"
 		case DKIMReasonExpired:
-			b.WriteString("permerror (signature expired)")
+			word = "permerror (signature expired)"
 		default:
-			b.WriteString("permerror (unspecified problem)")
+			word = "permerror (unspecified problem)"
 		}
 	case DKIMStatusFail:
 		switch r.Reason {
 		case DKIMReasonBodyHashMismatch:
-			b.WriteString("fail (body hash mismatch; body probably modified in transit)")
+			word = "fail (body hash mismatch; body probably modified in transit)"
 		case DKIMReasonSignatureIncorrect:
-			b.WriteString("fail (signature did not verify; headers probably modified in transit)")
+			word = "fail (signature did not verify; headers probably modified in transit)"
 		case DKIMReasonPubkeyTooShort:
-			b.WriteString("fail (public key too short: " + strconv.Itoa(r.KeyBits) + " bits)")
+			word = "fail (public key too short: " + strconv.Itoa(r.KeyBits) + " bits)"
 		default:
-			b.WriteString("fail (unspecified reason)")
+			word = "fail (unspecified reason)"
 		}
 	default:
-		b.WriteString("permerror")
 		fold = false
 	}
+	w.b.WriteString("dkim=" + word)
+	w.col += w.b.Len()
 	if fold {
-		b.WriteString("\n\t\t")
+		w.b.WriteString("\n\t\t")
+		w.col = 2
 	}
-	if r.Domain != "" {
-		b.WriteString(" header.d=")
-		writeDKIMARValue(&b, r.Domain, false)
-	}
-	if r.Identifier != "" {
-		b.WriteString(" header.i=")
-		writeDKIMARValue(&b, r.Identifier, true)
-	}
-	if r.Selector != "" {
-		b.WriteString(" header.s=")
-		writeDKIMARValue(&b, r.Selector, false)
-	}
-	b.WriteString(" header.a=")
+	w.prop("header.d", r.Domain, false)
+	w.prop("header.i", r.Identifier, true)
+	w.prop("header.s", r.Selector, false)
 	if r.Algorithm == "" {
-		b.WriteString("err")
+		w.token("header.a=err")
 	} else {
-		writeDKIMARValue(&b, r.Algorithm, false)
+		w.prop("header.a", r.Algorithm, false)
 	}
-	return b.String()
+	return w.b.String()
 }
 
-// writeDKIMARValue writes a property value (RFC 8601 §2.2 pvalue): as
-// is when it is made of letters, digits and "-._+" (and, for an
-// identity, one "@" that is not last), otherwise as a quoted-string.
-func writeDKIMARValue(b *strings.Builder, s string, identity bool) {
-	if plainDKIMARValue(s, identity) {
-		b.WriteString(s)
-		return
-	}
-	b.WriteByte('"')
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size <= 1, r < 0x20, r == 0x7f:
-			b.WriteByte('?')
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	b.WriteByte('"')
-}
-
+// plainDKIMARValue reports whether s can be written as a pvalue without
+// quotes: letters, digits and "-._+" and, for an identity, one "@" that
+// is not last.
 func plainDKIMARValue(s string, identity bool) bool {
 	if s == "" {
 		return false

@@ -27,7 +27,7 @@ const (
 	DKIMReasonPubkeyTooShort     = "pubkey_too_short" // key below DKIMOptions.MinKeyBits
 
 	// Status "invalid".
-	DKIMReasonPubkeyUnavailable = "pubkey_unavailable" // DNS temporary failure, or no key record
+	DKIMReasonPubkeyUnavailable = "pubkey_unavailable" // no key record, or the lookup failed (DKIMResult.Temporary)
 	DKIMReasonPubkeyDNSSyntax   = "pubkey_dns_syntax"  // key record malformed or revoked (empty p=)
 	DKIMReasonPubkeyDERSyntax   = "pubkey_der_syntax"  // p= is not a usable key
 	DKIMReasonSignatureTag      = "signature_tag_missing_or_invalid"
@@ -49,7 +49,10 @@ type DKIMError struct {
 	Reason   string // as DKIMResult.Reason
 	Tag      string // the signature or key record tag at fault ("x", "p"...), or ""
 	Msg      string
-	Err      error
+	// Temporary is DKIMResult.Temporary: the key lookup failed in a
+	// way that may not last.
+	Temporary bool
+	Err       error
 }
 
 func (e *DKIMError) Error() string {

@@ -35,17 +35,26 @@ type dkimKeyResult struct {
 // TXT at <selector>._domainkey.<domain>. Of several TXT records the
 // first that does not start with a "v=" tag other than v=DKIM1 is used,
 // as Exim does (RFC 6376 §3.6.2.2 leaves the choice to the verifier;
-// go-msgauth refuses several). No usable record, NXDOMAIN, NODATA and
-// temporary failures are all pubkey_unavailable, Exim's reason for a
-// key it could not get; the Err tells them apart.
+// go-msgauth refuses several).
+//
+// Every way of not getting a key is pubkey_unavailable, Exim's reason
+// for a key it could not get, but RFC 6376 §6.1.2 splits them, and
+// DMARC must too: a forger can always name a selector that does not
+// exist, and if that were temporary a p=reject domain would get a
+// retry instead of a rejection. So NXDOMAIN, NODATA and TXT records
+// none of which is a DKIM key are permanent ("no key for signature");
+// only a lookup that got no answer is Temporary. That includes REFUSED
+// and malformed replies, which dnsclient calls permanent because
+// asking that server again will not help, but which say nothing about
+// whether the key exists.
 func lookupDKIMKey(ctx context.Context, res Resolver, name string) dkimKeyResult {
 	txts, _, err := res.LookupTXT(ctx, name)
 	if err != nil {
-		msg := "key lookup failed (temporary)"
 		if isNoRecord(err) {
-			msg = "no key record"
+			return dkimKeyResult{err: &DKIMError{Reason: DKIMReasonPubkeyUnavailable, Msg: "no key record at " + name, Err: err}}
 		}
-		return dkimKeyResult{err: &DKIMError{Reason: DKIMReasonPubkeyUnavailable, Msg: msg + " at " + name, Err: err}}
+		return dkimKeyResult{err: &DKIMError{Reason: DKIMReasonPubkeyUnavailable, Temporary: true,
+			Msg: "key lookup failed (temporary) at " + name, Err: err}}
 	}
 	for _, txt := range txts {
 		if isDKIMKeyCandidate(txt) {

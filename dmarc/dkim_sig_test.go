@@ -181,7 +181,9 @@ func TestDKIMARResult(t *testing.T) {
 	}{
 		{with("pass", ""), "dkim=pass" + tail},
 		{with("none", ""), "dkim=none" + tail},
-		{with("invalid", DKIMReasonPubkeyUnavailable), "dkim=temperror (pubkey unavailable)\n\t\t" + tail},
+		{with("invalid", DKIMReasonPubkeyUnavailable), "dkim=permerror (pubkey unavailable)\n\t\t" + tail},
+		{func() DKIMResult { r := with("invalid", DKIMReasonPubkeyUnavailable); r.Temporary = true; return r }(),
+			"dkim=temperror (pubkey unavailable)\n\t\t" + tail},
 		{with("invalid", DKIMReasonPubkeyDNSSyntax), "dkim=neutral (public key record import problem)\n\t\t" + tail},
 		{with("invalid", DKIMReasonPubkeyDERSyntax), "dkim=neutral (public key record import problem)\n\t\t" + tail},
 		{with("invalid", DKIMReasonSignatureTag), "dkim=neutral (signature tag missing or invalid)\n\t\t" + tail},

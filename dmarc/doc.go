@@ -20,6 +20,16 @@
 //     message left out gets the next weaker policy (RFC 7489 §6.6.4).
 //   - Several From domains are each evaluated and the most severe result
 //     wins; no usable From gives nofrom.
+//   - Only a temporary failure of an aligned identifier gives temperror:
+//     SPF temperror, or a DKIM key lookup that got no DNS answer
+//     (DKIMResult.Temporary). A DKIM key that does not exist is a
+//     permanent failure (RFC 6376 §6.1.2, dkim=permerror), so a forged
+//     signature naming a selector without a key cannot turn p=reject
+//     into a retry; SPF permerror does not either.
+//   - The Authentication-Results header is 7-bit printable whatever the
+//     message carries: values that are not plain tokens are quoted, with
+//     controls and non-ASCII replaced by "?", cut at 384 octets, and
+//     lines are folded to stay within 998 octets.
 //
 // # Exim names
 //

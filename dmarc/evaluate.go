@@ -233,12 +233,18 @@ func (e *evaluator) forensicAddresses(rec *Record, o *Outcome) []string {
 	return out
 }
 
+// tempFailed reports whether an identifier aligned with the From domain
+// failed only for want of a DNS answer: SPF temperror, or a DKIM key
+// lookup that was Temporary. Permanent failures do not count (SPF
+// permerror, a DKIM key that does not exist): anyone can forge a
+// signature naming a selector without a key, and that must not turn
+// p=reject into a retry.
 func (e *evaluator) tempFailed(from string, rec *Record, org string) bool {
 	if e.in.SPF == spf.TempError && e.aligned(e.in.SPFDomain, from, rec.ASPF, org) {
 		return true
 	}
 	for _, d := range e.in.DKIM {
-		if d.Status == "invalid" && d.Reason == "pubkey_unavailable" && e.aligned(d.Domain, from, rec.ADKIM, org) {
+		if d.Status == DKIMStatusInvalid && d.Temporary && e.aligned(d.Domain, from, rec.ADKIM, org) {
 			return true
 		}
 	}

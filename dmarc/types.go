@@ -67,7 +67,18 @@ type DKIMResult struct {
 	// "pubkey_dns_syntax", "pubkey_der_syntax", "bodyhash_mismatch", "signature_incorrect",
 	// "pubkey_too_short"...).
 	Reason string
-	Err    error
+	// Temporary reports an RFC 6376 TEMPFAIL: the key lookup got no
+	// answer (SERVFAIL, timeout, REFUSED, the context ended), so the
+	// same signature may verify later. It is false for every other
+	// result, including a key that does not exist (NXDOMAIN, NODATA, no
+	// DKIM key among the TXT records: a PERMFAIL, RFC 6376 §6.1.2), which
+	// has the same Status "invalid" and Reason "pubkey_unavailable":
+	// Exim uses that word for both and $dkim_verify_reason keeps it.
+	// Evaluate lets only a Temporary aligned result make DMARC
+	// temperror, so a caller building DKIMResults from elsewhere sets it
+	// for lookups that failed and leaves it false otherwise.
+	Temporary bool
+	Err       error
 }
 
 // Input is what Evaluate needs about one message.
@@ -99,8 +110,9 @@ type Outcome struct {
 	// Sampled is false when pct= excluded the message from the policy,
 	// which is then applied one step lighter (RFC 7489 §6.6.4).
 	Sampled bool
-	// ARHeader is a complete "Authentication-Results: ..." line with
-	// the spf, dkim and dmarc results.
+	// ARHeader is a complete "Authentication-Results: ..." header with
+	// the spf, dkim and dmarc results, without a final line end: one
+	// line, folded with "\n\t" only where a line would pass 998 octets.
 	ARHeader string
 	// Forensic lists the ruf mailto: addresses that should receive a
 	// failure report for this message, according to fo=.

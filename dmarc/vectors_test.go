@@ -255,7 +255,7 @@ func TestMoxVerifyVectors(t *testing.T) {
 		for _, d := range c.DKIMResults {
 			res := DKIMResult{Domain: d.D, Status: d.Status}
 			if d.Status == "temperror" {
-				res.Status, res.Reason = "invalid", "pubkey_unavailable"
+				res.Status, res.Reason, res.Temporary = "invalid", "pubkey_unavailable", true
 			}
 			in.DKIM = append(in.DKIM, res)
 		}

@@ -1,0 +1,190 @@
+package dmarc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/spf"
+)
+
+// A forger who cannot sign for victim.example adds a signature with
+// d=victim.example and a selector that has no key. If that made DMARC
+// temperror, a p=reject domain would get 451 (retry) instead of 550.
+// RFC 6376 §6.1.2: no key record is PERMFAIL; only a lookup that did
+// not get an answer is TEMPFAIL.
+
+const keyclassDomain = "victim.example"
+
+// keyclassZone serves victim.example's p=reject record and a selector
+// per way a key lookup can end.
+func keyclassZone(t *testing.T) *dnstest.Server {
+	t.Helper()
+	z := dnstest.NewZone()
+	z.MustAdd(t,
+		`_dmarc.victim.example. TXT "v=DMARC1; p=reject"`,
+		`spf._domainkey.victim.example. TXT "v=spf1 -all"`,
+		`addr._domainkey.victim.example. A 192.0.2.1`,
+	)
+	z.AddName("nodata._domainkey.victim.example.")
+	z.SetRcode("servfail._domainkey.victim.example.", 0, dns.RcodeServerFailure)
+	z.SetRcode("refused._domainkey.victim.example.", 0, dns.RcodeRefused)
+	z.SetTimeout("timeout._domainkey.victim.example.", 0)
+	return dnstest.Start(t, z)
+}
+
+// keyclassMessage is a message From: ceo@victim.example carrying a
+// signature for d=victim.example s=selector, made with a key that is
+// published nowhere.
+func keyclassMessage(t *testing.T, selector string) []byte {
+	msg := []byte(strings.Replace(string(dkimTestMessage(dkimTestBody)), "alice@example.com", "ceo@victim.example", 1))
+	return dkimTestSign(t, msg, dkimTestSigner{alg: "rsa-sha256", key: dkimTestKeys().rsa2048,
+		domain: keyclassDomain, selector: selector, canon: "relaxed/relaxed", bodyLen: -1})
+}
+
+func TestDKIMKeyAbsenceIsPermanent(t *testing.T) {
+	srv := keyclassZone(t)
+	for _, c := range []struct {
+		selector  string
+		temporary bool
+		dmarc     Status
+	}{
+		{"nokey", false, StatusReject},  // NXDOMAIN
+		{"nodata", false, StatusReject}, // the name exists, no records at all
+		{"addr", false, StatusReject},   // the name has an A record, no TXT
+		{"spf", false, StatusReject},    // TXT records, none of them a DKIM key
+		{"servfail", true, StatusTempError},
+		{"timeout", true, StatusTempError},
+		// REFUSED says nothing about whether the key exists: our resolver
+		// would not answer, so a later try may succeed.
+		{"refused", true, StatusTempError},
+	} {
+		t.Run(c.selector, func(t *testing.T) {
+			got, err := VerifyDKIM(context.Background(), bytes.NewReader(keyclassMessage(t, c.selector)),
+				DKIMOptions{Nameserver: srv.Addr, Timeout: 150 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("%d results: %+v", len(got), got)
+			}
+			r := got[0]
+			// Exim's vocabulary is kept for both classes.
+			if r.Status != DKIMStatusInvalid || r.Reason != DKIMReasonPubkeyUnavailable {
+				t.Fatalf("status %s/%s (%v), want invalid/pubkey_unavailable", r.Status, r.Reason, r.Err)
+			}
+			if r.Temporary != c.temporary {
+				t.Errorf("Temporary = %v, want %v (%v)", r.Temporary, c.temporary, r.Err)
+			}
+			var de *DKIMError
+			if !errors.As(r.Err, &de) || de.Temporary != c.temporary {
+				t.Errorf("Err %#v: Temporary should be %v", r.Err, c.temporary)
+			}
+			word := "dkim=permerror (pubkey unavailable)"
+			if c.temporary {
+				word = "dkim=temperror (pubkey unavailable)"
+			}
+			if ar := r.ARResult(); !strings.HasPrefix(ar, word) {
+				t.Errorf("ARResult %q, want prefix %q", ar, word)
+			}
+
+			o := Evaluate(context.Background(), Input{
+				HeaderFrom: []string{"CEO <ceo@victim.example>"},
+				MailFrom:   "forger@elsewhere.example", SPF: spf.Pass, SPFDomain: "elsewhere.example",
+				DKIM: got,
+			}, WithNameserver(srv.Addr), WithTimeout(time.Second), WithAuthservID("mx.test"), WithRand(func() int { return 0 }))
+			if o.Status != c.dmarc {
+				t.Errorf("DMARC %s (%v), want %s", o.Status, o.Err, c.dmarc)
+			}
+			arWord := "dkim=permerror"
+			if c.temporary {
+				arWord = "dkim=temperror"
+			}
+			if !strings.Contains(o.ARHeader, arWord) {
+				t.Errorf("ARHeader %q lacks %q", o.ARHeader, arWord)
+			}
+		})
+	}
+}
+
+// keyclassResolver is a Resolver that fails every lookup with err.
+type keyclassResolver struct{ err error }
+
+func (r keyclassResolver) LookupTXT(context.Context, string) ([]string, bool, error) {
+	return nil, false, r.err
+}
+
+// TestDKIMKeyClassResolver: a Resolver of the caller's own (say on
+// net.Resolver) is classified the same way: not-found errors are
+// permanent, anything else temporary, as the Resolver doc says.
+func TestDKIMKeyClassResolver(t *testing.T) {
+	msg := keyclassMessage(t, "sel")
+	for _, c := range []struct {
+		name      string
+		err       error
+		temporary bool
+	}{
+		{"ErrNotFound", ErrNotFound, false},
+		{"ErrNoData", ErrNoData, false},
+		{"net.DNSError not found", &net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}, false},
+		{"net.DNSError timeout", &net.DNSError{Err: "i/o timeout", Name: "x", IsTimeout: true}, true},
+		{"ErrTemporary", ErrTemporary, true},
+		{"context deadline", context.DeadlineExceeded, true},
+		{"unknown error", errors.New("resolver exploded"), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := VerifyDKIM(context.Background(), bytes.NewReader(msg), DKIMOptions{Resolver: keyclassResolver{c.err}})
+			if err != nil || len(got) != 1 {
+				t.Fatalf("%v %+v", err, got)
+			}
+			if got[0].Reason != DKIMReasonPubkeyUnavailable || got[0].Temporary != c.temporary {
+				t.Errorf("%s/%s Temporary=%v, want pubkey_unavailable Temporary=%v", got[0].Status, got[0].Reason, got[0].Temporary, c.temporary)
+			}
+			if !errors.Is(got[0].Err, c.err) {
+				t.Errorf("Err %v does not wrap %v", got[0].Err, c.err)
+			}
+		})
+	}
+}
+
+// TestDMARCTempFailedClass: only a temporary failure of an aligned
+// identifier gives temperror; a permanent one is a plain failure, so
+// the policy applies.
+func TestDMARCTempFailedClass(t *testing.T) {
+	srv := keyclassZone(t)
+	unavailable := func(domain string, temporary bool) DKIMResult {
+		return DKIMResult{Domain: domain, Selector: "s", Algorithm: "rsa-sha256", Status: DKIMStatusInvalid,
+			Reason: DKIMReasonPubkeyUnavailable, Temporary: temporary}
+	}
+	for _, c := range []struct {
+		name string
+		in   Input
+		want Status
+	}{
+		{"aligned dkim key absent", Input{DKIM: []DKIMResult{unavailable(keyclassDomain, false)}}, StatusReject},
+		{"aligned dkim key lookup failed", Input{DKIM: []DKIMResult{unavailable(keyclassDomain, true)}}, StatusTempError},
+		{"aligned dkim key lookup failed, relaxed", Input{DKIM: []DKIMResult{unavailable("mail."+keyclassDomain, true)}}, StatusTempError},
+		{"unaligned dkim key lookup failed", Input{DKIM: []DKIMResult{unavailable("other.example", true)}}, StatusReject},
+		{"absent key beside a failed lookup of another domain",
+			Input{DKIM: []DKIMResult{unavailable(keyclassDomain, false), unavailable("other.example", true)}}, StatusReject},
+		{"aligned dkim bad key record", Input{DKIM: []DKIMResult{{Domain: keyclassDomain, Status: DKIMStatusInvalid, Reason: DKIMReasonPubkeyDNSSyntax}}}, StatusReject},
+		{"aligned spf temperror", Input{SPF: spf.TempError, SPFDomain: keyclassDomain}, StatusTempError},
+		{"aligned spf permerror", Input{SPF: spf.PermError, SPFDomain: keyclassDomain}, StatusReject},
+		{"unaligned spf temperror", Input{SPF: spf.TempError, SPFDomain: "other.example"}, StatusReject},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.in.HeaderFrom = []string{"ceo@victim.example"}
+			o := Evaluate(context.Background(), c.in, WithNameserver(srv.Addr), WithTimeout(time.Second), WithRand(func() int { return 0 }))
+			if o.Status != c.want {
+				t.Errorf("%s (%v), want %s", o.Status, o.Err, c.want)
+			}
+		})
+	}
+}
