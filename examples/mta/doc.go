@@ -7,10 +7,11 @@
 //
 // # Flow
 //
-//	TCP accept
+//	TCP accept (past -max-sessions: 421 and close)
 //	  → proxyproto.Listener (-proxy-required / -proxy-optional): the real
 //	    client address; a failed required negotiation gets Exim's QUIT-only
 //	    mode (banner, then 503 to everything but QUIT, proxyproto.RefuseCommands)
+//	  → -max-sessions-per-host on that client address (421 and close)
 //	  → banner 220, EHLO (SIZE, 8BITMIME, PIPELINING, PRDR, ENHANCEDSTATUSCODES)
 //	  → MAIL: prdr.ParseMailParams (PRDR, SIZE, BODY); spf.Check with the
 //	    client IP, HELO and sender; the Outcome is kept for DMARC
@@ -22,7 +23,10 @@
 //	    with -users); other domains only from -relay-from clients (else
 //	    550 5.7.1 relay); bmi opt-in per recipient (Envelope.BeginRcpt,
 //	    SetOptIn, AddRecipient, RejectRcpt)
-//	  → DATA: dot-unstuffing, -max-size (552), 998-character lines (554)
+//	  → DATA: only CRLF.CRLF ends it; a bare CR or LF anywhere refuses the
+//	    message (554 5.5.2) once it has ended; dot-unstuffing, -max-size
+//	    (552), 998-character lines (554 5.6.0), -data-timeout (421),
+//	    -max-data-memory (452 4.3.1)
 //	  → dmarc.VerifyDKIM + dmarc.Evaluate with the SPF outcome
 //	    (-dmarc-enforce: 550 on reject, 451 on temperror, quarantine to
 //	    .Junk; -dmarc-history appends Exim's history block)
@@ -110,15 +114,68 @@
 // (RFC 5321 domain/address-literal and mailbox syntax, printable ASCII),
 // so nothing remote-controlled can start a new header line.
 //
+// # Line framing and replies
+//
+// Only CRLF ends a line, in commands and in DATA, and only CRLF.CRLF
+// ends a message, as in Postfix with smtpd_forbid_bare_newline and in
+// Exim since 4.97.1 (CVE-2023-51766): a receiver that also took a bare
+// LF for a line end would let "<LF>.<LF>" that a relay passes as data
+// end the message there, and what follows run as commands of a second,
+// forged message (SMTP smuggling). A command line with a bare CR or LF
+// in it is refused whole (500 5.5.2 "bare <LF> received", counted
+// towards -max-errors); a message with one is read to its real end and
+// refused (554 5.5.2), so a bare LF can neither split a header field in
+// two nor smuggle anything.
+//
+// Every reply line goes through one filter (session.replyLine): it is
+// 7-bit printable, whatever part of the client's input the text
+// carries (a tab becomes a space; CR, LF, other controls, DEL and each
+// character of 8-bit or invalid UTF-8 text become '?'), and at most 512
+// octets with its CRLF (RFC 5321 §4.5.3.1.5). PRDR's per-recipient
+// replies take the same filter.
+//
 // # Session limits
 //
 // Every command line and every data line has its own read deadline
-// (-read-timeout, 421 on expiry). Command lines are limited to 2048
-// octets, text lines to 1000 with CRLF. After -max-errors syntax or
-// protocol errors the session ends with 421. The message is held in
-// memory, at most -max-size bytes per session. Replies are held while a
-// complete command is already buffered (pipelining) and flushed before
-// the server would block reading.
+// (-read-timeout, 421 on expiry; Exim's smtp_receive_timeout), and a
+// whole DATA transfer has -data-timeout (default 15m; Exim has no such
+// limit), so a client dripping one line per read timeout is still cut
+// off (421 4.4.2). Command lines are limited to 2048 octets, text lines
+// to 1000 with CRLF. After -max-errors syntax or protocol errors the
+// session ends with 421. Replies are held while a complete command is
+// already buffered (pipelining) and flushed before the server would
+// block reading.
+//
+// How many sessions there may be, with Exim's names:
+//
+//	Exim's name               flag / Config field                          default  Exim's default
+//	smtp_accept_max           -max-sessions / MaxSessions                  100      20
+//	smtp_accept_max_per_host  -max-sessions-per-host / MaxSessionsPerHost  20       unset (none)
+//
+// A connection past -max-sessions gets "421 4.3.2 ... Too many
+// concurrent SMTP connections; please try again later" at accept and is
+// closed. The per-host count is on the client's IP address: the PROXY
+// source when the connection came through a proxy (so clients behind one
+// proxy are counted apart), the TCP peer otherwise; past it the client
+// gets 421 instead of the banner. -1 disables either limit.
+//
+// The message being received is held in memory (streaming it to disk is
+// not done yet), at most -max-size bytes per session, in one buffer
+// with room in front for the fields we add, so each stored copy is
+// written from that buffer without another copy of the message. What
+// all sessions together hold is bounded by -max-data-memory (default
+// 256 MiB, or 4 × -max-size when that is larger; at least 2 × (-max-size
+// + 8 KiB), since a growing buffer briefly exists twice): buffers are
+// reserved from it as they grow, a MAIL SIZE= larger than what is free
+// gets 452 4.3.1 (so does DATA when not even a first 24 KiB are
+// free), and a message whose buffer cannot grow is read to its
+// end, dropped and answered "452 4.3.1 Insufficient system storage";
+// its memory is free at once. The buffer doubles while small, then grows
+// by half, and jumps to the SIZE= estimate once 1 MiB has really arrived.
+// Unless GOMEMLIMIT is set, the command sets the Go runtime's soft
+// memory limit to -max-data-memory × 1.25 + 64 MiB (384 MiB by default),
+// so that buffers given back do not keep the process at twice the
+// budget.
 //
 // On SIGINT or SIGTERM the listener is closed, sessions waiting for a
 // command outside a transaction get 421 at once, and sessions inside a
@@ -136,6 +193,7 @@
 //	    [-dmarc-enforce] [-dmarc-history /var/tmp/dmarc-history] \
 //	    [-event-exec 'cat >>/tmp/events.json'] [-event-webhook http://127.0.0.1:8080/] \
 //	    [-max-size 10485760] [-max-recipients 100] [-read-timeout 5m] \
+//	    [-max-sessions 100] [-max-sessions-per-host 20] [-data-timeout 15m] [-max-data-memory 268435456] \
 //	    [-spool /var/tmp/mta-spool -relay-from 127.0.0.1 -smtp-port 25] \
 //	    [-forward alice@example.com=alice@elsewhere.test -srs-secret S -srs-domain example.com] \
 //	    [-srs-redis 127.0.0.1:6379] \
@@ -168,6 +226,10 @@
 //	-max-recipients N        recipients per message (default 100)
 //	-max-errors N            syntax/protocol errors before 421 (default 10)
 //	-read-timeout D          timeout for each command and data line (default 5m)
+//	-max-sessions N          concurrent sessions, 421 at connect past it (smtp_accept_max; default 100, -1: none)
+//	-max-sessions-per-host N concurrent sessions per client IP, PROXY source when proxied (smtp_accept_max_per_host; default 20, -1: none)
+//	-data-timeout D          limit on one whole DATA transfer, 421 past it (default 15m, -1s: none)
+//	-max-data-memory N       bytes all sessions may hold for message data, 452 4.3.1 past it (default 256 MiB or 4 × -max-size)
 //	-shutdown-timeout D      time sessions get to finish after a signal (default 30s)
 //	-log-level LEVEL         debug, info, warn or error (default info); logs go to stderr
 //	-spool DIR               queue directory; without it nothing is relayed or forwarded

@@ -667,15 +667,15 @@ func TestDCC(t *testing.T) {
 func TestHeaderInjection(t *testing.T) {
 	ts := start(t, nil)
 	c := dial(t, ts.addr)
-	c.ok("EHLO evil.test\rX-Injected: helo", 501)
-	// A bare LF ends the command line: the rest is a command of its own.
+	c.ok("EHLO evil.test\rX-Injected: helo", 500)
+	// Only CRLF ends a command line: one with a bare LF is refused whole.
 	io.WriteString(c.c, "EHLO evil.test\nX-Injected: lf\r\n")
-	c.expect(250)
 	c.expect(500)
-	c.ok("MAIL FROM:<a\rX-Injected: x@sender.test>", 501)
-	c.ok("MAIL FROM:<\"a\rX-Injected\"@sender.test>", 501)
+	c.ok("EHLO evil.test", 250)
+	c.ok("MAIL FROM:<a\rX-Injected: x@sender.test>", 500)
+	c.ok("MAIL FROM:<\"a\rX-Injected\"@sender.test>", 500)
 	c.ok("MAIL FROM:<a@sender.test>", 250)
-	c.ok("RCPT TO:<bob@example.com\r>", 501)
+	c.ok("RCPT TO:<bob@example.com\r>", 500)
 	c.ok("RCPT TO:<bob@example.com>", 250)
 	c.ok("DATA", 354)
 	io.WriteString(c.c, "Subject: x\r\n\r\nbody\r\n.\r\n")

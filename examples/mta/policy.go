@@ -144,7 +144,6 @@ func (s *session) receive(tx *transaction, msg []byte) {
 	// local recipients, spool entries for remote and forwarded ones),
 	// then decide.
 	common := normalizeLF(strings.Join(nonEmpty(added), "\n") + "\n")
-	body := bytes.ReplaceAll(msg, []byte("\r\n"), []byte("\n"))
 	pend := make([]committer, len(tx.rcpts))
 	failed := false
 	tempFail := func(i int, err error) {
@@ -175,6 +174,14 @@ func (s *session) receive(tx *transaction, msg []byte) {
 		spoolFor[from] = append(spoolFor[from], i)
 	}
 	spooled := map[int]string{} // recipient index → spool id
+	// Each stored copy is our fields plus the message, one slice over
+	// the message buffer (databuf.go): the spool's in CRLF form first,
+	// then, converted in place, the Maildir's in LF form.
+	var wire []byte
+	wireOK := true
+	if len(senders) > 0 {
+		wire, wireOK = tx.data.withPrefix(strings.ReplaceAll(common, "\n", "\r\n"))
+	}
 	for n, from := range senders {
 		idx := spoolFor[from]
 		sid := id
@@ -185,7 +192,11 @@ func (s *session) receive(tx *transaction, msg []byte) {
 		for _, i := range idx {
 			addrs = append(addrs, tx.routes[i].addr)
 		}
-		p, err := s.srv.queue.prepare(sid, from, addrs, buildWire(common, msg))
+		var p *spoolPending
+		err := errNoDataMemory
+		if wireOK {
+			p, err = s.srv.queue.prepare(sid, from, addrs, wire)
+		}
 		for _, i := range idx {
 			if err != nil {
 				tempFail(i, err)
@@ -195,16 +206,18 @@ func (s *session) receive(tx *transaction, msg []byte) {
 			spooled[i] = sid
 		}
 	}
+	tx.data.toLF() // msg is LF-only from here on
 	for i := range tx.rcpts {
 		if plans[i].decision.Verdict != prdr.Accept || tx.routes[i].kind != routeLocal {
 			continue
 		}
 		rcpt := tx.routes[i].addr
-		var b bytes.Buffer
-		fmt.Fprintf(&b, "Return-path: <%s>\nEnvelope-to: %s\nDelivery-date: %s\n", tx.from, rcpt, time.Now().Format(time.RFC1123Z))
-		b.WriteString(common)
-		b.Write(body)
-		p, err := s.srv.maildir.write(plans[i].folder, b.Bytes())
+		data, ok := tx.data.withPrefix(fmt.Sprintf("Return-path: <%s>\nEnvelope-to: %s\nDelivery-date: %s\n", tx.from, rcpt, time.Now().Format(time.RFC1123Z)) + common)
+		if !ok {
+			tempFail(i, errNoDataMemory)
+			continue
+		}
+		p, err := s.srv.maildir.write(plans[i].folder, data)
 		if err != nil {
 			tempFail(i, err)
 			continue
@@ -246,7 +259,9 @@ func (s *session) receive(tx *transaction, msg []byte) {
 		s.srv.raise(ctx, events.Event{Name: events.MsgDelivery, MessageID: id, LocalPart: local, Domain: domain,
 			Router: "local", Transport: "maildir", HostAddress: s.client.Addr()})
 	}
-	out, err := prdr.Respond(s.w, t, func(i int, _ string) prdr.Decision { return plans[i].decision })
+	var replies bytes.Buffer
+	out, err := prdr.Respond(&replies, t, func(i int, _ string) prdr.Decision { return plans[i].decision })
+	s.writeWire(replies.Bytes())
 	if err != nil {
 		log.Warn("reply", "id", id, "err", err)
 	}

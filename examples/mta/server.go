@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,6 +63,28 @@ type Config struct {
 	MaxRecipients int           // per message
 	MaxErrors     int           // syntax/protocol errors before 421
 	ReadTimeout   time.Duration // per command line and per data line
+
+	// Limits on what clients together can hold (doc.go, "Session
+	// limits"). For the first three 0 means the default and a negative
+	// value no limit.
+	//
+	// MaxSessions is Exim's smtp_accept_max: connections past it get
+	// 421 at once (default 100; Exim's is 20).
+	MaxSessions int
+	// MaxSessionsPerHost is smtp_accept_max_per_host, counted on the
+	// client address after PROXY when proxied (default 20; unset in
+	// Exim).
+	MaxSessionsPerHost int
+	// DataTimeout bounds one whole DATA transfer, however often lines
+	// arrive within ReadTimeout: 421 when it passes (default 15m; Exim
+	// has only the per-line smtp_receive_timeout).
+	DataTimeout time.Duration
+	// MaxDataMemory bounds the memory all sessions together hold for
+	// message data (default 256 MiB, or 4 × MaxSize when that is
+	// larger; at least 2 × (MaxSize + 8 KiB), as a growing buffer
+	// briefly exists twice). Past it a message is read to its end,
+	// dropped and answered 452 4.3.1.
+	MaxDataMemory int64
 	// PolicyTimeout bounds the checks of one message at DATA (DNS,
 	// dccifd, spamd); 0 means one minute.
 	PolicyTimeout time.Duration
@@ -109,6 +132,11 @@ const (
 	defaultMaxErrors     = 10
 	defaultReadTimeout   = 5 * time.Minute // RFC 5321 §4.5.3.2.7
 	defaultPolicyTimeout = time.Minute
+
+	defaultMaxSessions        = 100
+	defaultMaxSessionsPerHost = 20
+	defaultDataTimeout        = 15 * time.Minute
+	defaultMaxDataMemory      = 256 << 20
 )
 
 func (c *Config) setDefaults() {
@@ -126,6 +154,18 @@ func (c *Config) setDefaults() {
 	}
 	if c.PolicyTimeout <= 0 {
 		c.PolicyTimeout = defaultPolicyTimeout
+	}
+	if c.MaxSessions == 0 {
+		c.MaxSessions = defaultMaxSessions
+	}
+	if c.MaxSessionsPerHost == 0 {
+		c.MaxSessionsPerHost = defaultMaxSessionsPerHost
+	}
+	if c.DataTimeout == 0 {
+		c.DataTimeout = defaultDataTimeout
+	}
+	if c.MaxDataMemory == 0 {
+		c.MaxDataMemory = max(defaultMaxDataMemory, 4*c.MaxSize)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -160,9 +200,12 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	budget *memBudget // Config.MaxDataMemory
+
 	mu       sync.Mutex
 	ln       net.Listener
 	sessions map[*session]struct{}
+	perHost  map[netip.Addr]int // sessions per client address
 	closing  atomic.Bool
 	wg       sync.WaitGroup
 
@@ -185,6 +228,11 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("local domain %q is not a valid domain", d)
 		}
 	}
+	// A buffer being grown exists twice for a moment: a message of
+	// MaxSize needs twice its buffer.
+	if need := 2 * (cfg.MaxSize + msgHeadroom); cfg.MaxDataMemory < need {
+		return nil, fmt.Errorf("data memory limit %d is below twice the message size limit and headroom (%d)", cfg.MaxDataMemory, need)
+	}
 	md, err := openMaildir(cfg.Maildir, cfg.Hostname)
 	if err != nil {
 		return nil, err
@@ -201,7 +249,8 @@ func NewServer(cfg Config) (*Server, error) {
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, maildir: md, ctx: ctx, cancel: cancel, sessions: map[*session]struct{}{}}
+	s := &Server{cfg: cfg, maildir: md, ctx: ctx, cancel: cancel, budget: newMemBudget(cfg.MaxDataMemory),
+		sessions: map[*session]struct{}{}, perHost: map[netip.Addr]int{}}
 	if cfg.Spool != "" {
 		q, err := openQueue(s, cfg.Spool)
 		if err != nil {
@@ -258,13 +307,18 @@ func (s *Server) Serve(ln net.Listener) error {
 			return err
 		}
 		delay = 0
-		sess := newSession(s, conn)
 		s.mu.Lock()
 		if s.closing.Load() {
 			s.mu.Unlock()
 			conn.Close()
 			return ErrServerClosed
 		}
+		if limit := s.cfg.MaxSessions; limit > 0 && len(s.sessions) >= limit {
+			s.mu.Unlock()
+			s.refuse(conn, "Too many concurrent SMTP connections; please try again later")
+			continue
+		}
+		sess := newSession(s, conn)
 		s.sessions[sess] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -277,6 +331,40 @@ func (s *Server) Serve(ln net.Listener) error {
 			}()
 			sess.serve()
 		}()
+	}
+}
+
+// refuse tells a connection over a limit 421 and closes it. The write
+// goes to a fresh socket with an empty send buffer, so it does not
+// block the accept loop; the deadline is for the impossible case.
+func (s *Server) refuse(conn net.Conn, why string) {
+	nc := conn
+	if pc, ok := conn.(*proxyproto.Conn); ok {
+		nc = pc.NetConn()
+	}
+	s.cfg.Logger.Info("connection refused", "peer", nc.RemoteAddr().String(), "reason", why)
+	nc.SetWriteDeadline(time.Now().Add(time.Second))
+	fmt.Fprintf(nc, "421 4.3.2 %s %s\r\n", s.cfg.Hostname, why)
+	nc.Close()
+}
+
+// enterHost counts a session of client a against MaxSessionsPerHost;
+// false when it is one too many. Each true needs a leaveHost.
+func (s *Server) enterHost(a netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if limit := s.cfg.MaxSessionsPerHost; limit > 0 && s.perHost[a] >= limit {
+		return false
+	}
+	s.perHost[a]++
+	return true
+}
+
+func (s *Server) leaveHost(a netip.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perHost[a]--; s.perHost[a] <= 0 {
+		delete(s.perHost, a)
 	}
 }
 

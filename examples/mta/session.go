@@ -23,11 +23,12 @@ import (
 )
 
 // Line limits: RFC 5321 §4.5.3.1.4 allows 512 octets for a command line
-// (we take more, for long parameter lists) and §4.5.3.1.6 1000 octets
-// for a text line, CRLF included.
+// (we take more, for long parameter lists), §4.5.3.1.6 1000 octets for
+// a text line and §4.5.3.1.5 512 for a reply line, CRLF included.
 const (
 	maxCommandLine = 2048
 	maxTextLine    = 1000
+	maxReplyLine   = 512
 	readBufferSize = 8 << 10
 )
 
@@ -35,6 +36,14 @@ var (
 	errLineTooLong = errors.New("line too long")
 	errQuit        = errors.New("session ended")
 	errShutdown    = errors.New("shutdown")
+	// A CR or LF that is not part of a CRLF. A receiver that takes a
+	// bare LF for a line end lets "<LF>.<LF>", which a relay passes on
+	// as data, end the message early, and what follows run as commands
+	// (SMTP smuggling, CVE-2023-51766). As with Postfix's
+	// smtpd_forbid_bare_newline and Exim since 4.97.1, only CRLF ends a
+	// line here, and a line with a bare CR or LF is refused whole.
+	errBareLF = errors.New("bare <LF> received")
+	errBareCR = errors.New("bare <CR> received")
 )
 
 // session is one SMTP connection.
@@ -52,6 +61,15 @@ type session struct {
 	esmtp  bool
 	errors int
 
+	// During DATA (inData), dataDeadline ends the whole transfer
+	// (Config.DataTimeout; zero: none); dataCut says the last read's
+	// deadline was it rather than the per-line one.
+	inData       bool
+	dataDeadline time.Time
+	dataCut      bool
+
+	replyBuf []byte
+
 	mu   sync.Mutex // guards inTx against Shutdown's interruptIfIdle
 	inTx bool
 	tx   *transaction
@@ -65,6 +83,8 @@ type transaction struct {
 	rcpts  []string
 	routes []route // per recipient, parallel to rcpts
 	env    bmi.Envelope
+	size   int64   // the SIZE= estimate, 0 without one
+	data   *msgBuf // the message, from the end of DATA to the reply
 }
 
 func newSession(srv *Server, conn net.Conn) *session {
@@ -130,6 +150,13 @@ func (s *session) serve() {
 	} else if ap, err := netip.ParseAddrPort(s.conn.RemoteAddr().String()); err == nil {
 		s.client = unmapPort(ap)
 	}
+	if !s.srv.enterHost(s.client.Addr()) {
+		s.log().Info("connection refused", "reason", "too many connections from this host")
+		s.reply(421, "4.3.2", cfg.Hostname+" Too many concurrent SMTP connections from this IP address; please try again later")
+		s.flush()
+		return
+	}
+	defer s.srv.leaveHost(s.client.Addr())
 	s.log().Info("connection", "proxy", proxyString(s.proxy))
 	s.reply(220, "", cfg.Hostname+" ESMTP mailpolicy")
 	for {
@@ -180,8 +207,43 @@ func (s *session) reply(code int, enhanced, text string) {
 		if enhanced != "" {
 			l = enhanced + " " + l
 		}
-		fmt.Fprintf(s.w, "%d%s%s\r\n", code, sep, l)
+		s.replyLine(strconv.Itoa(code) + sep + l)
 	}
+}
+
+// writeWire queues replies already in wire form (prdr.Respond's), line
+// by line through the same filter as reply.
+func (s *session) writeWire(b []byte) {
+	for len(b) > 0 {
+		l, rest, _ := bytes.Cut(b, []byte("\n"))
+		s.replyLine(string(bytes.TrimSuffix(l, []byte("\r"))))
+		b = rest
+	}
+}
+
+// replyLine is where every reply line goes out. Texts carry parts of
+// what the client sent (addresses, parameters, the From domain), so
+// whatever the caller passes, the line is made 7-bit printable (tab
+// becomes a space; anything else outside ' '..'~', CR and LF included,
+// becomes '?', one per character of 8-bit text and one per byte of
+// invalid UTF-8) and cut to 512 octets with its CRLF.
+func (s *session) replyLine(l string) {
+	b := s.replyBuf[:0]
+	for _, r := range l {
+		if len(b) == maxReplyLine-2 {
+			break
+		}
+		switch {
+		case r == '\t':
+			r = ' '
+		case r < ' ' || r > '~':
+			r = '?'
+		}
+		b = append(b, byte(r))
+	}
+	b = append(b, '\r', '\n')
+	s.w.Write(b)
+	s.replyBuf = b
 }
 
 // flush sends the queued replies.
@@ -191,48 +253,88 @@ func (s *session) flush() error {
 }
 
 // readLine reads one line of at most limit octets (CRLF included) and
-// returns it without its line end. Replies are flushed first unless a
-// complete line is already buffered: that is what makes pipelining
-// work (RFC 2920 §3.1: the server may hold replies while it has input).
-// An over-long line is read to its end and reported as errLineTooLong.
+// returns it without its CRLF; the slice may point into the reader's
+// buffer and is only valid until the next read. Replies are flushed
+// first unless a complete line is already buffered: that is what makes
+// pipelining work (RFC 2920 §3.1: the server may hold replies while it
+// has input). Only CRLF ends a line: a line with a bare LF or CR in it
+// is read to its CRLF and reported as errBareLF or errBareCR, an
+// over-long one is read to its end and reported as errLineTooLong.
 func (s *session) readLine(limit int) ([]byte, error) {
-	if buf, _ := s.r.Peek(s.r.Buffered()); bytes.IndexByte(buf, '\n') < 0 {
+	if buf, _ := s.r.Peek(s.r.Buffered()); !bytes.Contains(buf, []byte("\r\n")) {
 		if err := s.flush(); err != nil {
 			return nil, err
 		}
 	}
 	// One deadline for the whole line, so that a client cannot drip a
-	// line forever.
-	s.conn.SetReadDeadline(time.Now().Add(s.srv.cfg.ReadTimeout))
+	// line forever; in DATA no later than the end of the transfer.
+	deadline := time.Now().Add(s.srv.cfg.ReadTimeout)
+	s.dataCut = !s.dataDeadline.IsZero() && s.dataDeadline.Before(deadline)
+	if s.dataCut {
+		deadline = s.dataDeadline
+	}
+	s.conn.SetReadDeadline(deadline)
 	// Shutdown may have cut the deadline just before it was renewed.
 	if s.srv.closing.Load() && !s.inTxLocked() {
 		return nil, errShutdown
 	}
 	var line []byte
-	tooLong := false
+	n := 0
+	tooLong, bareLF, bareCR := false, false, false
+	cr := false // the previous chunk ended in CR: a CRLF may straddle them
 	for {
 		chunk, err := s.r.ReadSlice('\n')
+		if err != nil && err != bufio.ErrBufferFull {
+			return nil, err
+		}
+		// ReadSlice never returns an empty chunk without an error.
+		last := len(chunk) - 1
+		end := err == nil && (last >= 1 && chunk[last-1] == '\r' || last == 0 && cr)
+		if err == nil && !end {
+			bareLF = true
+		}
+		if !bareCR {
+			bareCR = cr && chunk[0] != '\n' || hasBareCR(chunk)
+		}
+		cr = err != nil && chunk[last] == '\r'
+		n += len(chunk)
 		if !tooLong {
-			if len(line)+len(chunk) > limit {
+			if n > limit {
 				tooLong, line = true, nil
+			} else if end && line == nil {
+				line = chunk // the common case: no copy
 			} else {
 				line = append(line, chunk...)
 			}
 		}
-		if err == bufio.ErrBufferFull {
-			continue
+		if end {
+			break
 		}
-		if err != nil {
-			return nil, err
-		}
-		break
 	}
-	if tooLong {
+	switch {
+	case bareLF:
+		return nil, errBareLF
+	case bareCR:
+		return nil, errBareCR
+	case tooLong:
 		return nil, errLineTooLong
 	}
-	line = bytes.TrimSuffix(line, []byte("\n"))
-	line = bytes.TrimSuffix(line, []byte("\r"))
-	return line, nil
+	return line[:len(line)-2], nil
+}
+
+// hasBareCR reports a CR followed by something else than LF; a CR at
+// the very end is left to the next chunk.
+func hasBareCR(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, '\r')
+		if i < 0 || i == len(b)-1 {
+			return false
+		}
+		if b[i+1] != '\n' {
+			return true
+		}
+		b = b[i+1:]
+	}
 }
 
 // readErr turns a read error into the session's end, with 421 for a
@@ -244,7 +346,15 @@ func (s *session) readErr(err error) error {
 			s.reply(421, "4.3.2", s.srv.cfg.Hostname+" Service not available - closing connection")
 			return errors.New("shutdown")
 		}
-		s.reply(421, "4.4.2", s.srv.cfg.Hostname+" SMTP command timeout - closing connection")
+		switch {
+		case s.dataCut:
+			s.reply(421, "4.4.2", s.srv.cfg.Hostname+" Message transfer time limit exceeded - closing connection")
+			return errors.New("data timeout")
+		case s.inData:
+			s.reply(421, "4.4.2", s.srv.cfg.Hostname+" SMTP incoming data timeout - closing connection")
+		default:
+			s.reply(421, "4.4.2", s.srv.cfg.Hostname+" SMTP command timeout - closing connection")
+		}
 		return errors.New("read timeout")
 	}
 	if errors.Is(err, io.EOF) {
@@ -281,6 +391,9 @@ func (s *session) command() error {
 	line, err := s.readLine(maxCommandLine)
 	if errors.Is(err, errLineTooLong) {
 		return s.synprot(false, 500, "5.5.2", "Line too long")
+	}
+	if errors.Is(err, errBareLF) || errors.Is(err, errBareCR) {
+		return s.synprot(false, 500, "5.5.2", "Syntax error: "+err.Error()+", lines must end with CRLF")
 	}
 	if err != nil {
 		return s.readErr(err)
@@ -371,6 +484,7 @@ func (s *session) cmdMail(arg string) error {
 	if params != "" && !s.esmtp {
 		return s.synprot(false, 555, "5.5.4", "Parameters are not allowed after HELO")
 	}
+	var size int64
 	mp, err := prdr.ParseMailParams(params)
 	if err != nil {
 		return s.synprot(false, 501, "5.5.4", "Invalid parameter: "+safeText(err.Error()))
@@ -386,6 +500,13 @@ func (s *session) cmdMail(arg string) error {
 				s.reply(552, "5.3.4", "Message size exceeds fixed maximum message size")
 				return nil
 			}
+			// RFC 1870 §6.1: a size that cannot be held now is a
+			// temporary refusal, before the client sends it.
+			if n > s.srv.budget.available() {
+				s.reply(452, "4.3.1", "Insufficient system storage")
+				return nil
+			}
+			size = n
 		case "BODY":
 			if v := strings.ToUpper(p.Value); v != "7BIT" && v != "8BITMIME" {
 				return s.synprot(false, 501, "5.5.4", "Invalid BODY parameter")
@@ -397,7 +518,7 @@ func (s *session) cmdMail(arg string) error {
 	}
 	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.PolicyTimeout)
 	defer cancel()
-	tx := &transaction{from: from, prdr: mp.PRDR, spf: s.checkSPF(ctx, from)}
+	tx := &transaction{from: from, prdr: mp.PRDR, size: size, spf: s.checkSPF(ctx, from)}
 	tx.env.Run = s.srv.cfg.Scanner != nil
 	s.setTx(tx)
 	s.log().Info("mail from", "from", from, "spf", tx.spf.Result.String(), "prdr", tx.prdr)
@@ -479,57 +600,101 @@ func (s *session) cmdData(arg string) error {
 	case len(tx.rcpts) == 0:
 		return s.synprot(true, 503, "5.5.1", "Valid RCPT command must precede DATA")
 	}
+	mb := newMsgBuf(s.srv.budget, tx.size, s.srv.cfg.MaxSize)
+	if mb == nil {
+		s.log().Warn("data memory exhausted", "limit", s.srv.budget.limit)
+		s.reply(452, "4.3.1", "Insufficient system storage")
+		return nil
+	}
+	defer mb.release()
 	s.reply(354, "", "Enter message, ending with \".\" on a line by itself")
-	msg, tooBig, longLine, err := s.readData()
+	s.inData = true
+	if d := s.srv.cfg.DataTimeout; d > 0 {
+		s.dataDeadline = time.Now().Add(d)
+	}
+	problem, err := s.readData(mb)
 	if err != nil {
 		return s.readErr(err)
 	}
+	s.inData, s.dataDeadline = false, time.Time{}
 	defer s.setTx(nil)
-	switch {
-	case tooBig:
+	switch problem {
+	case dataBareLF, dataBareCR:
+		bare := "<LF>"
+		if problem == dataBareCR {
+			bare = "<CR>"
+		}
+		s.log().Warn("message refused", "reason", "bare "+bare)
+		s.reply(554, "5.5.2", "Message refused: bare "+bare+" received, lines must end with CRLF")
+	case dataTooBig:
 		s.reply(552, "5.3.4", "Message size exceeds fixed maximum message size")
-		return nil
-	case longLine:
+	case dataLongLine:
 		s.reply(554, "5.6.0", "Message contains a line longer than 998 characters")
-		return nil
+	case dataNoMemory:
+		s.log().Warn("data memory exhausted, message dropped", "limit", s.srv.budget.limit)
+		s.reply(452, "4.3.1", "Insufficient system storage")
+	default:
+		tx.data = mb
+		s.receive(tx, mb.msg())
 	}
-	s.receive(tx, msg)
 	return nil
 }
 
-// readData reads the message up to the line ".", undoing the dot
-// stuffing and making every line end CRLF. It keeps at most MaxSize
-// bytes: the rest is read and dropped, and tooBig says so.
-func (s *session) readData() (msg []byte, tooBig, longLine bool, err error) {
-	var buf bytes.Buffer
-	limit := s.srv.cfg.MaxSize
+// dataProblem is why a message read to its end is not taken; the
+// larger value wins when there are several.
+type dataProblem int
+
+const (
+	dataOK       dataProblem = iota
+	dataNoMemory             // the budget refused (temporary)
+	dataLongLine
+	dataTooBig
+	dataBareCR // framing errors first: they are what smuggling looks like
+	dataBareLF
+)
+
+// readData reads the message up to the line "." (only CRLF.CRLF ends
+// it), undoing the dot stuffing, into mb. After the first problem the
+// rest is read and dropped and mb released; the size is counted to the
+// end, so that a message too big for the budget is still called too big.
+func (s *session) readData(mb *msgBuf) (dataProblem, error) {
+	problem := dataOK
+	note := func(p dataProblem) {
+		if p > problem {
+			problem = p
+		}
+		mb.release()
+	}
+	var size int64
 	for {
 		line, err := s.readLine(maxTextLine)
-		if errors.Is(err, errLineTooLong) {
-			longLine = true
+		switch {
+		case errors.Is(err, errBareLF):
+			note(dataBareLF)
 			continue
-		}
-		if err != nil {
-			return nil, false, false, err
+		case errors.Is(err, errBareCR):
+			note(dataBareCR)
+			continue
+		case errors.Is(err, errLineTooLong):
+			note(dataLongLine)
+			continue
+		case err != nil:
+			return dataOK, err
 		}
 		if len(line) == 1 && line[0] == '.' {
-			break
+			return problem, nil
 		}
 		if len(line) > 0 && line[0] == '.' {
 			line = line[1:]
 		}
-		if tooBig || longLine {
-			continue
+		size += int64(len(line) + 2)
+		switch {
+		case size > s.srv.cfg.MaxSize:
+			note(dataTooBig)
+		case problem == dataOK && !mb.appendLine(line):
+			note(dataNoMemory)
 		}
-		if int64(buf.Len()+len(line)+2) > limit {
-			tooBig = true
-			buf = bytes.Buffer{}
-			continue
-		}
-		buf.Write(line)
-		buf.WriteString("\r\n")
 	}
-	return buf.Bytes(), tooBig, longLine, nil
 }
 
 // cutPrefixFold is strings.CutPrefix ignoring ASCII case.
