@@ -289,11 +289,11 @@ func (v *dkimVerifier) verify(ctx context.Context, r io.Reader) ([]DKIMResult, e
 func (v *dkimVerifier) signatures() []*dkimSig {
 	var sigs []*dkimSig
 	ordinal := 0
-	for i := range v.hdr.fields {
-		if !dkimEqualFold(v.hdr.name(i), "DKIM-Signature") {
+	for i := range v.hdr.Fields {
+		if !dkimEqualFold(v.hdr.Name(i), "DKIM-Signature") {
 			continue
 		}
-		s := parseDKIMSignature(string(v.hdr.value(i)))
+		s := parseDKIMSignature(string(v.hdr.Value(i)))
 		s.field, s.ordinal = i, ordinal
 		ordinal++
 		if s.keyType == "" || !slices.Contains(v.keyTypes, s.keyType) || !slices.Contains(v.hashes, s.hashName) {
@@ -464,31 +464,31 @@ func dkimStrictIdentity(s *dkimSig) bool {
 func (v *dkimVerifier) headerHash(s *dkimSig) []byte {
 	h := s.hash.New()
 	hdr := v.hdr
-	v.used = slices.Grow(v.used[:0], len(hdr.fields))[:len(hdr.fields)]
+	v.used = slices.Grow(v.used[:0], len(hdr.Fields))[:len(hdr.Fields)]
 	clear(v.used)
 	for _, name := range s.headers {
-		for i := len(hdr.fields) - 1; i >= 0; i-- {
-			if v.used[i] || !dkimEqualFold(hdr.name(i), name) {
+		for i := len(hdr.Fields) - 1; i >= 0; i-- {
+			if v.used[i] || !dkimEqualFold(hdr.Name(i), name) {
 				continue
 			}
 			v.used[i] = true
 			if s.headerRelaxed {
-				v.buf = appendDKIMRelaxedHeader(v.buf[:0], hdr.raw(i), hdr.fields[i].colon-hdr.fields[i].start)
+				v.buf = appendDKIMRelaxedHeader(v.buf[:0], hdr.Raw(i), hdr.Fields[i].Colon-hdr.Fields[i].Start)
 				h.Write(v.buf)
 			} else {
-				h.Write(hdr.raw(i))
+				h.Write(hdr.Raw(i))
 			}
 			break
 		}
 	}
-	f := hdr.fields[s.field]
-	raw := hdr.raw(s.field)
-	vs := f.colon + 1 - f.start // where the value starts in raw
+	f := hdr.Fields[s.field]
+	raw := hdr.Raw(s.field)
+	vs := f.Colon + 1 - f.Start // where the value starts in raw
 	field := make([]byte, 0, len(raw))
 	field = append(field, raw[:vs+s.bStart]...)
 	field = append(field, raw[vs+s.bEnd:]...)
 	if s.headerRelaxed {
-		field = appendDKIMRelaxedHeader(v.buf[:0], field, f.colon-f.start)
+		field = appendDKIMRelaxedHeader(v.buf[:0], field, f.Colon-f.Start)
 	}
 	h.Write(field[:len(field)-2])
 	return h.Sum(nil)

@@ -139,8 +139,8 @@ func TestDKIMReadHeader(t *testing.T) {
 			t.Fatalf("%q: %v", c.in, err)
 		}
 		var fields []string
-		for i := range h.fields {
-			fields = append(fields, string(h.raw(i)))
+		for i := range h.Fields {
+			fields = append(fields, string(h.Raw(i)))
 		}
 		rest := readAllString(br)
 		if strings.Join(fields, "|") != strings.Join(c.fields, "|") || eof != c.eof || rest != c.body {

@@ -18,8 +18,18 @@
 //   - Alignment is strict or relaxed as adkim=/aspf= say, ignoring
 //     case; sp= applies to subdomains; pct= samples with WithRand, and a
 //     message left out gets the next weaker policy (RFC 7489 §6.6.4).
-//   - Several From domains are each evaluated and the most severe result
-//     wins; no usable From gives nofrom.
+//   - From: fields are found the way receivers must read them (RFC 5322
+//     with its obsolete syntax: CFWS, obs-route, space before the colon,
+//     however the other header lines look); FromHeaders reports header
+//     defects and several From: fields as a *HeaderError beside the
+//     values, never instead of them.
+//   - Several From domains (fields or addresses) are each evaluated and
+//     the most severe result wins (RFC 7489 §6.6.1), where Exim takes the
+//     first address of the last field. No From gives nofrom (Err
+//     ErrNoFrom); a From that cannot be read in full (a *FromError:
+//     unparsable, a domain literal, no address) gives at least nofrom,
+//     never accept or none, and its AR word is permerror where Exim says
+//     temperror: the message will not improve on a retry.
 //   - Only a temporary failure of an aligned identifier gives temperror:
 //     SPF temperror, or a DKIM key lookup that got no DNS answer
 //     (DKIMResult.Temporary). A DKIM key that does not exist is a

@@ -55,9 +55,10 @@ func evaluate(ctx context.Context, in *Input, c *config) *Outcome {
 		return &Outcome{Status: StatusTempError, Err: &ConfigError{Err: err}}
 	}
 	e := &evaluator{cfg: c, res: res, in: in}
-	domains := fromDomains(in.HeaderFrom)
+	domains, ferr := fromDomains(in.HeaderFrom)
+	noFrom := &Outcome{Status: StatusNoFrom, Sampled: true, Err: ferr}
 	if len(domains) == 0 {
-		return &Outcome{Status: StatusNoFrom, Sampled: true}
+		return noFrom
 	}
 	var worst *Outcome
 	for _, d := range domains {
@@ -65,6 +66,11 @@ func evaluate(ctx context.Context, in *Input, c *config) *Outcome {
 		if worst == nil || severity(o.Status) > severity(worst.Status) {
 			worst = o
 		}
+	}
+	// A From that could not be read in full is not authenticated by
+	// what could be read of it.
+	if ferr != nil && severity(worst.Status) < severity(StatusNoFrom) {
+		return noFrom
 	}
 	return worst
 }
@@ -77,6 +83,8 @@ func severity(s Status) int {
 		return 4
 	case StatusTempError:
 		return 3
+	case StatusNoFrom:
+		return 2
 	case StatusNone, StatusNoRecord:
 		return 1
 	}

@@ -81,9 +81,9 @@ func TestStatusWords(t *testing.T) {
 		{"malformed record", dmarc.Input{HeaderFrom: from("a@broken.example")},
 			dmarc.StatusNoRecord, "No DMARC record", "", "broken.example", "dmarc=none", nil},
 		{"no From", dmarc.Input{HeaderFrom: []string{"undisclosed-recipients:;"}},
-			dmarc.StatusNoFrom, "No From: domain found", "", "", "dmarc=temperror", nil},
+			dmarc.StatusNoFrom, "No From: domain found", "", "", "dmarc=permerror", nil},
 		{"no From header at all", dmarc.Input{},
-			dmarc.StatusNoFrom, "No From: domain found", "", "", "dmarc=temperror", nil},
+			dmarc.StatusNoFrom, "No From: domain found", "", "", "dmarc=permerror", nil},
 		{"dns temperror", dmarc.Input{HeaderFrom: from("a@tempfail.example")},
 			dmarc.StatusTempError, "Internal Policy Error", "", "tempfail.example", "dmarc=temperror", nil},
 		{"disabled", dmarc.Input{HeaderFrom: from("a@example.com"), Disabled: true},
@@ -246,4 +246,35 @@ func TestMatch(t *testing.T) {
 	}
 	_, err := dmarc.Match(dmarc.StatusAccept, "acept")
 	assert.Error(t, err)
+}
+
+// A From that cannot be read in full never authenticates the message,
+// and never hides a domain that can be read.
+func TestUnreadableFrom(t *testing.T) {
+	_, srv := start(t)
+	for _, c := range []struct {
+		name   string
+		from   []string
+		spf    spf.Result
+		status dmarc.Status
+	}{
+		{"comment in the domain", []string{"ceo@(c)example.com"}, spf.None, dmarc.StatusReject},
+		{"obs-route", []string{"<@relay.example:ceo@example.com>"}, spf.None, dmarc.StatusReject},
+		{"broken field still names a reject domain", []string{"ceo@example.com, <junk"}, spf.None, dmarc.StatusReject},
+		{"broken field beside a p=none domain", []string{"a@none.example, <junk"}, spf.None, dmarc.StatusNoFrom},
+		{"aligned pass does not excuse the unreadable part", []string{"a@example.com, x@[192.0.2.1]"}, spf.Pass, dmarc.StatusNoFrom},
+		{"second field with the reject domain", []string{"a@none.example", "ceo@example.com"}, spf.None, dmarc.StatusReject},
+		{"second address with the reject domain", []string{"a@none.example, ceo@example.com"}, spf.None, dmarc.StatusReject},
+		{"group only", []string{"undisclosed-recipients:;"}, spf.None, dmarc.StatusNoFrom},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := dmarc.Evaluate(ctx, dmarc.Input{HeaderFrom: c.from, SPF: c.spf, SPFDomain: "example.com"}, opts(srv)...)
+			assert.Equal(t, c.status, o.Status, "err %v", o.Err)
+			if c.status == dmarc.StatusNoFrom {
+				var fe *dmarc.FromError
+				assert.ErrorAs(t, o.Err, &fe)
+				assert.Contains(t, o.ARHeader, "dmarc=permerror")
+			}
+		})
+	}
 }

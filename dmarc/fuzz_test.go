@@ -46,7 +46,8 @@ func FuzzFromDomains(f *testing.F) {
 		f.Add(s, "")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
-		for _, d := range fromDomains([]string{a, b}) {
+		ds, _ := fromDomains([]string{a, b})
+		for _, d := range ds {
 			if d == "" || d != strings.ToLower(d) || !plausibleDomain(d) {
 				t.Fatalf("bad domain %q from %q / %q", d, a, b)
 			}

@@ -47,7 +47,11 @@ func (s Status) ARWord() string {
 		return "fail"
 	case StatusNone, StatusNoRecord:
 		return "none"
-	case StatusNoFrom, StatusTempError:
+	case StatusNoFrom:
+		// Exim says temperror; a From that is missing or unreadable
+		// stays so on every retry (RFC 7489 §11.2 permerror).
+		return "permerror"
+	case StatusTempError:
 		return "temperror"
 	}
 	return "skipped"

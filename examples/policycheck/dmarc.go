@@ -82,7 +82,13 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return f.usageError("%s", oneLine(ce.Err.Error()))
 	}
 	from, err := dmarc.FromHeaders(bytes.NewReader(msg))
-	if err != nil {
+	switch {
+	case errors.Is(err, dmarc.ErrMalformedHeader):
+		// The values are still there: evaluate them, as a receiver must.
+		if *verbose {
+			fmt.Fprintf(stderr, "policycheck dmarc: %s\n", oneLine(err.Error()))
+		}
+	case err != nil:
 		return f.usageError("-message: %v", err)
 	}
 	dkim, err := dmarc.VerifyDKIM(ctx, bytes.NewReader(msg), dkimOpts)
