@@ -29,7 +29,12 @@
 //	    -max-data-memory (452 4.3.1)
 //	  → dmarc.VerifyDKIM + dmarc.Evaluate with the SPF outcome
 //	    (-dmarc-enforce: 550 on reject, 451 on temperror, quarantine to
-//	    .Junk; -dmarc-history appends Exim's history block)
+//	    .Junk; 550 too for a header section with defects — a line
+//	    without a colon, a bad field name, NUL, several From fields —
+//	    and for a missing or unreadable From, where Exim would deliver
+//	    as nofrom: RFC 7489 §6.6.1 allows it, and otherwise a defect
+//	    elsewhere in the header is a way around p=reject;
+//	    -dmarc-history appends Exim's history block)
 //	  → dcc.Check (-dccifd; X-DCC header; 451 on defer unless -dcc-defer-ok;
 //	    per-recipient R/G letters refuse/defer that recipient)
 //	  → bmi scan (-spamd, bmi.Spamd; DontDeliver refuses the recipient,
@@ -218,7 +223,7 @@
 //	-spamd-none-score N      score at which a message is not delivered (default 0: never)
 //	-dccifd ADDR             dccifd address: /socket, "host port" or host:port
 //	-dcc-defer-ok            accept when DCC cannot decide (Exim's dcc = .../defer_ok)
-//	-dmarc-enforce           550 for DMARC reject, 451 for temperror, quarantine to .Junk
+//	-dmarc-enforce           550 for DMARC reject, nofrom or a malformed header, 451 for temperror, quarantine to .Junk
 //	-dmarc-history FILE      append Exim/OpenDMARC history blocks to FILE
 //	-event-exec CMD          run CMD with /bin/sh -c for every event (JSON on stdin, EXIM_* env)
 //	-event-webhook URL       POST every event as JSON to URL

@@ -94,7 +94,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 	fs.Float64Var(&noneScore, "spamd-none-score", 0, "spamd `score` at which a message is not delivered (0: never)")
 	fs.StringVar(&dccifd, "dccifd", "", "dccifd `address` (\"/socket\", \"host port\" or host:port)")
 	fs.BoolVar(&o.cfg.DCCDeferOK, "dcc-defer-ok", false, "accept the message when DCC cannot decide")
-	fs.BoolVar(&o.cfg.DMARCEnforce, "dmarc-enforce", false, "reject (550) p=reject failures, defer (451) temperror, quarantine to .Junk")
+	fs.BoolVar(&o.cfg.DMARCEnforce, "dmarc-enforce", false, "reject (550) p=reject failures, nofrom and malformed headers, defer (451) temperror, quarantine to .Junk")
 	fs.StringVar(&o.historyPath, "dmarc-history", "", "append DMARC history to `file` (Exim's dmarc_history_file)")
 	fs.StringVar(&o.eventExec, "event-exec", "", "run `command` (via /bin/sh -c) for each event, JSON on stdin")
 	fs.StringVar(&o.eventWebhook, "event-webhook", "", "POST each event as JSON to `URL`")

@@ -35,29 +35,21 @@ func (s *session) receive(tx *transaction, msg []byte) {
 	added := []string{s.receivedHeader(tx, id), tx.spf.Received}
 
 	// DKIM and DMARC.
-	dm, in := s.checkDMARC(ctx, tx, msg)
+	dm, in, hdrErr := s.checkDMARC(ctx, tx, msg)
 	added = append(added, dm.ARHeader)
-	log.Info("dmarc", "id", id, "status", string(dm.Status), "domain", dm.FromDomain, "text", dm.StatusText)
+	log.Info("dmarc", "id", id, "status", string(dm.Status), "domain", dm.FromDomain, "text", dm.StatusText, "err", dm.Err, "header", hdrErr)
 	if cfg.History != nil && dm.Record != nil {
 		if err := cfg.History.Append(dmarc.NewHistoryEntry(in, dm, id, cfg.Hostname, time.Now())); err != nil {
 			log.Warn("dmarc history", "err", err)
 		}
 	}
-	quarantine := false
-	if cfg.DMARCEnforce {
-		switch dm.Status {
-		case dmarc.StatusReject:
-			s.reply(550, "5.7.1", "Rejected by DMARC policy for "+dm.FromDomain)
-			log.Info("rejected", "id", id, "reason", "dmarc")
-			return
-		case dmarc.StatusTempError:
-			s.reply(451, "4.7.5", "Temporary DMARC error, try again later")
-			log.Info("deferred", "id", id, "reason", "dmarc temperror")
-			return
-		case dmarc.StatusQuarantine:
-			quarantine = true
-		}
+	dv := decideDMARC(dm, hdrErr, cfg.DMARCEnforce)
+	if dv.code != 0 {
+		s.reply(dv.code, dv.enhanced, dv.text)
+		log.Info("refused", "id", id, "code", dv.code, "reason", dv.reason)
+		return
 	}
+	quarantine := dv.quarantine
 
 	plans := make([]plan, len(tx.rcpts))
 
@@ -285,15 +277,16 @@ type committer interface {
 }
 
 // checkDMARC verifies the DKIM signatures and evaluates DMARC with the
-// SPF outcome of MAIL.
-func (s *session) checkDMARC(ctx context.Context, tx *transaction, msg []byte) (*dmarc.Outcome, *dmarc.Input) {
+// SPF outcome of MAIL. hdrErr is the header reader's complaint about
+// the message (defects, several From fields, an oversized header).
+func (s *session) checkDMARC(ctx context.Context, tx *transaction, msg []byte) (o *dmarc.Outcome, in *dmarc.Input, hdrErr error) {
 	cfg := &s.srv.cfg
 	dkimRes, err := dmarc.VerifyDKIM(ctx, bytes.NewReader(msg), dmarc.DKIMOptions{Nameserver: cfg.Nameserver, Timeout: cfg.DNSTimeout})
 	if err != nil {
 		s.log().Warn("dkim", "err", err)
 	}
-	from, _ := dmarc.FromHeaders(bytes.NewReader(msg))
-	in := &dmarc.Input{
+	from, hdrErr := dmarc.FromHeaders(bytes.NewReader(msg))
+	in = &dmarc.Input{
 		HeaderFrom: from,
 		MailFrom:   tx.from,
 		HELO:       strings.TrimSuffix(s.helo, "."),
@@ -309,7 +302,7 @@ func (s *session) checkDMARC(ctx context.Context, tx *transaction, msg []byte) (
 	if cfg.DNSTimeout > 0 {
 		opts = append(opts, dmarc.WithTimeout(cfg.DNSTimeout))
 	}
-	return dmarc.Evaluate(ctx, *in, opts...), in
+	return dmarc.Evaluate(ctx, *in, opts...), in, hdrErr
 }
 
 func (s *session) checkDCC(ctx context.Context, tx *transaction, msg []byte) (*dcc.Result, error) {
