@@ -10,7 +10,10 @@ package main
 // hosts_require_dane = *) would, looks up TLSA records, connects, sends
 // EHLO and STARTTLS and runs the DANE handshake, then sends QUIT. The
 // output is tls_out_dane, tls_out_tlsa_usage, the CV= log word and the
-// dane_* detail variables. A failed or deferred delivery is a policy
+// dane_* detail variables. When NAME's address lookup does not give an
+// address (or, with -connect, does not complete), dane_action is defer,
+// as the MTA defers such a host, and dane_required still reflects
+// -require. A failed or deferred delivery is a policy
 // result: the exit status is 0 unless the command line is wrong (2).
 
 import (
@@ -95,8 +98,15 @@ func runDANE(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		r.addr = addrs[0]
 	}
 	r.addrSecure = err == nil && secure
-	if !r.addr.IsValid() {
+	if err != nil {
 		r.err = fmt.Errorf("address lookup: %w", err)
+	}
+	// -connect stands in for a missing address (NXDOMAIN, NODATA), but a
+	// lookup that did not complete leaves the DNSSEC state unknown:
+	// like the MTA, defer rather than let Check fail or skip DANE.
+	incomplete := err != nil && !errors.Is(err, dane.ErrNotFound) && !errors.Is(err, dane.ErrNoData)
+	if !r.addr.IsValid() || incomplete {
+		r.decision = lookupDeferred(p, *host, r.addr)
 	} else {
 		r.decision = p.Check(ctx, *host, r.addr, *port, r.addrSecure, opts...)
 		if a := r.decision.Action; a == dane.ActionDANE || a == dane.ActionNoDANE {
@@ -109,6 +119,21 @@ func runDANE(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// lookupDeferred is the decision for a host whose address lookup gave
+// no usable answer. The dane package decides only once an address is
+// known, so this takes the MTA's (examples/mta resolve): the host is
+// skipped and, with no other host, the delivery is deferred, whether or
+// not DANE is required; Required still says what the lists say, since
+// a retry that finds the address will be held to it.
+func lookupDeferred(p *dane.Policy, host string, ip netip.Addr) *dane.Decision {
+	required := p.RequireHosts.Match(host, ip)
+	tried := required || p.TryHosts == nil || p.TryHosts.Match(host, ip)
+	return &dane.Decision{
+		Host: host, Required: required, Tried: tried, Action: dane.ActionDefer,
+		Message: "host lookup for " + host + " did not complete",
+	}
 }
 
 // daneConnect dials addr and runs the dialogue up to TLS, then QUIT.

@@ -25,8 +25,13 @@ package main
 //	header_len=96                   bytes that belong to the header
 //	payload_len=0                   bytes after it
 //
-// TLV lines appear only when present. On a malformed or incomplete
-// header it prints proxy_error=... and exits 1; 2 is a usage error.
+// TLV lines appear only when present. Every string taken from the
+// header (TLVs, SSL sub-TLVs, UNIX paths) comes from the remote proxy,
+// so bytes outside printable ASCII, and the backslash, are printed as
+// \xHH (NUL is \x00, U+202E is \xe2\x80\xae), the same in -json: one
+// variable stays one 7-bit line and no byte is lost or hidden. On a
+// malformed or incomplete header it prints proxy_error=... and exits 1;
+// 2 is a usage error.
 
 import (
 	"bytes"
@@ -89,7 +94,7 @@ func runProxyDecode(_ context.Context, args []string, stdout, stderr io.Writer) 
 	r := bytes.NewReader(in)
 	var h proxyproto.Header
 	if err := (proxyproto.Parser{MaxV2Length: *maxLen}).Read(r, &h); err != nil {
-		writeVars(stdout, []variable{{"proxy_error", err.Error()}}, *asJSON)
+		writeVars(stdout, []variable{{"proxy_error", escapeValue(err.Error())}}, *asJSON)
 		return 1
 	}
 	if err := writeVars(stdout, proxyVars(&h, r.Len()), *asJSON); err != nil {
@@ -113,19 +118,20 @@ func proxyVars(h *proxyproto.Header, payload int) []variable {
 	v = append(v, variable{"sender_host_address", src}, variable{"sender_host_port", sport},
 		variable{"proxy_external_address", dst}, variable{"proxy_external_port", dport})
 	if h.Command == proxyproto.Proxy && h.Transport.IsUnix() {
-		v = append(v, variable{"proxy_source_path", h.SourcePath}, variable{"proxy_destination_path", h.DestinationPath})
+		v = append(v, variable{"proxy_source_path", escapeValue(h.SourcePath)},
+			variable{"proxy_destination_path", escapeValue(h.DestinationPath)})
 	}
 	if s, ok := h.ALPN(); ok {
-		v = append(v, variable{"proxy_alpn", s})
+		v = append(v, variable{"proxy_alpn", escapeValue(s)})
 	}
 	if s, ok := h.Authority(); ok {
-		v = append(v, variable{"proxy_authority", s})
+		v = append(v, variable{"proxy_authority", escapeValue(s)})
 	}
 	if b, ok := h.UniqueID(); ok {
 		v = append(v, variable{"proxy_unique_id", hex.EncodeToString(b)})
 	}
 	if s, ok := h.NetNS(); ok {
-		v = append(v, variable{"proxy_netns", s})
+		v = append(v, variable{"proxy_netns", escapeValue(s)})
 	}
 	if c, ok := h.CRC32C(); ok {
 		v = append(v, variable{"proxy_crc32c", fmt.Sprintf("%08x", c)})
@@ -136,7 +142,7 @@ func proxyVars(h *proxyproto.Header, payload int) []variable {
 		for _, x := range []variable{{"proxy_ssl_version", s.Version}, {"proxy_ssl_cn", s.CN}, {"proxy_ssl_cipher", s.Cipher},
 			{"proxy_ssl_sig_alg", s.SigAlg}, {"proxy_ssl_key_alg", s.KeyAlg}} {
 			if x.value != "" {
-				v = append(v, x)
+				v = append(v, variable{x.name, escapeValue(x.value)})
 			}
 		}
 	}
@@ -152,3 +158,27 @@ func proxyVars(h *proxyproto.Header, payload int) []variable {
 	}
 	return append(v, variable{"header_len", strconv.Itoa(h.Len())}, variable{"payload_len", strconv.Itoa(payload)})
 }
+
+// escapeValue makes a string from the header printable: bytes outside
+// 0x20-0x7e become \xHH, and so does the backslash, so that an escape
+// in the output always means an escaped byte and the value can be
+// recovered exactly.
+func escapeValue(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r >= 0x80 || needsEscape(byte(r)) }) {
+		return s
+	}
+	const digits = "0123456789abcdef"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; needsEscape(c) {
+			b.WriteString(`\x`)
+			b.WriteByte(digits[c>>4])
+			b.WriteByte(digits[c&0xf])
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func needsEscape(c byte) bool { return c < 0x20 || c > 0x7e || c == '\\' }
