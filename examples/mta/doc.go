@@ -61,7 +61,11 @@
 //	queue (queue.go): -spool DIR holds ID.msg (the message as sent, our
 //	  trace headers on top) and ID.env (JSON envelope: sender, arrival,
 //	  attempts, next attempt, per-recipient state and last host), each
-//	  written to a temporary name, fsynced and renamed; the runner
+//	  written to a temporary name, fsynced and renamed; a new message
+//	  never replaces a file (O_EXCL, link instead of rename; an ID whose
+//	  files exist becomes ID-<random>), and Maildir names carry 64
+//	  random bits beside time, PID and counter, so a restart with the
+//	  same PID in the same second overwrites nothing; the runner
 //	  goroutine is started by Serve and stopped by Shutdown (an attempt
 //	  cut off by shutdown is retried at the next start)
 //	  → per domain: MX lookup (internal/dnsclient, preference order,

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,17 +19,29 @@ import (
 // written and fsynced in tmp/ and then renamed into new/, so a reader
 // never sees a partial message and an accepted message survives a
 // crash.
+//
+// Names are SECONDS.M<usec>P<pid>R<random>Q<seq>.HOST (the fields
+// Dovecot uses): the 64 random bits keep them unique across restarts,
+// where PID and counter repeat. Neither the file in tmp/ (O_EXCL) nor
+// the one in new/ (link, not rename) ever replaces an existing file; a
+// taken name is skipped for a fresh one.
 type maildir struct {
 	root string
 	host string // for the unique names; no '/' or ':'
 	seq  atomic.Uint64
+	// The inputs of the unique names; tests set them to replay a
+	// restart. rand must be safe for concurrent use (crypto/rand is).
+	now  func() time.Time
+	pid  int
+	rand io.Reader
 }
 
 func openMaildir(root, host string) (*maildir, error) {
 	if root == "" {
 		return nil, fmt.Errorf("no maildir directory")
 	}
-	m := &maildir{root: root, host: strings.NewReplacer("/", "\\057", ":", "\\072").Replace(host)}
+	m := &maildir{root: root, host: strings.NewReplacer("/", "\\057", ":", "\\072").Replace(host),
+		now: time.Now, pid: pid, rand: rand.Reader}
 	if err := makeMaildir(root); err != nil {
 		return nil, err
 	}
@@ -64,7 +81,19 @@ func folderName(loc string) string {
 
 // pending is a message written to tmp/ and not yet in new/.
 type pending struct {
+	m               *maildir
 	tmp, final, dir string
+}
+
+// uniqueName returns a fresh file name.
+func (m *maildir) uniqueName() (string, error) {
+	var r [8]byte
+	if _, err := io.ReadFull(m.rand, r[:]); err != nil {
+		return "", fmt.Errorf("maildir: unique name: %w", err)
+	}
+	now := m.now()
+	return fmt.Sprintf("%d.M%dP%dR%sQ%d.%s", now.Unix(), now.Nanosecond()/1000, m.pid,
+		hex.EncodeToString(r[:]), m.seq.Add(1), m.host), nil
 }
 
 // write stores data in folder ("" for the inbox, else a folderName)
@@ -81,22 +110,42 @@ func (m *maildir) write(folder string, data []byte) (*pending, error) {
 			f.Close()
 		}
 	}
-	now := time.Now()
-	name := fmt.Sprintf("%d.M%dP%dQ%d.%s", now.Unix(), now.Nanosecond()/1000, pid, m.seq.Add(1), m.host)
-	tmp := filepath.Join(dir, "tmp", name)
-	if err := writeFileSync(tmp, data, os.O_EXCL); err != nil {
-		return nil, err
+	for try := 1; ; try++ {
+		name, err := m.uniqueName()
+		if err != nil {
+			return nil, err
+		}
+		tmp := filepath.Join(dir, "tmp", name)
+		err = writeFileSync(tmp, data)
+		if errors.Is(err, fs.ErrExist) && try < maxNameTries {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &pending{m: m, tmp: tmp, final: filepath.Join(dir, "new", name), dir: filepath.Join(dir, "new")}, nil
 	}
-	return &pending{tmp: tmp, final: filepath.Join(dir, "new", name), dir: filepath.Join(dir, "new")}, nil
 }
 
-// commit moves the message into new/ and syncs the directory.
+// commit moves the message into new/, under a fresh name if its own is
+// taken there, and syncs the directory.
 func (p *pending) commit() error {
-	if err := os.Rename(p.tmp, p.final); err != nil {
-		os.Remove(p.tmp)
-		return err
+	for try := 1; ; try++ {
+		err := publish(p.tmp, p.final)
+		if errors.Is(err, fs.ErrExist) && try < maxNameTries {
+			name, nerr := p.m.uniqueName()
+			if nerr == nil {
+				p.final = filepath.Join(p.dir, name)
+				continue
+			}
+			err = nerr
+		}
+		if err != nil {
+			os.Remove(p.tmp)
+			return err
+		}
+		return syncDir(p.dir)
 	}
-	return syncDir(p.dir)
 }
 
 func (p *pending) abort() { os.Remove(p.tmp) }

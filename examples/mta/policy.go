@@ -376,7 +376,8 @@ func b62(n uint64, width int) string {
 	return string(b)
 }
 
-// newMessageID returns an Exim-shaped id: time, process, sequence.
+// newMessageID returns an Exim-shaped id: time, process, sequence (from
+// a random start, idSalt in queue.go, so a restart does not repeat it).
 func (s *Server) newMessageID() string {
-	return b62(uint64(time.Now().Unix()), 6) + "-" + b62(uint64(pid), 6) + "-" + b62(s.seq.Add(1), 4)
+	return b62(uint64(time.Now().Unix()), 6) + "-" + b62(uint64(pid), 6) + "-" + b62(idSalt+s.seq.Add(1), 4)
 }

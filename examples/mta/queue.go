@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -22,6 +25,14 @@ import (
 // and the runner only looks at *.env, so a crash never leaves a
 // half-written message in the queue. The envelope is rewritten the
 // same way after each delivery attempt.
+//
+// A new message never replaces a file already in the spool: ID.msg is
+// created with O_EXCL, and the envelope is published with link(2),
+// which fails where rename(2) would overwrite. The ID is the message
+// id, whose sequence part starts at a random offset in each process
+// (idSalt); if the files of that ID exist anyway (a restart with the
+// same PID in the same second, leftovers of a crash), the message is
+// spooled under ID-<random> instead.
 
 // Recipient states in the envelope.
 const (
@@ -87,34 +98,70 @@ type spoolPending struct {
 	err    error
 }
 
-// prepare writes the message and a temporary envelope, both fsynced.
+// maxNameTries bounds the search for a free spool or Maildir name; a
+// collision needs the same clock, PID, counter and random draw, so
+// running out means something else is wrong (a directory that refuses
+// every create with EEXIST).
+const maxNameTries = 8
+
+// prepare writes the message and a temporary envelope, both fsynced,
+// under id or, when files of that id exist, under a new one.
 func (q *queue) prepare(id, from string, rcpts []string, data []byte) (*spoolPending, error) {
-	env := &envelope{ID: id, From: from, Arrival: time.Now().UTC(), Next: time.Now().UTC()}
+	sid := id
+	for try := 1; ; try++ {
+		p, err := q.prepareAs(sid, from, rcpts, data)
+		if !errors.Is(err, fs.ErrExist) || try == maxNameTries {
+			return p, err
+		}
+		sid = id + "-" + b62(randomUint64(), 6)
+	}
+}
+
+// prepareAs is prepare under exactly sid; fs.ErrExist when a file of
+// sid is already in the spool (nothing is then left behind).
+func (q *queue) prepareAs(sid, from string, rcpts []string, data []byte) (*spoolPending, error) {
+	env := &envelope{ID: sid, From: from, Arrival: time.Now().UTC(), Next: time.Now().UTC()}
 	for _, r := range rcpts {
 		env.Rcpts = append(env.Rcpts, &spoolRcpt{Addr: r, State: rcptPending})
-	}
-	if err := writeFileSync(filepath.Join(q.dir, id+".msg"), data, os.O_TRUNC); err != nil {
-		return nil, err
 	}
 	b, err := json.MarshalIndent(env, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	tmp := filepath.Join(q.dir, id+".env.tmp")
-	if err := writeFileSync(tmp, b, os.O_TRUNC); err != nil {
-		os.Remove(filepath.Join(q.dir, id+".msg"))
+	msg := filepath.Join(q.dir, sid+".msg")
+	if err := writeFileSync(msg, data); err != nil {
 		return nil, err
 	}
-	return &spoolPending{q: q, id: id, envTmp: tmp}, nil
+	// An envelope without its message (a crash in remove) would make
+	// the runner deliver ours with its recipients.
+	if _, err := os.Lstat(filepath.Join(q.dir, sid+".env")); !errors.Is(err, fs.ErrNotExist) {
+		os.Remove(msg)
+		if err == nil {
+			err = &fs.PathError{Op: "create", Path: filepath.Join(q.dir, sid+".env"), Err: fs.ErrExist}
+		}
+		return nil, err
+	}
+	tmp := filepath.Join(q.dir, sid+".env.tmp")
+	if err := writeFileSync(tmp, b); err != nil {
+		os.Remove(msg)
+		return nil, err
+	}
+	return &spoolPending{q: q, id: sid, envTmp: tmp}, nil
 }
 
 func (p *spoolPending) commit() error {
 	p.once.Do(func() {
-		p.err = os.Rename(p.envTmp, filepath.Join(p.q.dir, p.id+".env"))
+		final := filepath.Join(p.q.dir, p.id+".env")
+		p.err = publish(p.envTmp, final)
 		if p.err == nil {
 			p.err = syncDir(p.q.dir)
 		}
-		if p.err != nil {
+		switch {
+		case errors.Is(p.err, fs.ErrExist):
+			// Someone else's envelope: remove only what is ours.
+			os.Remove(p.envTmp)
+			os.Remove(filepath.Join(p.q.dir, p.id+".msg"))
+		case p.err != nil:
 			p.abortFiles()
 		}
 	})
@@ -249,7 +296,11 @@ func (q *queue) save(env *envelope) error {
 	defer q.mu.Unlock()
 	final := filepath.Join(q.dir, env.ID+".env")
 	tmp := final + ".tmp"
-	if err := writeFileSync(tmp, b, os.O_TRUNC); err != nil {
+	// The message is ours and committed, so a tmp file of its id can
+	// only be left from a save that crashed; the rename below replaces
+	// our own envelope on purpose.
+	os.Remove(tmp)
+	if err := writeFileSync(tmp, b); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, final); err != nil {
@@ -353,11 +404,12 @@ func (q *queue) process(ctx context.Context, env *envelope) (time.Time, bool) {
 	return env.Next, true
 }
 
-// writeFileSync writes data to name and fsyncs it; on failure the file
-// is removed. flag adds to O_CREATE|O_WRONLY (O_TRUNC for the spool,
-// O_EXCL for a Maildir's unique names).
-func writeFileSync(name string, data []byte, flag int) error {
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|flag, 0o600)
+// writeFileSync creates name, which must not exist (O_EXCL: an error
+// satisfying errors.Is(err, fs.ErrExist) otherwise, and the existing
+// file is untouched), writes data and fsyncs it; on a later failure the
+// new file is removed.
+func writeFileSync(name string, data []byte) error {
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
@@ -384,4 +436,42 @@ func syncDir(dir string) error {
 		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
+}
+
+// publish makes tmp visible as final and never replaces a file already
+// there: link(2) fails with EEXIST where rename(2) would overwrite.
+// Where hard links are not supported the fallback is a check before
+// rename, racy against another process on the same directory but not
+// against this one, whose names are unique.
+func publish(tmp, final string) error {
+	err := os.Link(tmp, final)
+	if err == nil {
+		// tmp is only a second name now; a leftover is harmless.
+		os.Remove(tmp)
+		return nil
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if _, serr := os.Lstat(final); serr == nil {
+		return &fs.PathError{Op: "publish", Path: final, Err: fs.ErrExist}
+	} else if !errors.Is(serr, fs.ErrNotExist) {
+		return serr
+	}
+	return os.Rename(tmp, final)
+}
+
+// idSalt offsets the sequence part of message ids (newMessageID), so
+// that a process restarted with the same PID in the same second does
+// not count through the previous run's ids again.
+var idSalt = newIDSalt()
+
+func newIDSalt() uint64 { return randomUint64() }
+
+// randomUint64 draws from crypto/rand, whose Read never returns an
+// error: it crashes the program rather than hand out predictable bytes.
+func randomUint64() uint64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return binary.BigEndian.Uint64(b[:])
 }
