@@ -7,8 +7,10 @@ import (
 	"time"
 )
 
-// DefaultTimeout bounds a single exchange with one server. It is short
-// because a mail transaction waits on it and retries go to other servers.
+// DefaultTimeout bounds one whole query, all servers and retries
+// included. It is short because a mail transaction waits on it; a
+// recursive resolver still busy with the first attempt usually answers a
+// retry from its cache.
 const DefaultTimeout = 2 * time.Second
 
 const (
@@ -112,8 +114,9 @@ func WithResolvConf(path string) Option {
 	}
 }
 
-// WithTimeout sets how long to wait for one server to answer one query
-// before moving on.
+// WithTimeout sets the budget of one whole query: every server, retry
+// and TCP fallback share it (see Query), so a query never takes longer,
+// whatever the retry count. A caller's context can only shorten it.
 func WithTimeout(d time.Duration) Option {
 	return func(c *Client) {
 		if d <= 0 {
@@ -125,7 +128,9 @@ func WithTimeout(d time.Duration) Option {
 }
 
 // WithRetries sets how many more times the whole server list is tried
-// after a first pass failed with timeouts or SERVFAIL.
+// after a first pass failed with timeouts or SERVFAIL. Retries do not
+// extend the WithTimeout budget; they split it into more, shorter
+// attempts.
 func WithRetries(n int) Option {
 	return func(c *Client) {
 		if n < 0 {
@@ -168,7 +173,7 @@ func readResolvConf(path string) ([]string, error) {
 
 // ForEngine builds the client an engine uses when its caller gave no
 // resolver: nameserver when set ("host:port"), else /etc/resolv.conf,
-// with the given per-query timeout.
+// with timeout bounding each whole query (WithTimeout).
 func ForEngine(nameserver string, timeout time.Duration) (*Client, error) {
 	opts := []Option{WithTimeout(timeout)}
 	if nameserver != "" {

@@ -42,7 +42,8 @@ func (c *Client) LookupTXT(ctx context.Context, name string) ([]string, bool, er
 // records, "ip6" for AAAA, and "ip" for both (A first). For "ip", the
 // addresses found are returned even if the other query failed, the error
 // is ErrNotFound or ErrNoData only when both queries came back empty, and
-// the result is authentic only when both answers were.
+// the result is authentic only when both answers were. The two queries
+// run at the same time, so "ip" is bounded by one query's timeout too.
 func (c *Client) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, bool, error) {
 	switch network {
 	case "ip4":
@@ -54,8 +55,18 @@ func (c *Client) LookupNetIP(ctx context.Context, network, host string) ([]netip
 		return nil, false, &Error{Name: host, Type: dns.TypeNone, Kind: ErrPermanent, Rcode: NoRcode,
 			Err: fmt.Errorf("unsupported network %q", network)}
 	}
+	var (
+		v6    []netip.Addr
+		auth6 bool
+		err6  error
+		done  = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		v6, auth6, err6 = c.lookupIP(ctx, host, dns.TypeAAAA)
+	}()
 	v4, auth4, err4 := c.lookupIP(ctx, host, dns.TypeA)
-	v6, auth6, err6 := c.lookupIP(ctx, host, dns.TypeAAAA)
+	<-done
 	auth := auth4 && auth6
 	if addrs := append(v4, v6...); len(addrs) > 0 {
 		return addrs, auth, nil

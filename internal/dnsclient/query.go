@@ -20,6 +20,13 @@ import (
 // count. REFUSED, NOTIMP, FORMERR and malformed replies also move on but
 // that server is not asked again. NOERROR and NXDOMAIN are final.
 //
+// The timeout (WithTimeout) bounds the whole query, every server, retry
+// and TCP fallback included; a caller's earlier deadline or cancellation
+// ends it sooner. Each attempt gets an equal share of what is left of the
+// budget for the attempts still planned, so an attempt that fails fast
+// (connection refused, REFUSED) leaves its time to the others, and the
+// last one gets all the rest.
+//
 // For NXDOMAIN and NODATA, Query returns both a Response (whose Authentic
 // tells whether the denial was DNSSEC-validated) and an *Error of kind
 // ErrNotFound or ErrNoData. Other failures return a nil Response.
@@ -28,12 +35,14 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) (*Respons
 	if err != nil {
 		return nil, &Error{Name: name, Type: qtype, Kind: ErrPermanent, Rcode: NoRcode, Err: err}
 	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	var (
 		lastTemp, lastPerm *Error
 		lastServer         string
 		refused            = make([]bool, len(c.servers))
 	)
-	for range c.retries + 1 {
+	for pass := range c.retries + 1 {
 		asked := false
 		for i, server := range c.servers {
 			if refused[i] {
@@ -43,7 +52,8 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) (*Respons
 				return nil, c.ctxError(qname, qtype, lastServer, err)
 			}
 			asked, lastServer = true, server
-			resp, qerr, final := c.ask(ctx, qname, qtype, server)
+			share := c.share(ctx, c.attemptsLeft(refused, pass, i))
+			resp, qerr, final := c.ask(ctx, share, qname, qtype, server)
 			if final {
 				if qerr != nil {
 					return resp, qerr
@@ -69,16 +79,41 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) (*Respons
 	return nil, lastPerm
 }
 
+// attemptsLeft counts the attempts still planned, this one included, when
+// server i is about to be asked in the given pass: servers that gave a
+// permanent failure are not asked again, so they take no share.
+func (c *Client) attemptsLeft(refused []bool, pass, i int) int {
+	live, fromHere := 0, 0
+	for j, r := range refused {
+		if !r {
+			live++
+			if j >= i {
+				fromHere++
+			}
+		}
+	}
+	return fromHere + (c.retries-pass)*live
+}
+
+// share is one attempt's part of what is left of ctx's deadline (which
+// Query always sets).
+func (c *Client) share(ctx context.Context, attempts int) time.Duration {
+	dl, _ := ctx.Deadline()
+	return time.Until(dl) / time.Duration(max(attempts, 1))
+}
+
 // ask performs one attempt against one server, over UDP and then TCP if
-// the reply was truncated.
-func (c *Client) ask(ctx context.Context, qname string, qtype uint16, server string) (*Response, *Error, bool) {
+// the reply was truncated; both together get at most share.
+func (c *Client) ask(ctx context.Context, share time.Duration, qname string, qtype uint16, server string) (*Response, *Error, bool) {
 	q := new(dns.Msg)
 	q.SetQuestion(qname, qtype)
 	q.SetEdns0(c.udpSize, true)
 
-	r, err := c.exchange(ctx, "udp", server, q)
+	actx, cancel := context.WithTimeout(ctx, share)
+	defer cancel()
+	r, err := c.exchange(actx, "udp", server, q)
 	if errors.Is(err, errTruncated) {
-		r, err = c.exchange(ctx, "tcp", server, q)
+		r, err = c.exchange(actx, "tcp", server, q)
 	}
 	if err != nil {
 		if cerr := ctxDone(ctx); cerr != nil {
@@ -115,17 +150,14 @@ func (c *Client) ctxError(qname string, qtype uint16, server string, err error) 
 	return &Error{Name: trimDot(qname), Type: qtype, Kind: ErrTemporary, Rcode: NoRcode, Server: server, Err: err}
 }
 
-// exchange sends q to server over network and waits at most the
-// per-attempt timeout for the matching reply.
+// exchange sends q to server over network and waits until ctx's
+// deadline (the attempt's share) for the matching reply.
 //
 // miekg/dns's ExchangeContext only honours a context's deadline, not its
 // cancellation, so the connection is driven here: cancellation moves the
 // socket deadline into the past, which wakes the blocked read without a
 // goroutine of our own.
 func (c *Client) exchange(ctx context.Context, network, server string, q *dns.Msg) (*dns.Msg, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-
 	wire, err := q.Pack()
 	if err != nil {
 		return nil, fmt.Errorf("%w: packing query: %v", errMalformed, err)

@@ -176,8 +176,8 @@ func TestQueryMixedFailuresReportTemporary(t *testing.T) {
 func TestQueryTimeout(t *testing.T) {
 	z, s := serve(t, `example.com. TXT "hello"`)
 	z.SetTimeout("example.com", 0)
-	const perTry = 100 * time.Millisecond
-	c := newClient(t, WithNameservers(s.Addr, silentServer(t)), WithTimeout(perTry), WithRetries(1))
+	const whole = 100 * time.Millisecond
+	c := newClient(t, WithNameservers(s.Addr, silentServer(t)), WithTimeout(whole), WithRetries(1))
 
 	start := time.Now()
 	resp, err := c.Query(ctxT(t), "example.com", dns.TypeTXT)
@@ -187,8 +187,8 @@ func TestQueryTimeout(t *testing.T) {
 	if resp != nil || !e.Timeout() || !e.Temporary() || e.Rcode != NoRcode {
 		t.Errorf("resp %v, Timeout %v, Rcode %d: %v", resp, e.Timeout(), e.Rcode, err)
 	}
-	// Four attempts of 100ms; the bound only catches a runaway, not
-	// timing precision.
+	// Four attempts sharing 100ms; the bound only catches a runaway, not
+	// timing precision (deadline_test.go checks the budget).
 	if elapsed > 5*time.Second {
 		t.Errorf("took %v", elapsed)
 	}
@@ -200,7 +200,7 @@ func TestQueryTimeout(t *testing.T) {
 func TestQueryContext(t *testing.T) {
 	z, s := serve(t, `example.com. TXT "hello"`)
 	z.SetTimeout("example.com", 0)
-	// A long per-attempt timeout: only the context can end these quickly.
+	// A long query budget: only the context can end these quickly.
 	c := newClient(t, WithNameservers(s.Addr), WithTimeout(time.Minute), WithRetries(3))
 
 	t.Run("cancel", func(t *testing.T) {
