@@ -91,6 +91,16 @@
 // after "@". Forward emits base64 by default (Mail::SRS, postsrsd 1.x);
 // set HashEncoding to Base64URL to produce postsrsd 2.x addresses.
 //
+// # Unsafe addresses
+//
+// Forward and Reverse refuse (ErrUnsafe) an address holding a control
+// character (0x00-0x1f or 0x7f), and Reverse also a recovered address
+// (from the fields or a Store) holding one, whether or not its hash is
+// valid: a CR or LF in a return path would start a new SMTP command or
+// header line. Mail::SRS, postsrsd and Exim sign such local parts.
+// Space (quoted local parts) and 8-bit bytes (UTF-8 addresses, RFC
+// 6531) are kept.
+//
 // The package uses only the standard library, keeps no package-level
 // mutable state, and takes its clock from Config.Now.
 package srs

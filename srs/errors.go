@@ -20,6 +20,11 @@ var (
 	// ErrTooLong: the address is longer than MaxAddressLength (Forward)
 	// or the input exceeds it (Reverse).
 	ErrTooLong = errors.New("srs: address too long")
+	// ErrUnsafe: the address (Forward), the input or the recovered
+	// address (Reverse) holds a control character (0x00-0x1f or 0x7f).
+	// A CR or LF would start a new SMTP command or header line wherever
+	// the address is written, so it is refused even under a valid hash.
+	ErrUnsafe = errors.New("srs: control character in address")
 	// ErrUnknownAlias: a database-mode alias is valid but its key is not
 	// (or no longer) in the Store, or no Store is configured.
 	ErrUnknownAlias = errors.New("srs: unknown alias")

@@ -24,6 +24,9 @@ func FuzzReverse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, addr string) {
 		if got, err := g.Reverse(addr); err == nil {
 			local, _, _ := splitAddr(addr)
+			if strings.ContainsFunc(got, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+				t.Fatalf("Reverse(%q) = %q returned a control character", addr, got)
+			}
 			if !IsSRS(addr) || got == "" {
 				t.Fatalf("Reverse(%q) = %q accepted a non-SRS address", addr, got)
 			}

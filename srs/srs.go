@@ -416,6 +416,9 @@ func (r *Rewriter) Forward(addr string) (string, error) {
 	if len(addr) > r.maxLen {
 		return "", fmt.Errorf("%w: %d octets (max %d)", ErrTooLong, len(addr), r.maxLen)
 	}
+	if err := checkSafe(addr); err != nil {
+		return "", err
+	}
 	local, domain, ok := splitAddr(addr)
 	if !ok || domain == "" {
 		return "", fmt.Errorf("%w: no domain in %q", ErrFormat, addr)
@@ -470,7 +473,7 @@ func (r *Rewriter) databaseForward(addr, ts string) (string, error) {
 // Reverse recovers the address an SRS address was made from, after
 // checking its hash (against every secret) and timestamp. The domain
 // after "@" is not checked. Errors wrap ErrNotSRS, ErrFormat, ErrHash,
-// ErrExpired, ErrTooLong or ErrUnknownAlias.
+// ErrExpired, ErrTooLong, ErrUnsafe or ErrUnknownAlias.
 //
 // For SRS1 the result is the SRS0 address of the first hop,
 // "SRS0<rest>@first-domain" (the tag re-emitted in upper case).
@@ -478,6 +481,34 @@ func (r *Rewriter) Reverse(addr string) (string, error) {
 	if len(addr) > r.maxLen {
 		return "", fmt.Errorf("%w: %d octets (max %d)", ErrTooLong, len(addr), r.maxLen)
 	}
+	if err := checkSafe(addr); err != nil {
+		return "", err
+	}
+	out, err := r.reverse(addr)
+	if err != nil {
+		return "", err
+	}
+	// A Store may be shared with other software: its answer is checked
+	// like the input.
+	if err := checkSafe(out); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// checkSafe refuses control characters. Space (legal in a quoted local
+// part) and 8-bit bytes (UTF-8 local parts and domains, RFC 6531) are
+// kept: Mail::SRS, postsrsd and Exim sign them too.
+func checkSafe(addr string) error {
+	for i := 0; i < len(addr); i++ {
+		if c := addr[i]; c < 0x20 || c == 0x7f {
+			return fmt.Errorf("%w: byte 0x%02x at offset %d", ErrUnsafe, c, i)
+		}
+	}
+	return nil
+}
+
+func (r *Rewriter) reverse(addr string) (string, error) {
 	local, _, _ := splitAddr(addr)
 	if r.scheme == Exim {
 		return r.eximReverse(local)
