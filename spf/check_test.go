@@ -205,7 +205,7 @@ func TestBestGuess(t *testing.T) {
 func TestLocalhostPass(t *testing.T) {
 	z, srv := startZone(t)
 	for _, a := range []string{"127.0.0.1", "127.9.9.9", "::1", "::ffff:127.0.0.1"} {
-		o := spf.Check(ctx, ip(a), "u@example.com", "h.example", opts(srv)...)
+		o := spf.Check(ctx, ip(a), "u@example.com", "h.example", opts(srv, spf.WithLocalhostPass(true))...)
 		assert.Equal(t, spf.Pass, o.Result, a)
 		assert.Equal(t, "mx.receiver.test: localhost is always allowed.", o.HeaderComment)
 	}

@@ -46,7 +46,10 @@
 // spfquery in the interop tests). Remote-controlled text
 // (sender, HELO, explanation) never puts a control character into a
 // header: controls become "?", and Received-SPF values that are not
-// plain tokens are quoted.
+// plain tokens are quoted. libspf2's rule that loopback clients pass
+// ("localhost is always allowed.") is off by default here and needs
+// WithLocalhostPass(true): a default must not turn a misconfigured
+// PROXY list, which makes every client 127.0.0.1, into a pass.
 //
 // # DNS
 //
@@ -54,7 +57,8 @@
 // small miekg/dns client (UDP, TCP on truncation, EDNS0 with DO).
 // WithNameserver picks a server; WithResolver plugs in any Resolver.
 // Outcome.Authentic reports whether every answer used was DNSSEC-
-// authenticated (AD bit from a loopback resolver). DNS timeouts and
+// authenticated (AD bit from a loopback resolver). WithTimeout bounds
+// each whole query, retries included. DNS timeouts and
 // server failures give temperror, never pass or fail; the context's
 // deadline bounds the whole evaluation.
 package spf

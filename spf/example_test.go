@@ -8,12 +8,13 @@ import (
 	"github.com/mailpolicy/mailpolicy/spf"
 )
 
-// A loopback client passes without DNS, as in Exim with libspf2; a real
-// check looks the same with a routable address and WithNameserver or the
-// system resolver.
+// With WithLocalhostPass(true) a loopback client passes without DNS, as
+// in Exim with libspf2; a real check looks the same with a routable
+// address and WithNameserver or the system resolver.
 func ExampleCheck() {
 	o := spf.Check(context.Background(), netip.MustParseAddr("127.0.0.1"),
-		"user@example.com", "mail.example.com", spf.WithReceiver("mx.example.org"))
+		"user@example.com", "mail.example.com", spf.WithReceiver("mx.example.org"),
+		spf.WithLocalhostPass(true))
 	fmt.Println(o.Result)
 	fmt.Println(o.HeaderComment)
 	fmt.Println(o.Received)

@@ -38,14 +38,13 @@ func newConfig(opts []Option) *config {
 
 func (c *config) init(opts []Option) {
 	*c = config{
-		guessRecord:   DefaultGuessRecord,
-		localhostPass: true,
-		maxTerms:      10,
-		maxVoids:      2,
-		explanation:   DefaultExplanation,
-		fetchExp:      true,
-		timeout:       dnsclient.DefaultTimeout,
-		now:           time.Now,
+		guessRecord: DefaultGuessRecord,
+		maxTerms:    10,
+		maxVoids:    2,
+		explanation: DefaultExplanation,
+		fetchExp:    true,
+		timeout:     dnsclient.DefaultTimeout,
+		now:         time.Now,
 	}
 	for _, o := range opts {
 		o(c)
@@ -60,8 +59,9 @@ func WithResolver(r Resolver) Option { return func(c *config) { c.resolver = r }
 // WithResolver is also given.
 func WithNameserver(addr string) Option { return func(c *config) { c.nameserver = addr } }
 
-// WithTimeout sets the per-query timeout of the built-in DNS client
-// (default 2s). Use the context for an overall deadline.
+// WithTimeout sets the timeout of the built-in DNS client, which bounds
+// each whole DNS query, retries and other servers included (default
+// 2s). Use the context for an overall deadline of the evaluation.
 func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
 
 // WithReceiver sets the receiving host name (Exim's primary_hostname)
@@ -76,7 +76,11 @@ func WithGuessRecord(txt string) Option { return func(c *config) { c.guessRecord
 
 // WithLocalhostPass controls libspf2's rule, which Exim inherits, that a
 // loopback client (127.0.0.0/8, ::1) passes with reason "localhost"
-// without any DNS query. Default true.
+// without any DNS query. Default false, unlike Exim: a library's default
+// must not grant trust, and a server behind a PROXY host list that misses
+// its balancer sees every client as 127.0.0.1, which would then pass SPF
+// (and DMARC) for any forged domain. Set true for Exim's behaviour when
+// loopback really means local submitters.
 func WithLocalhostPass(on bool) Option { return func(c *config) { c.localhostPass = on } }
 
 // WithLookupLimits sets the RFC 7208 §4.6.4 limits: DNS-querying terms

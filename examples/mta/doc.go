@@ -216,8 +216,8 @@
 //	-users LIST              comma-separated local parts that exist (default: any; postmaster always)
 //	-maildir DIR             Maildir++ root for delivery (required)
 //	-nameserver HOST:PORT    DNS server for SPF, DKIM and DMARC (default: /etc/resolv.conf)
-//	-timeout D               per-query DNS timeout (default 2s)
-//	-spf-localhost-pass      loopback clients pass SPF without DNS, as libspf2/Exim (default true)
+//	-timeout D               DNS timeout of each whole query, retries included (default 2s)
+//	-spf-localhost-pass      loopback clients pass SPF without DNS, as libspf2/Exim (default false; Exim's is true)
 //	-proxy-required LIST     Exim host list that must send a PROXY header (hosts_proxy)
 //	-proxy-optional LIST     Exim host list that may send one
 //	-proxy-timeout D         PROXY header read timeout (default 3s, proxy_protocol_timeout)

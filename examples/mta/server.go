@@ -39,8 +39,9 @@ type Config struct {
 	// default).
 	Nameserver string
 	DNSTimeout time.Duration
-	// SPFLocalhostPass is libspf2's rule that loopback clients pass;
-	// Exim's default (true). Tests turn it off to see real results.
+	// SPFLocalhostPass is libspf2's rule that loopback clients pass.
+	// Exim's default is true; off (the zero value) fails closed when a
+	// PROXY list misses the balancer and every client looks local.
 	SPFLocalhostPass bool
 
 	// PROXY protocol (Exim's hosts_proxy): nil lists mean no PROXY

@@ -24,6 +24,7 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f := newFlagSet("dmarc", "-ip IP -sender ADDR -helo NAME -message FILE [flags]", stdout, stderr)
 	var (
 		dns      dnsFlags
+		lhPass   = localhostPassFlag(f)
 		ipText   = f.String("ip", "", "client `IP` address (required)")
 		sender   = f.String("sender", "", "envelope sender `ADDR` (required; \"\" is the null sender)")
 		helo     = f.String("helo", "", "HELO/EHLO `NAME` the client gave (required; may be \"\")")
@@ -58,7 +59,7 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	ctx, cancel := dns.context(ctx)
 	defer cancel()
 
-	spfOpts := spfOptions(&dns)
+	spfOpts := spfOptions(&dns, *lhPass)
 	dmarcOpts := []dmarc.Option{dmarc.WithTimeout(dns.timeout), dmarc.WithTreeWalk(*treeWalk)}
 	dkimOpts := dmarc.DKIMOptions{Nameserver: dns.nameserver, Timeout: dns.timeout}
 	if dns.nameserver != "" {

@@ -19,7 +19,7 @@
 // its "spf_guess" condition) and prints the $spf_* variables:
 //
 //	policycheck spf -ip IP -sender ADDR -helo NAME [-guess] [-receiver NAME]
-//	        [-nameserver host:port] [-timeout 2s] [-json] [-v]
+//	        [-localhost-pass=false] [-nameserver host:port] [-timeout 2s] [-json] [-v]
 //
 // -ip, -sender and -helo must be given; -sender "" is the null sender,
 // for which the check is of postmaster@NAME. -receiver is the receiving
@@ -30,13 +30,20 @@
 // spf-lookup prints the bare result word of an SPF check of ADDR with no
 // HELO name, as Exim's ${lookup{ADDR}spf{IP}} expands to:
 //
-//	policycheck spf-lookup -ip IP [-nameserver host:port] [-timeout 2s] [-json] ADDR
+//	policycheck spf-lookup -ip IP [-localhost-pass=false] [-nameserver host:port] [-timeout 2s] [-json] ADDR
+//
+// Both, and dmarc, pass a loopback client (127.0.0.0/8, ::1) without
+// DNS ("localhost is always allowed."), as Exim with libspf2 does;
+// -localhost-pass=false evaluates it like any other address, which is
+// the spf library's default (a proxy or NAT in front would otherwise
+// make every remote client pass).
 //
 // # DNS
 //
 // Queries go to the nameservers of /etc/resolv.conf, or to -nameserver
 // ("host:port", or a host for port 53). -timeout (default 2s) limits
-// each query, and the whole evaluation is cut off after ten times
+// each whole query, retries and other nameservers included (not each
+// attempt), and the whole evaluation is cut off after ten times
 // -timeout (20 seconds by default, the overall limit RFC 7208 §4.6.4
 // suggests); what is then unanswered counts as a DNS failure, which is
 // a temperror result.
@@ -64,7 +71,7 @@
 // the spf_ variables:
 //
 //	policycheck dmarc -ip IP -sender ADDR -helo NAME -message FILE [-receiver NAME]
-//	        [-psl FILE] [-tree-walk] [-nameserver host:port] [-timeout 2s] [-json] [-v]
+//	        [-psl FILE] [-tree-walk] [-localhost-pass=false] [-nameserver host:port] [-timeout 2s] [-json] [-v]
 //
 // dane looks up the TLSA records of a host (RFC 7672), connects, speaks
 // SMTP up to STARTTLS and does the DANE handshake, printing

@@ -199,7 +199,7 @@ func (f *flagSet) unexpected(arg string) int {
 }
 
 // overallFactor bounds a whole evaluation: the deadline is this many
-// times the per-query -timeout. SPF allows at most 10 DNS-querying
+// times -timeout, which bounds each whole query. SPF allows at most 10 DNS-querying
 // terms, and RFC 7208 §4.6.4 suggests an overall limit of at least 20
 // seconds, which the default -timeout of 2s gives.
 const overallFactor = 10
@@ -212,7 +212,7 @@ type dnsFlags struct {
 
 func (d *dnsFlags) add(f *flagSet) {
 	f.StringVar(&d.nameserver, "nameserver", "", "send DNS queries to `host:port` instead of the /etc/resolv.conf nameservers")
-	f.DurationVar(&d.timeout, "timeout", 2*time.Second, fmt.Sprintf("per-query DNS timeout, a `duration` such as 500ms; the whole evaluation is cut off after %d times it", overallFactor))
+	f.DurationVar(&d.timeout, "timeout", 2*time.Second, fmt.Sprintf("DNS timeout, a `duration` such as 500ms, bounding each whole DNS query (retries and other nameservers included); the whole evaluation is cut off after %d times it", overallFactor))
 }
 
 // check validates the flags after parsing.

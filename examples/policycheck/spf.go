@@ -27,6 +27,7 @@ func runSPF(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f := newFlagSet("spf", "-ip IP -sender ADDR -helo NAME [flags]", stdout, stderr)
 	var (
 		dns      dnsFlags
+		lhPass   = localhostPassFlag(f)
 		ipText   = f.String("ip", "", "client `IP` address (required)")
 		sender   = f.String("sender", "", "envelope sender `ADDR` (required; \"\" is the null sender, checked as postmaster@HELO)")
 		helo     = f.String("helo", "", "HELO/EHLO `NAME` the client gave (required; may be \"\")")
@@ -53,7 +54,7 @@ func runSPF(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 
-	opts := spfOptions(&dns)
+	opts := spfOptions(&dns, *lhPass)
 	if *receiver != "" {
 		opts = append(opts, spf.WithReceiver(*receiver))
 	}
@@ -92,6 +93,7 @@ func runSPFLookup(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	f := newFlagSet("spf-lookup", "-ip IP [flags] ADDR", stdout, stderr)
 	var (
 		dns    dnsFlags
+		lhPass = localhostPassFlag(f)
 		ipText = f.String("ip", "", "client `IP` address (required)")
 		asJSON = f.Bool("json", false, "print {\"spf_lookup\":RESULT} instead of the bare result")
 	)
@@ -120,7 +122,7 @@ func runSPFLookup(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 	ctx, cancel := dns.context(ctx)
 	defer cancel()
-	res, err := spf.Lookup(ctx, f.Arg(0), *ipText, spfOptions(&dns)...)
+	res, err := spf.Lookup(ctx, f.Arg(0), *ipText, spfOptions(&dns, *lhPass)...)
 	if err != nil {
 		// Only unusable arguments make Lookup fail, where Exim's
 		// lookup fails; DNS trouble is a temperror result.
@@ -148,9 +150,16 @@ func spfVariables(o *spf.Outcome) []variable {
 	return vars
 }
 
-// spfOptions turns the DNS flags into spf options.
-func spfOptions(d *dnsFlags) []spf.Option {
-	opts := []spf.Option{spf.WithTimeout(d.timeout)}
+// localhostPassFlag defines -localhost-pass. Its default is Exim's, not
+// the spf library's (false), so the CLI answers as Exim would.
+func localhostPassFlag(f *flagSet) *bool {
+	return f.Bool("localhost-pass", true, "loopback clients (127.0.0.0/8, ::1) pass SPF without DNS, as in Exim (libspf2); "+
+		"false is the spf library's default, right when a proxy or NAT in front makes remote clients look local")
+}
+
+// spfOptions turns the DNS flags and -localhost-pass into spf options.
+func spfOptions(d *dnsFlags, localhostPass bool) []spf.Option {
+	opts := []spf.Option{spf.WithTimeout(d.timeout), spf.WithLocalhostPass(localhostPass)}
 	if d.nameserver != "" {
 		opts = append(opts, spf.WithNameserver(d.nameserver))
 	}
