@@ -43,7 +43,9 @@ func (e *ComposeError) Error() string {
 // the wrapped fields and Diagnostic-Code), other control characters and
 // every non-ASCII byte become '?'. Greeting and HELOResponse are cut to
 // their first line and 128 bytes, Diagnostic to 1024 bytes, as Exim's
-// transport pipe does.
+// transport pipe does. No line is longer than 998 octets: see the
+// package documentation for how long values are folded, and which are
+// refused with a *ComposeError.
 func Compose(r Report) ([]byte, error) {
 	var c Composer
 	return c.Compose(r)
@@ -63,10 +65,10 @@ func (c *Composer) Compose(r Report) ([]byte, error) {
 		return nil, err
 	}
 	var (
-		err    error
-		human  = r.humanText()
-		status = r.statusPart()
-		orig   = r.originalPart()
+		err       error
+		human     = r.humanText()
+		status    = r.statusPart()
+		orig, ret = r.originalPart()
 	)
 	boundary := r.Boundary
 	for tries := 0; ; tries++ {
@@ -123,8 +125,16 @@ func (c *Composer) Compose(r Report) ([]byte, error) {
 	writeField(&b, "Subject", subject)
 	writeField(&b, "Date", date.Format(time.RFC1123Z))
 	writeField(&b, "Message-ID", msgID)
-	if failed := r.failedAddresses(); len(failed) > 0 {
-		b.WriteString("X-Failed-Recipients: " + strings.Join(failed, ",\r\n  ") + "\r\n")
+	for i, addr := range r.failedAddresses() {
+		line := "  " + addr
+		if i == 0 {
+			line = "X-Failed-Recipients: " + addr
+		}
+		if i < len(r.failedAddresses())-1 {
+			line += ","
+		}
+		folded, _ := foldLine(line)
+		b.WriteString(folded + "\r\n")
 	}
 	writeField(&b, "Auto-Submitted", "auto-replied")
 	writeField(&b, "MIME-Version", "1.0")
@@ -133,7 +143,7 @@ func (c *Composer) Compose(r Report) ([]byte, error) {
 		"E-mail software does not support MIME-formatted messages.\r\n")
 
 	b.WriteString("\r\n--" + boundary + "\r\n")
-	if sevenBit(human) {
+	if sevenBit(human) && longestLine(human) <= maxLine {
 		b.WriteString("Content-Type: text/plain; charset=us-ascii\r\n\r\n")
 		b.Write(human)
 	} else {
@@ -141,7 +151,6 @@ func (c *Composer) Compose(r Report) ([]byte, error) {
 		w := quotedprintable.NewWriter(&b)
 		w.Write(human)
 		w.Close()
-		b.WriteString("\r\n")
 	}
 
 	b.WriteString("\r\n--" + boundary + "\r\nContent-Type: message/delivery-status\r\n\r\n")
@@ -149,7 +158,7 @@ func (c *Composer) Compose(r Report) ([]byte, error) {
 
 	if len(orig) > 0 {
 		b.WriteString("\r\n--" + boundary + "\r\n")
-		if r.Return == ReturnHeaders {
+		if ret == ReturnHeaders {
 			b.WriteString("Content-Type: text/rfc822-headers\r\n")
 		} else {
 			b.WriteString("Content-Type: message/rfc822\r\n")
@@ -161,6 +170,10 @@ func (c *Composer) Compose(r Report) ([]byte, error) {
 		b.Write(orig)
 	}
 	b.WriteString("\r\n--" + boundary + "--\r\n")
+	// check refused what cannot fold; this guards the promise itself.
+	if longestLine(b.Bytes()) > maxLine {
+		return nil, &ComposeError{"Report", "a line would exceed 998 octets"}
+	}
 	return b.Bytes(), nil
 }
 
@@ -172,17 +185,20 @@ func (r *Report) check() error {
 		return &ComposeError{"Recipients", "none"}
 	}
 	if !validFieldName(r.diagnosticField()) {
-		return &ComposeError{"DiagnosticField", "not a header field name"}
+		return &ComposeError{"DiagnosticField", "not a header field name of at most 76 characters"}
 	}
 	if r.Boundary != "" && !validBoundary(r.Boundary) {
 		return &ComposeError{"Boundary", "not a valid MIME boundary"}
 	}
 	if !validType(r.ReportingMTAType, true) {
-		return &ComposeError{"ReportingMTAType", "not an atom"}
+		return &ComposeError{"ReportingMTAType", "not an atom of at most 64 characters"}
+	}
+	if err := r.checkLines(); err != nil {
+		return err
 	}
 	for _, f := range r.Extra {
 		if !validFieldName(f.Name) {
-			return &ComposeError{"Extra", fmt.Sprintf("%q is not a header field name", f.Name)}
+			return &ComposeError{"Extra", fmt.Sprintf("%.80q is not a header field name of at most 76 characters", f.Name)}
 		}
 	}
 	for i, rc := range r.Recipients {
@@ -191,12 +207,12 @@ func (r *Report) check() error {
 			return &ComposeError{at + "FinalRecipient", "empty"}
 		}
 		if rc.Action == "" || !validType(string(rc.Action), false) {
-			return &ComposeError{at + "Action", "empty or not a word"}
+			return &ComposeError{at + "Action", "empty or not a word of at most 64 characters"}
 		}
 		for name, t := range map[string]Typed{"FinalRecipient": rc.FinalRecipient,
 			"OriginalRecipient": rc.OriginalRecipient, "DiagnosticCode": rc.DiagnosticCode} {
 			if !validType(t.Type, true) {
-				return &ComposeError{at + name, "type is not an atom"}
+				return &ComposeError{at + name, "type is not an atom of at most 64 characters"}
 			}
 		}
 		if rc.RemoteIP.IsValid() && rc.RemoteMTA == "" {
@@ -205,19 +221,74 @@ func (r *Report) check() error {
 		if rc.RemotePort < 0 || rc.RemotePort > 65535 {
 			return &ComposeError{at + "RemotePort", "out of range"}
 		}
+		if err := rc.checkLines(at); err != nil {
+			return err
+		}
 		for _, f := range rc.Extra {
 			if !validFieldName(f.Name) {
-				return &ComposeError{at + "Extra", fmt.Sprintf("%q is not a header field name", f.Name)}
+				return &ComposeError{at + "Extra", fmt.Sprintf("%.80q is not a header field name of at most 76 characters", f.Name)}
 			}
 		}
 	}
 	return nil
 }
 
+// checkLines refuses per-message values written on one header line
+// that no fold can bring within 998 octets (a run without white space
+// too long), with the lines they are written on.
+func (r *Report) checkLines() error {
+	typ := r.ReportingMTAType
+	if typ == "" {
+		typ = "dns"
+	}
+	mta := "Reporting-MTA: " + typ + "; " + r.ReportingMTA
+	if r.From == "" {
+		mta += " From: Mail Delivery System <Mailer-Daemon@" + r.ReportingMTA + ">"
+	}
+	if r.MessageID == "" {
+		mta += " Message-ID: <" + strings.Repeat("0", 20) + "@" + r.ReportingMTA + ">"
+	}
+	for _, l := range []struct{ field, line string }{
+		{"ReportingMTA", mta},
+		{"From", "From: " + r.From},
+		{"To", "To: " + r.To},
+		{"Subject", "Subject: " + r.Subject},
+		{"MessageID", "Message-ID: " + r.MessageID},
+		{"OriginalEnvelopeID", "Original-Envelope-ID: " + r.OriginalEnvelopeID},
+	} {
+		if err := checkLine(l.field, l.line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (rc *Recipient) checkLines(at string) error {
+	for _, l := range []struct{ field, line string }{
+		{"FinalRecipient", "Final-Recipient: " + rc.FinalRecipient.String()},
+		{"FinalRecipient", "X-Failed-Recipients: " + rc.FinalRecipient.Value + ","},
+		{"OriginalRecipient", "Original-Recipient: " + rc.OriginalRecipient.String()},
+		{"RemoteMTA", "Remote-MTA: dns; " + rc.RemoteMTA},
+		{"Status", "Status: " + rc.Status},
+	} {
+		if err := checkLine(at+l.field, l.line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkLine(field, line string) error {
+	if _, ok := foldLine(sanitizeLine(line)); !ok {
+		return &ComposeError{field, "a word longer than a 998-octet line allows"}
+	}
+	return nil
+}
+
 // validFieldName reports whether s is a header field name (RFC 5322
-// ftext: printable ASCII but colon).
+// ftext: printable ASCII but colon) of at most maxFieldName characters.
 func validFieldName(s string) bool {
-	if s == "" {
+	if s == "" || len(s) > maxFieldName {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -233,6 +304,9 @@ func validFieldName(s string) bool {
 func validType(s string, emptyOK bool) bool {
 	if s == "" {
 		return emptyOK
+	}
+	if len(s) > maxTypeLen {
+		return false
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c <= ' ' || c >= 0x7f || c == ';' || c == ':' || c == '(' || c == ')' {
@@ -278,11 +352,11 @@ func (c *Composer) token(prefix string, n int) (string, error) {
 	return prefix + hex.EncodeToString(b), nil
 }
 
-// writeField writes a one-line header field with a sanitised value.
+// writeField writes a header field with a sanitised value, on one line
+// unless that would exceed 998 octets.
 func writeField(b *bytes.Buffer, name, value string) {
-	b.WriteString(name)
-	b.WriteString(": ")
-	b.WriteString(sanitizeLine(value))
+	folded, _ := foldLine(name + ": " + sanitizeLine(value))
+	b.WriteString(folded)
 	b.WriteString("\r\n")
 }
 
@@ -388,7 +462,7 @@ func (r *Report) statusPart() []byte {
 			if rc.DiagnosticCode.Type != "" {
 				head += rc.DiagnosticCode.Type + "; "
 			}
-			b.WriteString(strings.ReplaceAll(head+diagnosticCode(v), "\n", "\r\n") + "\r\n")
+			b.WriteString(strings.ReplaceAll(head+diagnosticCodeAfter(len(head), v), "\n", "\r\n") + "\r\n")
 		}
 		writeDate(&b, "Last-Attempt-Date", rc.LastAttemptDate)
 		if rc.Action == Delayed {
@@ -401,14 +475,14 @@ func (r *Report) statusPart() []byte {
 	return b.Bytes()
 }
 
-// humanText returns the first part's text with CRLF line ends.
+// humanText returns the first part's text, sanitised, with CRLF line
+// ends.
 func (r *Report) humanText() []byte {
 	text := r.HumanText
 	if text == "" {
 		text = r.defaultText()
 	}
-	text = strings.ReplaceAll(text, "\r\n", "\n")
-	text = strings.ReplaceAll(text, "\r", "\n")
+	text = sanitizeHuman(text)
 	if !strings.HasSuffix(text, "\n") {
 		text += "\n"
 	}
@@ -427,29 +501,38 @@ func (r *Report) defaultText() string {
 			"recipients. This is a permanent error. The following address(es) failed:\n\n")
 	}
 	for _, rc := range r.Recipients {
-		b.WriteString("  " + sanitizeLine(rc.FinalRecipient.Value) + "\n")
+		b.WriteString(wrapText("  ", sanitizeLine(rc.FinalRecipient.Value)) + "\n")
 		if m := truncate(sanitizeLine(rc.Diagnostic), maxMessage); m != "" {
-			b.WriteString("    " + m + "\n")
+			b.WriteString(wrapText("    ", m) + "\n")
 		}
 	}
 	return b.String()
 }
 
 // originalPart returns the third part's body with CRLF line ends (a
-// lone CR or LF becomes CRLF): the header alone for ReturnHeaders.
-func (r *Report) originalPart() []byte {
+// lone CR or LF becomes CRLF) and what it holds: the header alone for
+// ReturnHeaders, or for ReturnFull when a body line exceeds 998 octets
+// (it cannot be copied as it is and must not be changed); nothing when
+// a header line does.
+func (r *Report) originalPart() ([]byte, Return) {
 	if r.Return == ReturnNone || len(r.Original) == 0 {
-		return nil
+		return nil, ReturnNone
 	}
 	o := bytes.ReplaceAll(r.Original, []byte("\r\n"), []byte("\n"))
 	o = bytes.ReplaceAll(o, []byte("\r"), []byte("\n"))
-	if r.Return == ReturnHeaders {
-		if i := bytes.Index(o, []byte("\n\n")); i >= 0 {
-			o = o[:i+1]
-		}
+	ret := r.Return
+	head := o
+	if i := bytes.Index(o, []byte("\n\n")); i >= 0 {
+		head = o[:i+1]
+	}
+	if longestLine(head) > maxLine {
+		return nil, ReturnNone
+	}
+	if ret == ReturnHeaders || longestLine(o) > maxLine {
+		o, ret = head, ReturnHeaders
 	}
 	if !bytes.HasSuffix(o, []byte("\n")) {
 		o = append(o, '\n')
 	}
-	return bytes.ReplaceAll(o, []byte("\n"), []byte("\r\n"))
+	return bytes.ReplaceAll(o, []byte("\n"), []byte("\r\n")), ret
 }

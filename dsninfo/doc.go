@@ -35,7 +35,25 @@
 // print_dsn_diagnostic_code does (`\n` folds, "[truncated]" after 950
 // characters; see EximDiagnosticCode). Greeting and HELO response are
 // cut to their first line and 128 bytes, the message to 1024 bytes, as
-// in Exim's transport result pipe. Report.Date, Boundary and MessageID
+// in Exim's transport result pipe.
+//
+// No line Compose writes exceeds 998 octets (RFC 5322 §2.1.1). Where
+// Exim's limits would cross that, the 998 rule wins: the default text's
+// "    <message>" line (up to 1028 octets in Exim) is broken at white
+// space past column 80, else hard at 998, onto lines indented alike;
+// a one-line field longer than 998 is folded before white space; a
+// human-readable text with a longer line is sent quoted-printable; a
+// returned message with a body line over 998 is returned as its header
+// (text/rfc822-headers), and one with such a header line is not
+// returned. A caller's value that cannot be folded (a word too long
+// for one line in From, To, Subject, Message-ID, ReportingMTA,
+// OriginalEnvelopeID, FinalRecipient, OriginalRecipient, RemoteMTA or
+// Status) is a *ComposeError naming the field. Field names
+// (DiagnosticField, Extra) are RFC 5322 ftext of at most 76 characters
+// and types and actions atoms of at most 64; anything else is a
+// *ComposeError too.
+//
+// Report.Date, Boundary and MessageID
 // default to the time and random values of a Composer (time.Now and
 // crypto/rand for the package-level Compose); set them, or the
 // Composer's Now and Rand, for reproducible output.
@@ -48,11 +66,13 @@
 // space) in the wrapped fields and Diagnostic-Code; other control
 // characters except HT, and every byte of 0x80 and above, become '?'
 // (SMTPUTF8 reports, RFC 6533, are not written). Blank continuation
-// lines are never written. The human-readable text is sent as UTF-8
-// quoted-printable when it is not ASCII; the returned message is copied
-// with its line ends made CRLF and declared 8bit when it has 8-bit
-// bytes. A Boundary found anywhere in the content is refused (a random
-// one is drawn again).
+// lines are never written. In the human-readable text, C0 controls
+// other than HT and the line ends, DEL, C1 controls (U+0080-U+009F)
+// and each byte of invalid UTF-8 become '?' (line ends become CRLF);
+// the text is sent as UTF-8 quoted-printable when it is not ASCII; the
+// returned message is copied with its line ends made CRLF and declared
+// 8bit when it has 8-bit bytes. A Boundary found anywhere in the
+// content is refused (a random one is drawn again).
 //
 // # Reading
 //
@@ -113,6 +133,8 @@
 //   - As in Exim, the 1023-character cap is checked before each line
 //     break, so a field whose last line crosses it is not cut.
 //   - Lines end in CRLF (Exim spools LF and converts on sending).
+//   - No line is longer than 998 octets (see Writing); Exim writes the
+//     1024-byte message on one line of its text.
 //   - Exim writes no Arrival-Date or Last-Attempt-Date; Compose writes
 //     them when set.
 package dsninfo

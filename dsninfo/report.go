@@ -32,8 +32,9 @@ type Report struct {
 	MessageID         string // with the angle brackets, as written
 
 	// HumanText is the first, human-readable part (text/plain). Compose
-	// writes a short Exim-like text when it is empty. Parse decodes
-	// base64 and quoted-printable but not the charset.
+	// writes a short Exim-like text when it is empty, and turns control
+	// characters (but HT and line ends) and invalid UTF-8 into '?'.
+	// Parse decodes base64 and quoted-printable but not the charset.
 	HumanText string
 
 	// Per-message fields.
@@ -53,8 +54,9 @@ type Report struct {
 	Original []byte
 
 	// DiagnosticField names Exim's extra diagnostic field; empty means
-	// DefaultDiagnosticField. Parse sets it only when the Parser was
-	// given a name other than the default.
+	// DefaultDiagnosticField. Compose refuses a name that is not RFC
+	// 5322 ftext or is longer than 76 characters. Parse sets it only
+	// when the Parser was given a name other than the default.
 	DiagnosticField string
 
 	// PlainText is set by Parse for a plain-text bounce without

@@ -1,6 +1,10 @@
 package dsninfo
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+)
 
 // Exim's limits for the extra information (§11.3): the transport
 // subprocess passes back at most 128 bytes of the greeting and the
@@ -15,6 +19,130 @@ const (
 	diagCodeLimit = 950
 	diagCodeHead  = "Diagnostic-Code: smtp; "
 )
+
+// Limits of what Compose writes. maxLine is RFC 5322 §2.1.1's line
+// limit without the CRLF; it wins over Exim's 1024-byte message where
+// that would be quoted on one line. maxFieldName keeps "name: " within
+// the recommended 78 columns, so wrapHeader never breaks inside a name.
+// maxTypeLen bounds address, diagnostic and MTA types and actions so
+// that "Name: type;" leaves room for the value.
+const (
+	maxLine      = 998
+	maxFieldName = 76
+	maxTypeLen   = 64
+	// A text line is broken at white space only past this column;
+	// earlier white space would leave most of the line to a hard break.
+	minTextBreak = 80
+)
+
+// foldLine folds a one-line header field longer than maxLine before
+// white space (RFC 5322 §2.2.3: unfolding restores it). ok is false
+// when a run without white space does not fit on a line.
+func foldLine(s string) (folded string, ok bool) {
+	if len(s) <= maxLine {
+		return s, true
+	}
+	// Trailing white space would become a blank continuation line.
+	s = strings.TrimRight(s, " \t")
+	var b strings.Builder
+	for len(s) > maxLine {
+		cut := -1
+		for i := maxLine; i > 0; i-- {
+			if isWSP(s[i]) && !isWSP(s[i-1]) {
+				cut = i
+				break
+			}
+		}
+		if cut < 0 {
+			return "", false
+		}
+		b.WriteString(s[:cut])
+		b.WriteString("\r\n")
+		s = s[cut:]
+	}
+	b.WriteString(s)
+	return b.String(), true
+}
+
+func isWSP(c byte) bool { return c == ' ' || c == '\t' }
+
+// wrapText returns indent+s as lines of the human-readable text, each
+// at most maxLine octets: broken at the last white space past
+// minTextBreak, else hard, continuation lines indented alike. Lines
+// are joined with LF.
+func wrapText(indent, s string) string {
+	line := indent + s
+	if len(line) <= maxLine {
+		return line
+	}
+	var b strings.Builder
+	for len(line) > maxLine {
+		cut, skip := maxLine, 0
+		for i := maxLine; i > minTextBreak; i-- {
+			if isWSP(line[i]) {
+				cut, skip = i, 1
+				break
+			}
+		}
+		b.WriteString(strings.TrimRight(line[:cut], " \t"))
+		b.WriteString("\n")
+		line = indent + strings.TrimLeft(line[cut+skip:], " \t")
+	}
+	b.WriteString(line)
+	return b.String()
+}
+
+// sanitizeHuman makes the human-readable text safe for a text/plain
+// part: LF-separated lines (CRLF and CR become LF), C0 controls but HT,
+// DEL, C1 controls and invalid UTF-8 become '?'. Other UTF-8 is kept
+// for the quoted-printable encoding.
+func sanitizeHuman(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f {
+				c = '?'
+			}
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || r < 0xa0 {
+			b.WriteByte('?')
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// longestLine returns the length of the longest LF- or CRLF-ended
+// line of b, without the line end.
+func longestLine(b []byte) int {
+	longest := 0
+	for len(b) > 0 {
+		n := len(b)
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			n = i
+		}
+		l := n
+		if l > 0 && b[l-1] == '\r' {
+			l--
+		}
+		longest = max(longest, l)
+		if n == len(b) {
+			break
+		}
+		b = b[n+1:]
+	}
+	return longest
+}
 
 // sanitizeLine makes s safe as (part of) a one-line header value:
 // CR and LF become spaces, other control characters (but HT) and every
@@ -174,8 +302,14 @@ func wrapHeader(s string, cols, maxchars int) string {
 // newlines are folds too (Exim would copy them), and blank lines are
 // dropped.
 func diagnosticCode(text string) string {
+	return diagnosticCodeAfter(len(diagCodeHead), text)
+}
+
+// diagnosticCodeAfter is diagnosticCode after a head of headLen
+// characters: a type other than smtp moves the 950 limit with it.
+func diagnosticCodeAfter(headLen int, text string) string {
 	var b strings.Builder
-	cnt := len(diagCodeHead)
+	cnt := headLen
 	for i := 0; i < len(text); {
 		switch {
 		case text[i] == '\\' && i+1 < len(text) && text[i+1] == 'n':
