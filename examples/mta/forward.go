@@ -79,7 +79,7 @@ func (s *Server) routeDepth(rcpt string, relayOK bool, depth int) (route, *refus
 // srsPermanent reports whether a Reverse error is about the address
 // itself (550) rather than a failing Store (451).
 func srsPermanent(err error) bool {
-	for _, e := range []error{srs.ErrNotSRS, srs.ErrFormat, srs.ErrHash, srs.ErrExpired, srs.ErrTooLong, srs.ErrUnknownAlias} {
+	for _, e := range []error{srs.ErrNotSRS, srs.ErrFormat, srs.ErrHash, srs.ErrExpired, srs.ErrTooLong, srs.ErrUnknownAlias, srs.ErrUnsafe} {
 		if errors.Is(err, e) {
 			return true
 		}
