@@ -3,6 +3,8 @@ package dcc
 import (
 	"bytes"
 	"strings"
+
+	"github.com/mailpolicy/mailpolicy/internal/header"
 )
 
 // foldWidth is the line length folded X-DCC headers aim for.
@@ -13,25 +15,27 @@ const foldWidth = 78
 // and tabs only, so nothing can be injected into the message header),
 // cut at a word boundary to max bytes, refolded, ending in "\n".
 func extractHeader(payload []byte, max int) string {
-	line, rest, _ := cutLine(payload)
-	if !bytes.HasPrefix(line, []byte("X-DCC")) {
+	if !bytes.HasPrefix(payload, []byte("X-DCC")) {
 		return ""
 	}
-	var b strings.Builder
-	b.Write(line)
-	for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t') {
-		line, rest, _ = cutLine(rest)
-		b.WriteByte(' ')
-		b.Write(line)
+	first := firstField(payload)
+	s, _, err := header.Parse(first, header.Options{Max: 2*len(first) + 2})
+	if err != nil || len(s.Fields) == 0 || s.Name(0) == nil {
+		return ""
 	}
-	s := b.String()
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < 0x20 && c != '\t') || c > 0x7e {
-			return ""
+	// The name as written: white space before the colon, which header
+	// accepts as obsolete syntax, is no name dccifd sends.
+	raw := s.Raw(0)
+	name := string(raw[:bytes.IndexByte(raw, ':')])
+	value := s.Unfolded(0)
+	for _, t := range [...]string{name, value} {
+		for i := 0; i < len(t); i++ {
+			if c := t[i]; (c < 0x20 && c != '\t') || c > 0x7e {
+				return ""
+			}
 		}
 	}
-	name, value, ok := strings.Cut(s, ":")
-	if !ok || !validFieldName(name) {
+	if !validFieldName(name) {
 		return ""
 	}
 	words := strings.Fields(value)
@@ -52,6 +56,23 @@ func extractHeader(payload []byte, max int) string {
 		return ""
 	}
 	return fold(name, words[:keep])
+}
+
+// firstField is b up to the end of its first field (the first line and
+// the continuation lines after it): dccifd may send the whole message
+// after the X-DCC field, and only that field is wanted.
+func firstField(b []byte) []byte {
+	end := 0
+	for {
+		i := bytes.IndexByte(b[end:], '\n')
+		if i < 0 {
+			return b
+		}
+		end += i + 1
+		if end == len(b) || b[end] != ' ' && b[end] != '\t' {
+			return b[:end]
+		}
+	}
 }
 
 // fold lays out "name: w1 w2 ..." in lines of at most foldWidth

@@ -240,8 +240,8 @@ func newForensicBuilder(in *Input, o *Outcome, original []byte, opts ForensicOpt
 	if used == "" {
 		used = o.FromDomain
 	}
-	b.headers = forensicHeaderLines(original)
-	fields := forensicFields(b.headers)
+	headers, fields := forensicHeader(original)
+	b.headers = headers
 
 	var fx []byte
 	fx = forensicField(fx, "Date", date)

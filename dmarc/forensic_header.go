@@ -8,62 +8,68 @@ import (
 	"net/mail"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mailpolicy/mailpolicy/internal/header"
 )
 
-// forensicHeaderLines returns the header section of msg as lines
-// without their ends: a line ends at LF, with a CR before it removed;
-// a CR elsewhere stays. The section ends at the first empty line.
-func forensicHeaderLines(msg []byte) []string {
-	var lines []string
-	for len(msg) > 0 {
-		i := bytes.IndexByte(msg, '\n')
-		var l []byte
-		if i < 0 {
-			l, msg = msg, nil
-		} else {
-			l, msg = msg[:i], msg[i+1:]
-			l = bytes.TrimSuffix(l, []byte{'\r'})
-		}
-		if len(l) == 0 {
-			break
-		}
-		lines = append(lines, string(l))
+// forensicHeader reads the received header section with
+// internal/header, the reader DKIM and the From discovery use, so that
+// the report shows the fields the verdict was made on. lines are the
+// section's lines without their CRLF (a bare CR or NUL stays: the text
+// parts encode them); fields are its "Name: value" fields, each with
+// the lines it spans.
+func forensicHeader(msg []byte) (lines []string, fields []forensicHdrField) {
+	// The message is in memory already, so no bound but its size: the
+	// CRLF copy is at most twice the input.
+	s, _, err := header.Parse(msg, header.Options{Max: 2*len(msg) + 2})
+	if err != nil {
+		return nil, nil // cannot happen: Max covers the whole input
 	}
+	for i := range s.Fields {
+		first := len(lines)
+		for raw := s.Raw(i); len(raw) > 0; {
+			j := bytes.IndexByte(raw, '\n')
+			lines = append(lines, string(raw[:j-1]))
+			raw = raw[j+1:]
+		}
+		// A line without a colon (an mbox "From " line), an empty name
+		// and a continuation before the first field name no field.
+		if name := s.Name(i); len(name) > 0 && name[0] != ' ' && name[0] != '\t' {
+			fields = append(fields, forensicHdrField{name: string(name), first: first, end: len(lines), sec: s, i: i})
+		}
+	}
+	return lines, fields
+}
+
+// forensicHeaderLines returns the header section's lines of msg (see
+// forensicHeader).
+func forensicHeaderLines(msg []byte) []string {
+	lines, _ := forensicHeader(msg)
 	return lines
 }
 
+// forensicFields returns the fields of a section given as the lines
+// forensicHeaderLines returned.
+func forensicFields(lines []string) []forensicHdrField {
+	var b []byte
+	for _, l := range lines {
+		b = append(append(b, l...), '\r', '\n')
+	}
+	_, fields := forensicHeader(b)
+	return fields
+}
+
 // forensicHdrField is one field of the received header section: its
-// name and its lines in the section.
+// name and the lines it spans in the section.
 type forensicHdrField struct {
 	name       string
 	first, end int
-	lines      []string // the section's lines
+	sec        *header.Section
+	i          int
 }
 
 // value is the field's unfolded value.
-func (f forensicHdrField) value() string {
-	l := f.lines[f.first]
-	return l[strings.IndexByte(l, ':')+1:] + strings.Join(f.lines[f.first+1:f.end], "")
-}
-
-// forensicFields splits header lines into fields. A line that starts
-// with white space continues the field before; lines without a colon
-// (such as an mbox "From " line) are no field.
-func forensicFields(lines []string) []forensicHdrField {
-	var out []forensicHdrField
-	for i := 0; i < len(lines); {
-		l := lines[i]
-		j := i + 1
-		for j < len(lines) && lines[j] != "" && (lines[j][0] == ' ' || lines[j][0] == '\t') {
-			j++
-		}
-		if c := strings.IndexByte(l, ':'); c > 0 && l[0] != ' ' && l[0] != '\t' {
-			out = append(out, forensicHdrField{name: strings.TrimRight(l[:c], " \t"), first: i, end: j, lines: lines})
-		}
-		i = j
-	}
-	return out
-}
+func (f forensicHdrField) value() string { return f.sec.Unfolded(f.i) }
 
 // forensicReferences builds References: for a reply to the received
 // message (RFC 5322 §3.6.4): its References: (or its In-Reply-To: when

@@ -7,112 +7,93 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"strings"
+
+	"github.com/mailpolicy/mailpolicy/internal/header"
 )
 
 // The MIME reader is deliberately lenient (see Parse): input has LF
 // line ends (Parse turns CRLF into LF first), a header ends at an
 // empty line or at the first line that is neither a field nor a
-// continuation, and a boundary line may be indented.
+// continuation, and a boundary line may be indented. Header fields
+// are read by internal/header, the reader DKIM and DMARC use, so that
+// a bounce cannot be read with fields a verifier would not see.
 
 // readHeader splits b into its header fields and the body. It fails
 // only when the header is longer than max bytes.
 func readHeader(b []byte, max int) (fields []Field, body []byte, ok bool) {
-	var fb fieldBuilder
-	pos := 0
-	for pos < len(b) {
-		end := bytes.IndexByte(b[pos:], '\n')
-		next := len(b)
-		if end < 0 {
-			end = len(b)
-		} else {
-			end += pos
-			next = end + 1
-		}
-		if max > 0 && next > max {
-			return fb.done(b), nil, false
-		}
-		line := b[pos:end]
+	if max <= 0 {
+		max = len(b)
+	}
+	// header counts its CRLF copy; every input byte becomes at most two.
+	s, rest, err := header.Parse(b, header.Options{Lenient: true, Max: 2*max + 2})
+	if err != nil {
+		return nil, nil, false
+	}
+	seen := s.N // the limit counts the line that ended the header
+	if rest != nil && !endedAtEmpty(b, s.N) {
+		line, _, _ := bytes.Cut(rest, []byte{'\n'})
+		seen = min(s.N+len(line)+1, len(b))
 		if len(bytes.TrimSpace(line)) == 0 {
-			return fb.done(b), b[next:], true
+			// A line of white space header does not call empty (a
+			// vertical tab, a no-break space) ends the header too,
+			// and is no part of the body.
+			rest = b[seen:]
 		}
-		if (line[0] == ' ' || line[0] == '\t') && fb.open() {
-			fb.extend(end)
-			pos = next
+	}
+	if seen > max {
+		return nil, nil, false
+	}
+	fields, _ = fieldsOf(s, false)
+	return fields, rest, true
+}
+
+// endedAtEmpty says whether the n bytes header.Parse took from b end
+// with the empty line that ends a section, rather than before a line
+// Options.Lenient stopped at.
+func endedAtEmpty(b []byte, n int) bool {
+	if n == 0 || b[n-1] != '\n' {
+		return false
+	}
+	i := n - 1
+	if i > 0 && b[i-1] == '\r' {
+		i--
+	}
+	return i == 0 || b[i-1] == '\n'
+}
+
+// fieldsOf returns the well-formed fields of s. With stopAtBad it ends
+// at the first other line (a line without a colon, a bad name, a
+// leading continuation) and says so, else it skips such lines and
+// their continuations.
+func fieldsOf(s *header.Section, stopAtBad bool) (fields []Field, stopped bool) {
+	fields = make([]Field, 0, len(s.Fields))
+	for i := range s.Fields {
+		if !wellFormed(s, i) {
+			if stopAtBad {
+				return fields, true
+			}
 			continue
 		}
-		i, isField := fieldColon(line)
-		if !isField {
-			return fb.done(b), b[pos:], true
-		}
-		fb.start(b, pos, pos+i, end)
-		pos = next
+		fields = append(fields, Field{Name: string(s.Name(i)), Value: strings.TrimSpace(s.Unfolded(i))})
 	}
-	return fb.done(b), nil, true
+	return fields, false
 }
 
-// fieldBuilder collects fields as offsets and makes each value once,
-// so that long runs of continuation lines cost linear time.
-type fieldBuilder struct {
-	fields     []Field
-	valStart   int
-	valEnd     int
-	pending    bool
-	pendingRaw string
-}
-
-func (fb *fieldBuilder) open() bool { return fb.pending }
-
-func (fb *fieldBuilder) start(b []byte, lineStart, colon, end int) {
-	fb.flush(b)
-	fb.pendingRaw = string(bytes.TrimRight(b[lineStart:colon], " \t"))
-	fb.valStart, fb.valEnd, fb.pending = colon+1, end, true
-}
-
-func (fb *fieldBuilder) extend(end int) { fb.valEnd = end }
-
-func (fb *fieldBuilder) flush(b []byte) {
-	if fb.pending {
-		fb.fields = append(fb.fields, Field{Name: fb.pendingRaw, Value: unfold(b[fb.valStart:fb.valEnd])})
-		fb.pending = false
+// wellFormed says whether field i is "Name: value" with an RFC 5322
+// name: the lines Options.Lenient reads as fields. header keeps the
+// others as fields with defects so that strict readers can refuse
+// them; here they are skipped as they always were.
+func wellFormed(s *header.Section, i int) bool {
+	name := s.Name(i)
+	if len(name) == 0 || s.Raw(i)[0] == ' ' || s.Raw(i)[0] == '\t' {
+		return false
 	}
-}
-
-func (fb *fieldBuilder) done(b []byte) []Field {
-	fb.flush(b)
-	return fb.fields
-}
-
-// unfold returns b without its LFs, white space trimmed.
-func unfold(b []byte) string {
-	if bytes.IndexByte(b, '\n') < 0 {
-		return string(bytes.TrimSpace(b))
-	}
-	out := make([]byte, 0, len(b))
-	for _, c := range b {
-		if c != '\n' {
-			out = append(out, c)
+	for _, c := range name {
+		if c < 33 || c > 126 {
+			return false
 		}
 	}
-	return string(bytes.TrimSpace(out))
-}
-
-// fieldColon returns the index of the colon of a "Name: value" line
-// (spaces allowed before the colon).
-func fieldColon(line []byte) (int, bool) {
-	i := bytes.IndexByte(line, ':')
-	if i <= 0 {
-		return 0, false
-	}
-	n := bytes.TrimRight(line[:i], " \t")
-	if len(n) == 0 {
-		return 0, false
-	}
-	for _, c := range n {
-		if c <= ' ' || c >= 0x7f {
-			return 0, false
-		}
-	}
-	return i, true
+	return true
 }
 
 func get(fields []Field, name string) string {

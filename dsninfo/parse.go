@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mailpolicy/mailpolicy/internal/header"
 )
 
 // Errors of Parse. Every error from the message itself is a
@@ -322,16 +324,30 @@ func (ps *parser) scanText(body []byte, multipart bool) bool {
 func (ps *parser) groups() ([][]Field, error) {
 	var (
 		out [][]Field
-		fb  fieldBuilder
 		b   = ps.status
 		max = ps.limit(ps.MaxRecipients, DefaultMaxRecipients) + 1
 	)
-	flush := func() {
-		if g := fb.done(b); len(g) > 0 {
+	// Each block is read as one header section: strict, so that stray
+	// lines come back as fields with defects, which fieldsOf skips
+	// (or stops at) in one pass however many there are.
+	block := func(blk []byte) (stop bool) {
+		if len(blk) == 0 {
+			return false
+		}
+		if bytes.IndexByte(blk, ':') < 0 { // stray lines only
+			return ps.fallback
+		}
+		s, _, err := header.Parse(blk, header.Options{Max: 2*len(blk) + 2})
+		if err != nil { // cannot happen: Max covers the whole block
+			return true
+		}
+		g, stopped := fieldsOf(s, ps.fallback)
+		if len(g) > 0 {
 			out = append(out, g)
 		}
-		fb = fieldBuilder{}
+		return stopped
 	}
+	start := 0
 	for pos := 0; pos < len(b); {
 		end := bytes.IndexByte(b[pos:], '\n')
 		next := len(b)
@@ -341,29 +357,18 @@ func (ps *parser) groups() ([][]Field, error) {
 			end += pos
 			next = end + 1
 		}
-		line := b[pos:end]
-		lineStart := pos
-		pos = next
-		switch {
-		case len(bytes.TrimSpace(line)) == 0:
-			flush()
+		if len(bytes.TrimSpace(b[pos:end])) == 0 {
+			if block(b[start:pos]) {
+				return out, nil
+			}
 			if len(out) > max {
 				return nil, &ParseError{"more than " + strconv.Itoa(max-1) + " recipients", ErrLimit}
 			}
-		case (line[0] == ' ' || line[0] == '\t') && fb.open():
-			fb.extend(end)
-		default:
-			if i, ok := fieldColon(line); ok {
-				fb.start(b, lineStart, lineStart+i, end)
-			} else if ps.fallback {
-				flush()
-				return out, nil
-			} else {
-				fb.flush(b) // a stray line ends the field before it
-			}
+			start = next
 		}
+		pos = next
 	}
-	flush()
+	block(b[min(start, len(b)):])
 	return out, nil
 }
 
