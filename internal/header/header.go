@@ -196,7 +196,7 @@ func Read(br *bufio.Reader, opts Options) (*Section, error) {
 // the body (nil when b ended inside the section). Unlike Read it
 // honours Options.Lenient.
 func Parse(b []byte, opts Options) (*Section, []byte, error) {
-	s := &Section{Buf: make([]byte, 0, min(len(b)+64, 4096))}
+	s := &Section{Buf: make([]byte, 0, sectionCap(b))}
 	max := opts.max()
 	pos := 0
 	for pos < len(b) {
@@ -229,6 +229,20 @@ func Parse(b []byte, opts Options) (*Section, []byte, error) {
 	}
 	s.N, s.EOF = len(b), true
 	return s, nil, nil
+}
+
+// sectionCap guesses Buf's size: the section up to its empty line,
+// with room for LFs becoming CRLFs, so that small MIME part headers
+// do not each cost a large buffer.
+func sectionCap(b []byte) int {
+	n := len(b)
+	if i := bytes.Index(b, []byte("\n\n")); i >= 0 {
+		n = i
+	}
+	if i := bytes.Index(b[:n], []byte("\n\r\n")); i >= 0 {
+		n = i
+	}
+	return min(n+n/16+8, 4096)
 }
 
 // continues says whether line would continue the field before it.
