@@ -64,7 +64,7 @@ func startZone(t *testing.T, extra ...string) (*dnstest.Zone, *dnstest.Server) {
 func opts(srv *dnstest.Server, more ...spf.Option) []spf.Option {
 	return append([]spf.Option{
 		spf.WithNameserver(srv.Addr),
-		spf.WithTimeout(300 * time.Millisecond),
+		spf.WithTimeout(time.Second), // a whole query's budget, retries included
 		spf.WithReceiver("mx.receiver.test"),
 	}, more...)
 }

@@ -478,7 +478,7 @@ func TestDifferentialBlitiri(t *testing.T) {
 			defer cancel()
 			o := spf.Check(ctx, ip, c.sender, helo,
 				spf.WithNameserver(srv.Addr),
-				spf.WithTimeout(300*time.Millisecond),
+				spf.WithTimeout(time.Second),
 				spf.WithLocalhostPass(false),
 				spf.WithReceiver("mx.example.org"))
 			ours := o.Result.String()

@@ -251,7 +251,7 @@ func runSuite(t *testing.T, file string, expectedFailures map[string]string) {
 				defer cancel()
 				o := spf.Check(ctx, ip, tc.Mailfrom, tc.Helo,
 					spf.WithNameserver(srv.Addr),
-					spf.WithTimeout(300*time.Millisecond),
+					spf.WithTimeout(time.Second),
 					spf.WithLocalhostPass(false),
 					spf.WithReceiver("receiver.example"))
 				want := tc.results()

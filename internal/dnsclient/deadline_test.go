@@ -203,3 +203,35 @@ func TestTimeoutBoundsDualStackLookup(t *testing.T) {
 	}
 	assertWithinBudget(t, elapsed)
 }
+
+// TestSlowAnswerCountsOnRetry: a resolver slower than one attempt's share
+// but within the budget still answers, because retries resend on the same
+// socket and an answer to the first transmission is accepted later.
+func TestSlowAnswerCountsOnRetry(t *testing.T) {
+	addr := fakeServer(t, func(query []byte) [][]byte {
+		q := new(dns.Msg)
+		if q.Unpack(query) != nil {
+			return nil
+		}
+		time.Sleep(budget / 2) // past the first share of budget/3
+		r := new(dns.Msg)
+		r.SetReply(q)
+		rr, err := dns.NewRR(`example.com. 300 IN TXT "slow"`)
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		r.Answer = append(r.Answer, rr)
+		out, err := r.Pack()
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		return [][]byte{out}
+	})
+	c := newClient(t, WithNameservers(addr), WithTimeout(budget), WithRetries(defaultRetries))
+	txt, _, err := c.LookupTXT(ctxT(t), "example.com")
+	if err != nil || len(txt) != 1 || txt[0] != "slow" {
+		t.Fatalf("got %q, %v", txt, err)
+	}
+}

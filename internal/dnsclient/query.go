@@ -25,7 +25,9 @@ import (
 // ends it sooner. Each attempt gets an equal share of what is left of the
 // budget for the attempts still planned, so an attempt that fails fast
 // (connection refused, REFUSED) leaves its time to the others, and the
-// last one gets all the rest.
+// last one gets all the rest. A retry to a server resends the same query
+// on the same UDP socket, so an answer that is merely slower than one
+// share still counts when it arrives during a later attempt.
 //
 // For NXDOMAIN and NODATA, Query returns both a Response (whose Authentic
 // tells whether the denial was DNSSEC-validated) and an *Error of kind
@@ -37,11 +39,22 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) (*Respons
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	q := new(dns.Msg)
+	q.SetQuestion(qname, qtype)
+	q.SetEdns0(c.udpSize, true)
 	var (
 		lastTemp, lastPerm *Error
 		lastServer         string
 		refused            = make([]bool, len(c.servers))
+		udp                = make([]net.Conn, len(c.servers))
 	)
+	defer func() {
+		for _, conn := range udp {
+			if conn != nil {
+				conn.Close()
+			}
+		}
+	}()
 	for pass := range c.retries + 1 {
 		asked := false
 		for i, server := range c.servers {
@@ -53,7 +66,7 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) (*Respons
 			}
 			asked, lastServer = true, server
 			share := c.share(ctx, c.attemptsLeft(refused, pass, i))
-			resp, qerr, final := c.ask(ctx, share, qname, qtype, server)
+			resp, qerr, final := c.ask(ctx, share, q, server, &udp[i])
 			if final {
 				if qerr != nil {
 					return resp, qerr
@@ -102,18 +115,16 @@ func (c *Client) share(ctx context.Context, attempts int) time.Duration {
 	return time.Until(dl) / time.Duration(max(attempts, 1))
 }
 
-// ask performs one attempt against one server, over UDP and then TCP if
-// the reply was truncated; both together get at most share.
-func (c *Client) ask(ctx context.Context, share time.Duration, qname string, qtype uint16, server string) (*Response, *Error, bool) {
-	q := new(dns.Msg)
-	q.SetQuestion(qname, qtype)
-	q.SetEdns0(c.udpSize, true)
-
+// ask performs one attempt against one server, over UDP (on *udp, which
+// it dials if nil and keeps for the next attempt) and then TCP if the
+// reply was truncated; both together get at most share.
+func (c *Client) ask(ctx context.Context, share time.Duration, q *dns.Msg, server string, udp *net.Conn) (*Response, *Error, bool) {
+	qname, qtype := q.Question[0].Name, q.Question[0].Qtype
 	actx, cancel := context.WithTimeout(ctx, share)
 	defer cancel()
-	r, err := c.exchange(actx, "udp", server, q)
+	r, err := c.exchangeUDP(actx, server, q, udp)
 	if errors.Is(err, errTruncated) {
-		r, err = c.exchange(actx, "tcp", server, q)
+		r, err = c.exchangeTCP(actx, server, q)
 	}
 	if err != nil {
 		if cerr := ctxDone(ctx); cerr != nil {
@@ -150,39 +161,56 @@ func (c *Client) ctxError(qname string, qtype uint16, server string, err error) 
 	return &Error{Name: trimDot(qname), Type: qtype, Kind: ErrTemporary, Rcode: NoRcode, Server: server, Err: err}
 }
 
-// exchange sends q to server over network and waits until ctx's
-// deadline (the attempt's share) for the matching reply.
-//
-// miekg/dns's ExchangeContext only honours a context's deadline, not its
-// cancellation, so the connection is driven here: cancellation moves the
-// socket deadline into the past, which wakes the blocked read without a
-// goroutine of our own.
-func (c *Client) exchange(ctx context.Context, network, server string, q *dns.Msg) (*dns.Msg, error) {
-	wire, err := q.Pack()
-	if err != nil {
-		return nil, fmt.Errorf("%w: packing query: %v", errMalformed, err)
-	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, network, server)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
+// The exchanges drive the connection themselves because miekg/dns's
+// ExchangeContext only honours a context's deadline, not its
+// cancellation: cancellation moves the socket deadline into the past,
+// which wakes the blocked read without a goroutine of our own.
+
+// watch sets conn's deadline to ctx's and makes cancellation end any
+// blocked read; call the returned stop when the exchange is over.
+func watch(ctx context.Context, conn net.Conn) (stop func() bool) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
 	// Registered after SetDeadline so a cancellation racing with it
-	// cannot be overwritten by the later deadline.
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-
-	if network == "tcp" {
-		return exchangeTCP(conn, q, wire)
-	}
-	return c.exchangeUDP(conn, q, wire)
+	// cannot be overwritten by the later deadline. An expired deadline
+	// is left to the socket: the callback may run late, after the next
+	// attempt has set its own deadline on the same UDP socket.
+	return context.AfterFunc(ctx, func() {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			_ = conn.SetDeadline(time.Unix(1, 0))
+		}
+	})
 }
 
-func (c *Client) exchangeUDP(conn net.Conn, q *dns.Msg, wire []byte) (*dns.Msg, error) {
+// exchangeUDP sends q on *connp (dialled first if nil) and waits until
+// ctx's deadline for a reply to it or to an earlier transmission of it.
+// A socket that failed other than by timing out is closed and dropped,
+// so the next attempt starts afresh.
+func (c *Client) exchangeUDP(ctx context.Context, server string, q *dns.Msg, connp *net.Conn) (_ *dns.Msg, err error) {
+	wire, err := q.Pack()
+	if err != nil {
+		return nil, fmt.Errorf("%w: packing query: %v", errMalformed, err)
+	}
+	if *connp == nil {
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "udp", server)
+		if err != nil {
+			return nil, err
+		}
+		*connp = conn
+	}
+	conn := *connp
+	defer func() {
+		var ne net.Error
+		if err != nil && !(errors.As(err, &ne) && ne.Timeout()) && !errors.Is(err, errTruncated) {
+			conn.Close()
+			*connp = nil
+		}
+	}()
+	stop := watch(ctx, conn)
+	defer stop()
+
 	if _, err := conn.Write(wire); err != nil {
 		return nil, err
 	}
@@ -211,7 +239,22 @@ func (c *Client) exchangeUDP(conn net.Conn, q *dns.Msg, wire []byte) (*dns.Msg, 
 	}
 }
 
-func exchangeTCP(conn net.Conn, q *dns.Msg, wire []byte) (*dns.Msg, error) {
+// exchangeTCP sends q to server over a new TCP connection and waits until
+// ctx's deadline for the reply.
+func (c *Client) exchangeTCP(ctx context.Context, server string, q *dns.Msg) (*dns.Msg, error) {
+	wire, err := q.Pack()
+	if err != nil {
+		return nil, fmt.Errorf("%w: packing query: %v", errMalformed, err)
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", server)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stop := watch(ctx, conn)
+	defer stop()
+
 	out := make([]byte, 2+len(wire))
 	binary.BigEndian.PutUint16(out, uint16(len(wire)))
 	copy(out[2:], wire)
