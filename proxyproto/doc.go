@@ -46,6 +46,8 @@
 // or Handshake/Proxy call, so silent clients cannot hold up Accept.
 // Hosts in neither Required nor Optional get no PROXY processing: as in
 // Exim, a header they send is not trusted and stays in the stream.
+// NewListener refuses (ErrConfig) a Config with both lists empty, the
+// zero Config included, instead of silently doing no PROXY processing.
 //
 // Conn.Proxy returns an Info whose fields are Exim's variables:
 //

@@ -32,7 +32,11 @@ func ExampleListener() {
 		return
 	}
 	// hosts_proxy = 127.0.0.1
-	l := proxyproto.NewListener(inner, proxyproto.Config{Required: hostlist.MustParse("127.0.0.1")})
+	l, err := proxyproto.NewListener(inner, proxyproto.Config{Required: hostlist.MustParse("127.0.0.1")})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer l.Close()
 
 	go func() {

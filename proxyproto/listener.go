@@ -3,6 +3,7 @@ package proxyproto
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -35,7 +36,8 @@ type Config struct {
 	Optional *hostlist.List
 	// Timeout bounds the whole header read (proxy_protocol_timeout),
 	// counted from its start, i.e. the connection's first Read,
-	// RemoteAddr or Handshake call. 0 means DefaultTimeout.
+	// RemoteAddr or Handshake call. 0 means DefaultTimeout; negative is
+	// refused by NewListener.
 	Timeout time.Duration
 	// MaxV2Length caps the v2 length field (0: DefaultMaxV2Length).
 	MaxV2Length int
@@ -51,12 +53,29 @@ type Listener struct {
 	cfg Config
 }
 
-// NewListener wraps inner. cfg is copied.
-func NewListener(inner net.Listener, cfg Config) *Listener {
-	if cfg.Timeout <= 0 {
+// ErrConfig is matched by the error NewListener returns for a Config it
+// cannot use.
+var ErrConfig = errors.New("proxyproto: invalid listener configuration")
+
+// NewListener wraps inner; cfg is copied. A Config whose Required and
+// Optional lists are both empty is refused with ErrConfig rather than
+// turned into a Listener that does no PROXY processing: that is a host
+// list that failed to load or was forgotten, and behind a balancer it
+// would make every client look like the balancer. Without PROXY hosts,
+// use inner directly. A negative Timeout or MaxV2Length is refused too.
+func NewListener(inner net.Listener, cfg Config) (*Listener, error) {
+	switch {
+	case cfg.Required.Empty() && cfg.Optional.Empty():
+		return nil, fmt.Errorf("%w: neither Required nor Optional lists a host", ErrConfig)
+	case cfg.Timeout < 0:
+		return nil, fmt.Errorf("%w: negative Timeout %v", ErrConfig, cfg.Timeout)
+	case cfg.MaxV2Length < 0:
+		return nil, fmt.Errorf("%w: negative MaxV2Length %d", ErrConfig, cfg.MaxV2Length)
+	}
+	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	return &Listener{Listener: inner, cfg: cfg}
+	return &Listener{Listener: inner, cfg: cfg}, nil
 }
 
 // Accept waits for the next connection and returns it as a *Conn.

@@ -25,7 +25,10 @@ func serve(t *testing.T, cfg Config, handle func(*Conn)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := NewListener(inner, cfg)
+	l, err := NewListener(inner, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	t.Cleanup(func() { l.Close(); wg.Wait() })
 	wg.Add(1)

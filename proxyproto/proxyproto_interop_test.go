@@ -76,7 +76,10 @@ func TestInteropHAProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := proxyproto.NewListener(inner, proxyproto.Config{Required: hostlist.MustParse("127.0.0.1"), Timeout: 5 * time.Second})
+	l, err := proxyproto.NewListener(inner, proxyproto.Config{Required: hostlist.MustParse("127.0.0.1"), Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer l.Close()
 	results := make(chan result, 8)
 	go func() {

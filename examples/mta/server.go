@@ -272,11 +272,16 @@ var ErrServerClosed = errors.New("mta: server closed")
 // goroutine.
 func (s *Server) Serve(ln net.Listener) error {
 	if s.cfg.ProxyRequired != nil || s.cfg.ProxyOptional != nil {
-		ln = proxyproto.NewListener(ln, proxyproto.Config{
+		pl, err := proxyproto.NewListener(ln, proxyproto.Config{
 			Required: s.cfg.ProxyRequired,
 			Optional: s.cfg.ProxyOptional,
 			Timeout:  s.cfg.ProxyTimeout,
 		})
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("mta: %w", err)
+		}
+		ln = pl
 	}
 	s.mu.Lock()
 	if s.closing.Load() {
