@@ -71,7 +71,7 @@ func TestLookupTLSA(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.host, func(t *testing.T) {
-			set, err := LookupTLSA(context.Background(), tc.host, 25, WithNameserver(tc.ns), WithTimeout(200*time.Millisecond))
+			set, err := LookupTLSA(context.Background(), tc.host, 25, WithNameserver(tc.ns), WithTimeout(600*time.Millisecond))
 			if tc.err == nil && err != nil || tc.err != nil && !errors.Is(err, tc.err) {
 				t.Fatalf("error %v, want %v", err, tc.err)
 			}

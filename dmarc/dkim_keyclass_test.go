@@ -68,7 +68,7 @@ func TestDKIMKeyAbsenceIsPermanent(t *testing.T) {
 	} {
 		t.Run(c.selector, func(t *testing.T) {
 			got, err := VerifyDKIM(context.Background(), bytes.NewReader(keyclassMessage(t, c.selector)),
-				DKIMOptions{Nameserver: srv.Addr, Timeout: 150 * time.Millisecond})
+				DKIMOptions{Nameserver: srv.Addr, Timeout: 600 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}

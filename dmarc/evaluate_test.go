@@ -43,7 +43,7 @@ func start(t *testing.T) (*dnstest.Zone, *dnstest.Server) {
 }
 
 func opts(srv *dnstest.Server, more ...dmarc.Option) []dmarc.Option {
-	return append([]dmarc.Option{dmarc.WithNameserver(srv.Addr), dmarc.WithTimeout(300 * time.Millisecond),
+	return append([]dmarc.Option{dmarc.WithNameserver(srv.Addr), dmarc.WithTimeout(time.Second),
 		dmarc.WithAuthservID("mx.receiver.test"), dmarc.WithRand(func() int { return 0 })}, more...)
 }
 
