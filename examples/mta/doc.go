@@ -225,6 +225,7 @@
 //	-optin ADDR=F:F          bmi opt-in for a recipient (the first feature is the spamd profile); repeatable
 //	-spamd-alt-location NAME folder for spam (default Junk, stored as .Junk)
 //	-spamd-none-score N      score at which a message is not delivered (default 0: never)
+//	-spamd-defer-ok          deliver unscanned when spamd fails (default: 451, as Exim's spam condition without defer_ok)
 //	-dccifd ADDR             dccifd address: /socket, "host port" or host:port
 //	-dcc-defer-ok            accept when DCC cannot decide (Exim's dcc = .../defer_ok)
 //	-dmarc-enforce           550 for DMARC reject, nofrom or a malformed header, 451 for temperror, quarantine to .Junk

@@ -91,6 +91,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 	fs.StringVar(&spamd, "spamd", "", "spamd `host:port`: scan every message with bmi.Spamd")
 	fs.Var(&optins, "optin", "`ADDR=feature:feature` bmi opt-in (spamd profile) for a recipient; repeatable")
 	fs.StringVar(&altLocation, "spamd-alt-location", "Junk", "maildir `folder` for messages spamd judges spam")
+	fs.BoolVar(&o.cfg.ScanDeferOK, "spamd-defer-ok", false, "deliver unscanned when spamd fails (default: 451)")
 	fs.Float64Var(&noneScore, "spamd-none-score", 0, "spamd `score` at which a message is not delivered (0: never)")
 	fs.StringVar(&dccifd, "dccifd", "", "dccifd `address` (\"/socket\", \"host port\" or host:port)")
 	fs.BoolVar(&o.cfg.DCCDeferOK, "dcc-defer-ok", false, "accept the message when DCC cannot decide")

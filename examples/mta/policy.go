@@ -92,11 +92,18 @@ func (s *session) receive(tx *transaction, msg []byte) {
 			Header:     header,
 			Body:       body,
 		})
-		if err != nil {
-			log.Warn("bmi scan failed, message accepted unscanned", "id", id, "err", err)
-		}
 		for _, e := range vs.Errors() {
 			log.Warn("bmi verdict error", "id", id, "err", e)
+		}
+		if err != nil || len(vs.Errors()) > 0 {
+			// Like Exim's spam condition without defer_ok: a message
+			// the scanner could not judge is not let through unjudged.
+			if !cfg.ScanDeferOK {
+				log.Warn("bmi scan failed, message deferred", "id", id, "err", err)
+				s.reply(451, "4.7.1", "Temporary local problem (content scan), try again later")
+				return
+			}
+			log.Warn("bmi scan failed, message accepted unscanned (-spamd-defer-ok)", "id", id, "err", err)
 		}
 		verdicts = vs
 	}

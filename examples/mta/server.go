@@ -49,8 +49,12 @@ type Config struct {
 	ProxyRequired, ProxyOptional *hostlist.List
 	ProxyTimeout                 time.Duration
 
-	Scanner bmi.Scanner       // nil: no bmi scanning
-	OptIn   map[string]string // lower-cased recipient → bmi_optin list
+	Scanner bmi.Scanner // nil: no bmi scanning
+	// ScanDeferOK delivers a message the Scanner failed on as unscanned
+	// (Exim's defer_ok); false: 451, so scanner trouble never lets mail
+	// through unjudged.
+	ScanDeferOK bool
+	OptIn       map[string]string // lower-cased recipient → bmi_optin list
 
 	DCC        *dcc.Client // nil: no DCC
 	DCCDeferOK bool
