@@ -36,7 +36,8 @@ func readHeader(b []byte, max int) (fields []Field, body []byte, ok bool) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			// A line of white space header does not call empty (a
 			// vertical tab, a no-break space) ends the header too,
-			// and is no part of the body.
+			// and is no part of the body; one that starts with a
+			// space or tab is a continuation, as header reads it.
 			rest = b[seen:]
 		}
 	}
