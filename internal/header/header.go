@@ -196,7 +196,9 @@ func Read(br *bufio.Reader, opts Options) (*Section, error) {
 // the body (nil when b ended inside the section). Unlike Read it
 // honours Options.Lenient.
 func Parse(b []byte, opts Options) (*Section, []byte, error) {
-	s := &Section{Buf: make([]byte, 0, sectionCap(b))}
+	n := sectionLen(b)
+	s := &Section{Buf: make([]byte, 0, min(n+n/16+8, 4096)),
+		Fields: make([]Field, 0, min(bytes.Count(b[:n], []byte("\n"))+1, 64))}
 	max := opts.max()
 	pos := 0
 	for pos < len(b) {
@@ -231,10 +233,10 @@ func Parse(b []byte, opts Options) (*Section, []byte, error) {
 	return s, nil, nil
 }
 
-// sectionCap guesses Buf's size: the section up to its empty line,
-// with room for LFs becoming CRLFs, so that small MIME part headers
-// do not each cost a large buffer.
-func sectionCap(b []byte) int {
+// sectionLen guesses where the section ends (its empty line), so that
+// Parse can size its buffers: small MIME part headers should not each
+// cost a large buffer.
+func sectionLen(b []byte) int {
 	n := len(b)
 	if i := bytes.Index(b, []byte("\n\n")); i >= 0 {
 		n = i
@@ -242,7 +244,7 @@ func sectionCap(b []byte) int {
 	if i := bytes.Index(b[:n], []byte("\n\r\n")); i >= 0 {
 		n = i
 	}
-	return min(n+n/16+8, 4096)
+	return n
 }
 
 // continues says whether line would continue the field before it.
