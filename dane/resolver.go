@@ -69,7 +69,8 @@ func WithResolver(r Resolver) Option { return func(c *config) { c.resolver = r }
 // only from a loopback address. Ignored when WithResolver is given.
 func WithNameserver(addr string) Option { return func(c *config) { c.nameserver = addr } }
 
-// WithTimeout sets the per-query timeout of the built-in DNS client.
+// WithTimeout bounds each whole query of the built-in DNS client, retries
+// and TCP fallback included.
 func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
 
 func (c *config) dnsResolver() (Resolver, error) {

@@ -60,7 +60,8 @@ type DKIMOptions struct {
 	// queries; default the nameservers of /etc/resolv.conf. Ignored
 	// with Resolver.
 	Nameserver string
-	// Timeout is the built-in client's per-query timeout (default 2s).
+	// Timeout bounds each whole DNS query of the built-in client, retries
+	// included (default 2s).
 	// Ignored with Resolver; the context bounds the lookups in any
 	// case.
 	Timeout time.Duration

@@ -38,7 +38,8 @@ func WithResolver(r Resolver) Option { return func(c *config) { c.resolver = r }
 // nameservers of /etc/resolv.conf; ignored with WithResolver.
 func WithNameserver(addr string) Option { return func(c *config) { c.nameserver = addr } }
 
-// WithTimeout sets the per-query DNS timeout of the built-in client.
+// WithTimeout bounds each whole DNS query of the built-in client, retries
+// and TCP fallback included.
 func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
 
 // WithRand sets the source for pct= sampling: it must return a number

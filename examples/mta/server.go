@@ -35,7 +35,7 @@ type Config struct {
 	Maildir string // root of the Maildir++ delivery directory
 
 	// DNS for SPF, DKIM and DMARC: a "host:port" nameserver ("" for
-	// /etc/resolv.conf) and the per-query timeout (0: the packages'
+	// /etc/resolv.conf) and the timeout of each whole query, retries included (0: the packages'
 	// default).
 	Nameserver string
 	DNSTimeout time.Duration
