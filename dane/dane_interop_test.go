@@ -28,7 +28,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/internal/peertest"
 )
 

@@ -5,7 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/mailpolicy/mailpolicy/dane"
-	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/hostlist"
 )
 
 func ExamplePolicy_Decide() {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/hostlist"
 )
 
 type eventLog []string

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/hostlist"
 )
 
 // DefaultRequestHosts is Exim's default hosts_request_ocsp.

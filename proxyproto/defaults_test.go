@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/hostlist"
 )
 
 // A Listener that would do no PROXY processing at all is a misconfiguration

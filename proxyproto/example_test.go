@@ -6,7 +6,7 @@ import (
 	"net"
 	"strings"
 
-	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/proxyproto"
 )
 

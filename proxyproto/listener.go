@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/hostlist"
 )
 
 // DefaultTimeout is Exim's default proxy_protocol_timeout.

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/hostlist"
 )
 
 // serve starts a Listener on loopback and calls handle for every

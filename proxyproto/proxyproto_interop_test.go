@@ -35,7 +35,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/internal/peertest"
 	"github.com/mailpolicy/mailpolicy/proxyproto"
 )

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/hostlist"
 )
 
 // dialFrom connects to addr from the loopback address src (127.0.0.2 is

@@ -19,7 +19,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/dcc"
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/events"
-	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/srs"
 )

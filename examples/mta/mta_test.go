@@ -30,7 +30,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/internal/dnstest"
-	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/proxyproto"
 	"github.com/miekg/dns"

@@ -27,7 +27,7 @@ import (
 	"strings"
 
 	"github.com/mailpolicy/mailpolicy/dane"
-	"github.com/mailpolicy/mailpolicy/internal/hostlist"
+	"github.com/mailpolicy/mailpolicy/hostlist"
 )
 
 func init() {

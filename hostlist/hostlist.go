@@ -1,20 +1,3 @@
-// Package hostlist matches hosts against Exim host lists, the syntax of
-// options such as hosts_require_dane, hosts_request_ocsp and hosts_proxy:
-// colon-separated items ("<x" at the start changes the separator, a
-// doubled separator is a literal one), each optionally negated with "!":
-//
-//   - every host
-//     192.0.2.1         an IP address
-//     192.0.2.0/24      a network (IPv4 or IPv6 CIDR)
-//     mx.example.com    a host name, compared without case
-//     *.example.com     any name ending in ".example.com" (any depth)
-//     *example.com      any name ending in "example.com"
-//
-// The first item that matches decides: a plain item makes the host a
-// member, a negated one not. A host matching no item is not a member.
-// Items that need lookups (net-lsearch;..., @mx_any, +named lists) are
-// not supported and make Parse fail, so that a configuration never
-// silently matches less than it says.
 package hostlist
 
 import (
