@@ -196,8 +196,9 @@ func TestLimitDataMemory(t *testing.T) {
 
 	// A and D hold 900 KB and 100 KB of a message each and stop. With
 	// databuf.go's growth steps (8 KiB headroom + 16 KiB, doubled, at
-	// most 8 KiB + MaxSize) that is 1032 KiB and 192 KiB, the only sum
-	// of steps of 1.2 MB and more.
+	// most 8 KiB + MaxSize) that is 1032 KiB and 192 KiB once each has
+	// stopped growing (while a buffer grows, its old and new sizes are
+	// both held).
 	stall := func(name string, size int) *client {
 		c := dial(t, ts.addr)
 		c.ok("EHLO "+name+".test", 250)
@@ -207,15 +208,21 @@ func TestLimitDataMemory(t *testing.T) {
 		io.WriteString(c.c, "Subject: "+name+"\r\n\r\n"+bigBody(size))
 		return c
 	}
-	a := stall("a", 900_000)
-	d := stall("d", 100_000)
-	deadline := time.Now().Add(10 * time.Second)
-	for ts.srv.budget.inUse() < 1_200_000 {
-		if time.Now().After(deadline) {
-			t.Fatalf("A's and D's data not buffered: %d", ts.srv.budget.inUse())
+	// One after the other: two buffers growing at once could together
+	// pass the budget for a moment, and one of them would be dropped.
+	settle := func(want int64) {
+		deadline := time.Now().Add(10 * time.Second)
+		for ts.srv.budget.inUse() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("data not buffered: %d, want %d", ts.srv.budget.inUse(), want)
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
+	a := stall("a", 900_000)
+	settle(1032 << 10)
+	d := stall("d", 100_000)
+	settle((1032 + 192) << 10)
 
 	// B: a SIZE= that cannot fit now is refused at MAIL; without SIZE
 	// the message is read to its end and refused.
