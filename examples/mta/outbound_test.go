@@ -27,8 +27,8 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/dsninfo"
 	"github.com/mailpolicy/mailpolicy/events"
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
 	"github.com/mailpolicy/mailpolicy/hostlist"
+	"github.com/mailpolicy/mailpolicy/internal/dnstest"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/srs"
