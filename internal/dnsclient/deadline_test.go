@@ -162,31 +162,20 @@ func truncatingSilentTCPServer(t *testing.T) string {
 }
 
 func startTruncator(t *testing.T, pc net.PacketConn) {
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		pc.Close()
-		<-done
-	})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 65535)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			q := new(dns.Msg)
-			if q.Unpack(buf[:n]) != nil {
-				continue
-			}
-			r := new(dns.Msg)
-			r.SetReply(q)
-			r.Truncated = true
-			if out, err := r.Pack(); err == nil {
-				_, _ = pc.WriteTo(out, from)
-			}
+	fakeServerOn(t, pc, func(query []byte) [][]byte {
+		q := new(dns.Msg)
+		if q.Unpack(query) != nil {
+			return nil
 		}
-	}()
+		r := new(dns.Msg)
+		r.SetReply(q)
+		r.Truncated = true
+		out, err := r.Pack()
+		if err != nil {
+			return nil
+		}
+		return [][]byte{out}
+	})
 }
 
 // TestTimeoutBoundsDualStackLookup: the A and AAAA queries of network "ip"

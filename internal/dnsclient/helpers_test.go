@@ -84,6 +84,11 @@ func fakeServer(t *testing.T, respond func(query []byte) [][]byte) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return fakeServerOn(t, pc, respond)
+}
+
+// fakeServerOn is fakeServer on a socket of the caller's.
+func fakeServerOn(t *testing.T, pc net.PacketConn, respond func(query []byte) [][]byte) string {
 	done := make(chan struct{})
 	t.Cleanup(func() {
 		pc.Close()
