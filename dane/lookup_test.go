@@ -10,14 +10,14 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 )
 
 const tlsaHex = "1a6652a0c1f4c4a4d3e5d1b3a2c0b6e1f0d9c8b7a6f5e4d3c2b1a09f8e7d6c5b"
 
-func testZone(t *testing.T, authentic bool) (*dnstest.Zone, string) {
+func testZone(t *testing.T, authentic bool) (*resolvertest.Zone, string) {
 	t.Helper()
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	z.MustAdd(t,
 		"mx.example.com. 300 IN A 127.0.0.1",
 		"_25._tcp.mx.example.com. 300 IN TLSA 3 1 1 "+tlsaHex,
@@ -40,7 +40,7 @@ func testZone(t *testing.T, authentic bool) (*dnstest.Zone, string) {
 	z.SetRcode("_25._tcp.refused.example.com", dns.TypeTLSA, dns.RcodeRefused)
 	z.SetTimeout("_25._tcp.slow.example.com", dns.TypeTLSA)
 	z.SetAuthentic(authentic)
-	s := dnstest.Start(t, z)
+	s := resolvertest.Start(t, z)
 	return z, s.Addr
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnsclient"
+	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
 // Resolver is the DNS access DANE needs. Each method reports whether the
@@ -35,10 +35,10 @@ type Resolver interface {
 
 // Error classes a Resolver reports; see Resolver.
 var (
-	ErrNotFound  = dnsclient.ErrNotFound
-	ErrNoData    = dnsclient.ErrNoData
-	ErrTemporary = dnsclient.ErrTemporary
-	ErrPermanent = dnsclient.ErrPermanent
+	ErrNotFound  = resolver.ErrNotFound
+	ErrNoData    = resolver.ErrNoData
+	ErrTemporary = resolver.ErrTemporary
+	ErrPermanent = resolver.ErrPermanent
 	// ErrBogus marks a SERVFAIL answer, which a validating resolver gives
 	// for DNSSEC-bogus data (see StateBogus).
 	ErrBogus = errors.New("dane: resolver answered SERVFAIL (DNSSEC bogus or server failure)")
@@ -54,7 +54,7 @@ type config struct {
 }
 
 func newConfig(opts []Option) *config {
-	c := &config{timeout: dnsclient.DefaultTimeout}
+	c := &config{timeout: resolver.DefaultTimeout}
 	for _, o := range opts {
 		o(c)
 	}
@@ -77,7 +77,7 @@ func (c *config) dnsResolver() (Resolver, error) {
 	if c.resolver != nil {
 		return c.resolver, nil
 	}
-	cl, err := dnsclient.ForEngine(c.nameserver, c.timeout)
+	cl, err := resolver.ForEngine(c.nameserver, c.timeout)
 	if err != nil {
 		return nil, fmt.Errorf("dane: %w", err)
 	}
@@ -85,7 +85,7 @@ func (c *config) dnsResolver() (Resolver, error) {
 }
 
 // clientResolver adapts the internal DNS client.
-type clientResolver struct{ c *dnsclient.Client }
+type clientResolver struct{ c *resolver.Resolver }
 
 func (r clientResolver) LookupTLSA(ctx context.Context, name string) ([]TLSA, bool, error) {
 	resp, err := r.c.Query(ctx, name, dns.TypeTLSA)
@@ -124,7 +124,7 @@ func (r clientResolver) LookupCNAME(ctx context.Context, host string) (string, b
 			name = next
 		}
 	}
-	if err != nil && !dnsclient.IsNoRecord(err) {
+	if err != nil && !resolver.IsNoRecord(err) {
 		return host, false, classify(err)
 	}
 	return strings.TrimSuffix(name, "."), resp.Authentic, nil
@@ -137,7 +137,7 @@ func (r clientResolver) LookupNetIP(ctx context.Context, network, host string) (
 
 // classify adds ErrBogus to SERVFAIL errors.
 func classify(err error) error {
-	var de *dnsclient.Error
+	var de *resolver.Error
 	if errors.As(err, &de) && de.Rcode == dns.RcodeServerFailure {
 		return fmt.Errorf("%w: %w", ErrBogus, err)
 	}

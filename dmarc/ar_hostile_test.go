@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/spf"
 )
 
@@ -141,10 +141,10 @@ func TestARResultLongValueIsMarked(t *testing.T) {
 	}
 }
 
-func arHostileZone(t *testing.T) *dnstest.Server {
-	z := dnstest.NewZone()
+func arHostileZone(t *testing.T) *resolvertest.Server {
+	z := resolvertest.NewZone()
 	z.MustAdd(t, `_dmarc.victim.example. TXT "v=DMARC1; p=reject"`)
-	return dnstest.Start(t, z)
+	return resolvertest.Start(t, z)
 }
 
 func TestARHeaderHostile(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnsclient"
+	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
 // DKIMOptions configures VerifyDKIM. The zero value is Exim's default
@@ -180,9 +180,9 @@ func newDKIMVerifier(o DKIMOptions) (*dkimVerifier, error) {
 	if v.res == nil {
 		timeout := o.Timeout
 		if timeout <= 0 {
-			timeout = dnsclient.DefaultTimeout
+			timeout = resolver.DefaultTimeout
 		}
-		c, err := dnsclient.ForEngine(o.Nameserver, timeout)
+		c, err := resolver.ForEngine(o.Nameserver, timeout)
 		if err != nil {
 			return nil, &DKIMOptionError{Field: "Nameserver", Value: o.Nameserver, Msg: "unusable DNS client configuration", Err: err}
 		}

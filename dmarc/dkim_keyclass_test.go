@@ -11,7 +11,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/spf"
 )
 
@@ -25,9 +25,9 @@ const keyclassDomain = "victim.example"
 
 // keyclassZone serves victim.example's p=reject record and a selector
 // per way a key lookup can end.
-func keyclassZone(t *testing.T) *dnstest.Server {
+func keyclassZone(t *testing.T) *resolvertest.Server {
 	t.Helper()
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	z.MustAdd(t,
 		`_dmarc.victim.example. TXT "v=DMARC1; p=reject"`,
 		`spf._domainkey.victim.example. TXT "v=spf1 -all"`,
@@ -37,7 +37,7 @@ func keyclassZone(t *testing.T) *dnstest.Server {
 	z.SetRcode("servfail._domainkey.victim.example.", 0, dns.RcodeServerFailure)
 	z.SetRcode("refused._domainkey.victim.example.", 0, dns.RcodeRefused)
 	z.SetTimeout("timeout._domainkey.victim.example.", 0)
-	return dnstest.Start(t, z)
+	return resolvertest.Start(t, z)
 }
 
 // keyclassMessage is a message From: ceo@victim.example carrying a

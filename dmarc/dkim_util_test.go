@@ -17,7 +17,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 )
 
 // Test fixtures for the DKIM tests: keys, key records, DNS data served
@@ -65,7 +65,7 @@ func dkimKeyRecord(tb testing.TB, pub crypto.PublicKey, extra string) string {
 }
 
 // dkimTestDNS is the key records of a test, served in memory (Resolver
-// for ours, a lookup function for go-msgauth) or by dnstest.
+// for ours, a lookup function for go-msgauth) or by resolvertest.
 type dkimTestDNS struct {
 	txt      map[string][]string // by name without trailing dot
 	servfail map[string]bool
@@ -108,9 +108,9 @@ func (d *dkimTestDNS) msgauthLookup(name string) ([]string, error) {
 
 // serve starts a dnstest server with the same data. Long TXT strings
 // are split into 255-octet character-strings, as a zone file must.
-func (d *dkimTestDNS) serve(tb testing.TB) *dnstest.Server {
+func (d *dkimTestDNS) serve(tb testing.TB) *resolvertest.Server {
 	tb.Helper()
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	for name, txts := range d.txt {
 		for _, txt := range txts {
 			z.MustAdd(tb, dkimZoneTXT(name, txt))
@@ -119,7 +119,7 @@ func (d *dkimTestDNS) serve(tb testing.TB) *dnstest.Server {
 	for name := range d.servfail {
 		z.SetRcode(name, 0, 2) // SERVFAIL for every type
 	}
-	return dnstest.Start(tb, z)
+	return resolvertest.Start(tb, z)
 }
 
 func dkimZoneTXT(name, txt string) string {

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mailpolicy/mailpolicy/dmarc"
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/spf"
 )
 
@@ -34,15 +34,15 @@ var zone = []string{
 	`_dmarc.deep.example. TXT "v=DMARC1; p=reject"`,
 }
 
-func start(t *testing.T) (*dnstest.Zone, *dnstest.Server) {
+func start(t *testing.T) (*resolvertest.Zone, *resolvertest.Server) {
 	t.Helper()
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	z.MustAdd(t, zone...)
 	z.SetRcode("_dmarc.tempfail.example.", dns.TypeTXT, dns.RcodeServerFailure)
-	return z, dnstest.Start(t, z)
+	return z, resolvertest.Start(t, z)
 }
 
-func opts(srv *dnstest.Server, more ...dmarc.Option) []dmarc.Option {
+func opts(srv *resolvertest.Server, more ...dmarc.Option) []dmarc.Option {
 	return append([]dmarc.Option{dmarc.WithNameserver(srv.Addr), dmarc.WithTimeout(time.Second),
 		dmarc.WithAuthservID("mx.receiver.test"), dmarc.WithRand(func() int { return 0 })}, more...)
 }

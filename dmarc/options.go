@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnsclient"
+	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
 // Option configures Evaluate.
@@ -22,7 +22,7 @@ type config struct {
 }
 
 func (c *config) init(opts []Option) {
-	*c = config{timeout: dnsclient.DefaultTimeout}
+	*c = config{timeout: resolver.DefaultTimeout}
 	for _, o := range opts {
 		o(c)
 	}
@@ -57,7 +57,7 @@ func (c *config) dnsResolver() (Resolver, error) {
 	if c.resolver != nil {
 		return c.resolver, nil
 	}
-	return dnsclient.ForEngine(c.nameserver, c.timeout)
+	return resolver.ForEngine(c.nameserver, c.timeout)
 }
 
 // WithPSL uses a Public Suffix List loaded with LoadPSL to compute

@@ -3,7 +3,7 @@ package dmarc
 import (
 	"context"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnsclient"
+	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
 // Resolver is the DNS access DMARC and DKIM need: TXT records, with
@@ -16,12 +16,12 @@ type Resolver interface {
 
 // Error classes a Resolver reports.
 var (
-	ErrNotFound  = dnsclient.ErrNotFound
-	ErrNoData    = dnsclient.ErrNoData
-	ErrTemporary = dnsclient.ErrTemporary
-	ErrPermanent = dnsclient.ErrPermanent
+	ErrNotFound  = resolver.ErrNotFound
+	ErrNoData    = resolver.ErrNoData
+	ErrTemporary = resolver.ErrTemporary
+	ErrPermanent = resolver.ErrPermanent
 )
 
 // isNoRecord reports whether a lookup error means "no such record"
 // rather than a failure to find out.
-func isNoRecord(err error) bool { return dnsclient.IsNoRecord(err) }
+func isNoRecord(err error) bool { return resolver.IsNoRecord(err) }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/spf"
 )
 
@@ -197,9 +197,9 @@ func TestPSLVectors(t *testing.T) {
 	t.Logf("%d PSL vectors", n)
 }
 
-func moxZone(t *testing.T, txt map[string][]string, servfail []string) *dnstest.Server {
+func moxZone(t *testing.T, txt map[string][]string, servfail []string) *resolvertest.Server {
 	t.Helper()
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	for name, recs := range txt {
 		for _, r := range recs {
 			z.MustAdd(t, fmt.Sprintf("%s 300 IN TXT %q", name, r))
@@ -209,7 +209,7 @@ func moxZone(t *testing.T, txt map[string][]string, servfail []string) *dnstest.
 		typ, name, _ := strings.Cut(sf, " ")
 		z.SetRcode(name, dns.StringToType[strings.ToUpper(typ)], dns.RcodeServerFailure)
 	}
-	return dnstest.Start(t, z)
+	return resolvertest.Start(t, z)
 }
 
 func TestMoxLookupVectors(t *testing.T) {

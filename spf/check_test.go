@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnsclient"
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/spf"
 )
 
@@ -51,17 +51,17 @@ var testZone = []string{
 	`twice.example.com. TXT "v=spf1 include:soft.example.com include:soft.example.com -all"`,
 }
 
-func startZone(t *testing.T, extra ...string) (*dnstest.Zone, *dnstest.Server) {
+func startZone(t *testing.T, extra ...string) (*resolvertest.Zone, *resolvertest.Server) {
 	t.Helper()
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	z.MustAdd(t, testZone...)
 	z.MustAdd(t, extra...)
 	z.SetTimeout("timeout.example.com.", 0)
 	z.SetRcode("broken.example.com.", 0, dns.RcodeServerFailure)
-	return z, dnstest.Start(t, z)
+	return z, resolvertest.Start(t, z)
 }
 
-func opts(srv *dnstest.Server, more ...spf.Option) []spf.Option {
+func opts(srv *resolvertest.Server, more ...spf.Option) []spf.Option {
 	return append([]spf.Option{
 		spf.WithNameserver(srv.Addr),
 		spf.WithTimeout(time.Second), // a whole query's budget, retries included
@@ -404,7 +404,7 @@ func TestLookup(t *testing.T) {
 // countingResolver wraps the real client to show WithResolver is used,
 // and can replace answers with net.DNSError values.
 type countingResolver struct {
-	*dnsclient.Client
+	*resolver.Resolver
 	txt     int
 	failTXT error
 }
@@ -414,14 +414,14 @@ func (c *countingResolver) LookupTXT(ctx context.Context, name string) ([]string
 	if c.failTXT != nil {
 		return nil, false, c.failTXT
 	}
-	return c.Client.LookupTXT(ctx, name)
+	return c.Resolver.LookupTXT(ctx, name)
 }
 
 func TestWithResolver(t *testing.T) {
 	_, srv := startZone(t)
-	cl, err := dnsclient.New(dnsclient.WithNameservers(srv.Addr))
+	cl, err := resolver.New(resolver.WithNameservers(srv.Addr))
 	require.NoError(t, err)
-	r := &countingResolver{Client: cl}
+	r := &countingResolver{Resolver: cl}
 	o := spf.Check(ctx, ip("192.0.2.1"), "u@example.com", "h.example", spf.WithResolver(r), spf.WithNameserver("127.0.0.1:1"))
 	assert.Equal(t, spf.Pass, o.Result)
 	assert.Equal(t, 1, r.txt)

@@ -31,7 +31,7 @@ import (
 	blspf "blitiri.com.ar/go/spf"
 	"github.com/miekg/dns"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/spf"
 )
 
@@ -144,8 +144,8 @@ var knownDiff = map[string]diffKnown{
 }
 
 // diffZone is the test data: one name per behaviour, see the cases.
-func diffZone(t *testing.T) *dnstest.Zone {
-	z := dnstest.NewZone()
+func diffZone(t *testing.T) *resolvertest.Zone {
+	z := resolvertest.NewZone()
 	rev := func(ip string) string {
 		r, err := dns.ReverseAddr(ip)
 		if err != nil {
@@ -437,7 +437,7 @@ func (r rootedResolver) LookupAddr(ctx context.Context, addr string) ([]string, 
 }
 
 func TestDifferentialBlitiri(t *testing.T) {
-	srv := dnstest.Start(t, diffZone(t))
+	srv := resolvertest.Start(t, diffZone(t))
 	theirs := rootedResolver{&net.Resolver{
 		PreferGo: true,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {

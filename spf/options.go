@@ -3,7 +3,7 @@ package spf
 import (
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnsclient"
+	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
 // DefaultGuessRecord is Exim's default spf_guess option value.
@@ -43,7 +43,7 @@ func (c *config) init(opts []Option) {
 		maxVoids:    2,
 		explanation: DefaultExplanation,
 		fetchExp:    true,
-		timeout:     dnsclient.DefaultTimeout,
+		timeout:     resolver.DefaultTimeout,
 		now:         time.Now,
 	}
 	for _, o := range opts {
@@ -112,5 +112,5 @@ func (c *config) dnsResolver() (Resolver, error) {
 	if c.resolver != nil {
 		return c.resolver, nil
 	}
-	return dnsclient.ForEngine(c.nameserver, c.timeout)
+	return resolver.ForEngine(c.nameserver, c.timeout)
 }

@@ -5,7 +5,7 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnsclient"
+	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
 // Resolver is the DNS access the engine needs. Each method reports
@@ -30,10 +30,10 @@ type Resolver interface {
 
 // Error classes a Resolver reports; see Resolver.
 var (
-	ErrNotFound  = dnsclient.ErrNotFound
-	ErrNoData    = dnsclient.ErrNoData
-	ErrTemporary = dnsclient.ErrTemporary
-	ErrPermanent = dnsclient.ErrPermanent
+	ErrNotFound  = resolver.ErrNotFound
+	ErrNoData    = resolver.ErrNoData
+	ErrTemporary = resolver.ErrTemporary
+	ErrPermanent = resolver.ErrPermanent
 )
 
 type dnsClass int
@@ -49,7 +49,7 @@ func classify(err error) dnsClass {
 	if err == nil {
 		return dnsOK
 	}
-	if dnsclient.IsNoRecord(err) {
+	if resolver.IsNoRecord(err) {
 		return dnsVoid
 	}
 	return dnsTemp

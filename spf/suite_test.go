@@ -16,7 +16,7 @@ import (
 	"github.com/miekg/dns"
 	"gopkg.in/yaml.v3"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/spf"
 )
 
@@ -147,9 +147,9 @@ func presentation(t *testing.T, name string) string {
 	return out
 }
 
-func buildZone(t *testing.T, zd map[string][]any) *dnstest.Zone {
+func buildZone(t *testing.T, zd map[string][]any) *resolvertest.Zone {
 	t.Helper()
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	for name, entries := range zd {
 		fq := presentation(t, name)
 		hdr := func(rrtype uint16) dns.RR_Header {
@@ -233,7 +233,7 @@ func runSuite(t *testing.T, file string, expectedFailures map[string]string) {
 	total, passed := 0, 0
 	var failed []string
 	for _, sc := range scenarios {
-		srv := dnstest.Start(t, buildZone(t, sc.Zonedata))
+		srv := resolvertest.Start(t, buildZone(t, sc.Zonedata))
 		names := make([]string, 0, len(sc.Tests))
 		for n := range sc.Tests {
 			names = append(names, n)

@@ -17,7 +17,7 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/dane"
 	"github.com/mailpolicy/mailpolicy/events"
-	"github.com/mailpolicy/mailpolicy/internal/dnsclient"
+	"github.com/mailpolicy/mailpolicy/resolver"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/prdr"
 )
@@ -87,7 +87,7 @@ func (q *queue) deliverMessage(ctx context.Context, env *envelope, data []byte) 
 // mail at all; a non-empty defer message when DNS failed for now.
 func (q *queue) resolve(ctx context.Context, domain string) (targets []target, fail, deferMsg string) {
 	cfg := &q.srv.cfg
-	dc, err := dnsclient.ForEngine(cfg.Nameserver, cfg.DNSTimeout)
+	dc, err := resolver.ForEngine(cfg.Nameserver, cfg.DNSTimeout)
 	if err != nil {
 		return nil, "", "DNS client: " + err.Error()
 	}
@@ -98,9 +98,9 @@ func (q *queue) resolve(ctx context.Context, domain string) (targets []target, f
 	var hosts []hostName
 	mxs, mxAuth, err := dc.LookupMX(ctx, domain)
 	switch {
-	case errors.Is(err, dnsclient.ErrNotFound):
+	case errors.Is(err, resolver.ErrNotFound):
 		return nil, "Unrouteable address", ""
-	case errors.Is(err, dnsclient.ErrNoData):
+	case errors.Is(err, resolver.ErrNoData):
 		hosts = []hostName{{domain, false}}
 		mxAuth = true // the address lookup decides
 	case err != nil:

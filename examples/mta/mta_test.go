@@ -30,7 +30,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/hostlist"
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/proxyproto"
 	"github.com/miekg/dns"
@@ -58,8 +58,8 @@ var dkimKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
 
 // testZone: sender.test publishes SPF (127.0.0.1 and 192.0.2.10), an
 // Ed25519 DKIM key and DMARC p=reject; fail.test has "-all".
-func testZone(t testing.TB) *dnstest.Server {
-	z := dnstest.NewZone()
+func testZone(t testing.TB) *resolvertest.Server {
+	z := resolvertest.NewZone()
 	pub := base64.StdEncoding.EncodeToString(dkimKey.Public().(ed25519.PublicKey))
 	z.MustAdd(t,
 		`sender.test. TXT "v=spf1 ip4:127.0.0.1 ip4:192.0.2.10 -all"`,
@@ -69,7 +69,7 @@ func testZone(t testing.TB) *dnstest.Server {
 		`tempfail.test. TXT "v=spf1 -all"`,
 	)
 	z.SetRcode("_dmarc.tempfail.test", 0, dns.RcodeServerFailure)
-	return dnstest.Start(t, z)
+	return resolvertest.Start(t, z)
 }
 
 type testServer struct {

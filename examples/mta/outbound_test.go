@@ -28,7 +28,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/dsninfo"
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/hostlist"
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/srs"
@@ -276,7 +276,7 @@ func (r *evRecorder) find(n events.Name) (events.Event, bool) {
 
 type outEnv struct {
 	ts   *testServer
-	zone *dnstest.Zone
+	zone *resolvertest.Zone
 	rec  *evRecorder
 }
 
@@ -284,9 +284,9 @@ type outEnv struct {
 // port port and a zone of its own.
 func startOut(t *testing.T, port int, records []string, mod func(*Config)) *outEnv {
 	t.Helper()
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	z.MustAdd(t, records...)
-	ns := dnstest.Start(t, z)
+	ns := resolvertest.Start(t, z)
 	spool := t.TempDir()
 	o := &outEnv{zone: z, rec: &evRecorder{}}
 	o.ts = start(t, func(c *Config) {

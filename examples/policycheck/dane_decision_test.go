@@ -10,16 +10,16 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 )
 
 func TestDANEAddressLookupFailureDecision(t *testing.T) {
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	z.MustAdd(t, "ok.example.com. 300 IN A 127.0.0.1")
 	z.SetRcode("servfail.example.com", 0, dns.RcodeServerFailure)
 	z.SetTimeout("slow.example.com", 0)
 	z.SetAuthentic(true)
-	ns := dnstest.Start(t, z).Addr
+	ns := resolvertest.Start(t, z).Addr
 
 	tests := []struct {
 		name string

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 )
 
 var daneNames = []string{
@@ -107,7 +107,7 @@ func daneSMTP(t *testing.T, cert *tls.Certificate) int {
 // daneDNS serves the zone for port; secure sets AD.
 func daneDNS(t *testing.T, port int, spki []byte, secure bool) string {
 	t.Helper()
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	p := strconv.Itoa(port)
 	z.MustAdd(t,
 		"mx.example.com. 300 IN A 127.0.0.1",
@@ -117,7 +117,7 @@ func daneDNS(t *testing.T, port int, spki []byte, secure bool) string {
 		"plain.example.com. 300 IN A 127.0.0.1",
 	)
 	z.SetAuthentic(secure)
-	return dnstest.Start(t, z).Addr
+	return resolvertest.Start(t, z).Addr
 }
 
 func daneCheck(t *testing.T, args ...string) map[string]string {

@@ -3,15 +3,15 @@ package main
 import (
 	"testing"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 )
 
 // A malformed header elsewhere in the message neither hides the forged
 // From nor turns the check into a usage error.
 func TestDMARCMalformedHeader(t *testing.T) {
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	z.MustAdd(t, dmarcZone...)
-	ns := dnstest.Start(t, z).Addr
+	ns := resolvertest.Start(t, z).Addr
 	for _, hdr := range []string{
 		"X-Bad: a\x00b\r\nFrom: ceo@example.org\r\n",
 		"no colon\r\nFrom: ceo@example.org\r\n",

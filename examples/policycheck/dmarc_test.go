@@ -15,7 +15,7 @@ import (
 
 	"github.com/emersion/go-msgauth/dkim"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 )
 
 // dmarcZone: SPF and DMARC for example.org, a DKIM key added per test.
@@ -85,10 +85,10 @@ func dmarcCheck(t *testing.T, ns string, args ...string) (names []string, vars m
 
 func TestDMARCSubcommand(t *testing.T) {
 	msg, keyRR := signedMessage(t)
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	z.MustAdd(t, dmarcZone...)
 	z.MustAdd(t, keyRR)
-	ns := dnstest.Start(t, z).Addr
+	ns := resolvertest.Start(t, z).Addr
 
 	// DKIM passes and aligns although SPF fails (forwarded mail).
 	names, vars := dmarcCheck(t, ns, "-ip", "203.0.113.9", "-sender", "fwd@forwarder.example", "-helo", "fwd.example", "-message", writeFile(t, msg))

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 )
 
 // spfNames are the spf subcommand's variables, in output order.
@@ -45,11 +45,11 @@ var testZone = []string{
 // startDNS serves testZone and returns its address.
 func startDNS(t *testing.T) string {
 	t.Helper()
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	for _, rr := range testZone {
 		z.MustAdd(t, rr)
 	}
-	return dnstest.Start(t, z).Addr
+	return resolvertest.Start(t, z).Addr
 }
 
 // policycheck runs the binary with args and returns its exit status and

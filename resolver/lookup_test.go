@@ -1,4 +1,4 @@
-package dnsclient
+package resolver
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/miekg/dns"
 )
 
@@ -243,9 +243,9 @@ func FuzzTXTRoundTrip(f *testing.F) {
 }
 
 func BenchmarkLookupTXT(b *testing.B) {
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	z.MustAdd(b, `example.com. TXT "v=spf1 ip4:192.0.2.0/24 include:_spf.example.net -all"`)
-	s := dnstest.Start(b, z)
+	s := resolvertest.Start(b, z)
 	c, err := New(WithNameservers(s.Addr))
 	if err != nil {
 		b.Fatal(err)

@@ -1,4 +1,4 @@
-package dnsclient
+package resolver
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/miekg/dns"
 )
 
@@ -80,23 +80,23 @@ func TestQueryNegativeAnswers(t *testing.T) {
 
 // zoneServers starts n servers, each with its own copy of records, so a
 // test can tell which ones were asked.
-func zoneServers(t *testing.T, n int, setup func(*dnstest.Zone)) ([]*dnstest.Zone, []string) {
+func zoneServers(t *testing.T, n int, setup func(*resolvertest.Zone)) ([]*resolvertest.Zone, []string) {
 	t.Helper()
-	var zones []*dnstest.Zone
+	var zones []*resolvertest.Zone
 	var addrs []string
 	for range n {
-		z := dnstest.NewZone()
+		z := resolvertest.NewZone()
 		z.MustAdd(t, `example.com. TXT "hello"`)
 		if setup != nil {
 			setup(z)
 		}
 		zones = append(zones, z)
-		addrs = append(addrs, dnstest.Start(t, z).Addr)
+		addrs = append(addrs, resolvertest.Start(t, z).Addr)
 	}
 	return zones, addrs
 }
 
-func queryCounts(zones []*dnstest.Zone) string {
+func queryCounts(zones []*resolvertest.Zone) string {
 	var s []string
 	for _, z := range zones {
 		s = append(s, fmt.Sprint(z.Queries()))
@@ -105,12 +105,12 @@ func queryCounts(zones []*dnstest.Zone) string {
 }
 
 func TestQueryRetryPolicy(t *testing.T) {
-	rcode := func(rc int) func(*dnstest.Zone) {
-		return func(z *dnstest.Zone) { z.SetRcode("example.com", 0, rc) }
+	rcode := func(rc int) func(*resolvertest.Zone) {
+		return func(z *resolvertest.Zone) { z.SetRcode("example.com", 0, rc) }
 	}
 	tests := []struct {
 		name       string
-		setup      func(*dnstest.Zone)
+		setup      func(*resolvertest.Zone)
 		kind       error
 		wantRcode  int
 		wantCounts string // queries per server, with 2 servers and 1 retry
@@ -119,7 +119,7 @@ func TestQueryRetryPolicy(t *testing.T) {
 		{"REFUSED tries every server once", rcode(dns.RcodeRefused), ErrPermanent, dns.RcodeRefused, "1,1"},
 		{"NOTIMP", rcode(dns.RcodeNotImplemented), ErrPermanent, dns.RcodeNotImplemented, "1,1"},
 		{"FORMERR", rcode(dns.RcodeFormatError), ErrPermanent, dns.RcodeFormatError, "1,1"},
-		{"NXDOMAIN is final", func(z *dnstest.Zone) { z.SetRcode("example.com", 0, dns.RcodeNameError) }, ErrNotFound, dns.RcodeNameError, "1,0"},
+		{"NXDOMAIN is final", func(z *resolvertest.Zone) { z.SetRcode("example.com", 0, dns.RcodeNameError) }, ErrNotFound, dns.RcodeNameError, "1,0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,8 +139,8 @@ func TestQueryRetryPolicy(t *testing.T) {
 
 func TestQueryFailover(t *testing.T) {
 	_, good := serve(t, `example.com. TXT "hello"`)
-	_, refusing := zoneServers(t, 1, func(z *dnstest.Zone) { z.SetRcode("example.com", 0, dns.RcodeRefused) })
-	_, failing := zoneServers(t, 1, func(z *dnstest.Zone) { z.SetRcode("example.com", 0, dns.RcodeServerFailure) })
+	_, refusing := zoneServers(t, 1, func(z *resolvertest.Zone) { z.SetRcode("example.com", 0, dns.RcodeRefused) })
+	_, failing := zoneServers(t, 1, func(z *resolvertest.Zone) { z.SetRcode("example.com", 0, dns.RcodeServerFailure) })
 
 	tests := []struct {
 		name    string
@@ -163,8 +163,8 @@ func TestQueryFailover(t *testing.T) {
 }
 
 func TestQueryMixedFailuresReportTemporary(t *testing.T) {
-	_, refusing := zoneServers(t, 1, func(z *dnstest.Zone) { z.SetRcode("example.com", 0, dns.RcodeRefused) })
-	_, failing := zoneServers(t, 1, func(z *dnstest.Zone) { z.SetRcode("example.com", 0, dns.RcodeServerFailure) })
+	_, refusing := zoneServers(t, 1, func(z *resolvertest.Zone) { z.SetRcode("example.com", 0, dns.RcodeRefused) })
+	_, failing := zoneServers(t, 1, func(z *resolvertest.Zone) { z.SetRcode("example.com", 0, dns.RcodeServerFailure) })
 	c := newClient(t, WithNameservers(failing[0], refusing[0]))
 	_, err := c.Query(ctxT(t), "example.com", dns.TypeTXT)
 	// One server might recover: callers must not treat this as final.
@@ -244,14 +244,14 @@ func TestQueryContext(t *testing.T) {
 }
 
 func TestQueryTruncationFallsBackToTCP(t *testing.T) {
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	var want []string
 	for i := range 12 { // well over 1232 octets together
 		s := fmt.Sprintf("%02d%s", i, strings.Repeat("y", 150))
 		want = append(want, s)
 		z.MustAdd(t, fmt.Sprintf(`big.example. TXT "%s"`, s))
 	}
-	s := dnstest.Start(t, z)
+	s := resolvertest.Start(t, z)
 
 	tests := []struct {
 		name        string

@@ -1,4 +1,4 @@
-package dnstest
+package resolvertest
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package dnstest
+package resolvertest
 
 import (
 	"fmt"
@@ -44,10 +44,10 @@ func (z *Zone) Add(rrs ...string) error {
 	for _, s := range rrs {
 		rr, err := dns.NewRR(s)
 		if err != nil {
-			return fmt.Errorf("dnstest: parsing %q: %w", s, err)
+			return fmt.Errorf("resolvertest: parsing %q: %w", s, err)
 		}
 		if rr == nil {
-			return fmt.Errorf("dnstest: no record in %q", s)
+			return fmt.Errorf("resolvertest: no record in %q", s)
 		}
 		parsed = append(parsed, rr)
 	}

@@ -1,4 +1,4 @@
-package dnsclient
+package resolver
 
 import (
 	"context"
@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/internal/dnstest"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 )
 
 // testTimeout keeps failing tests quick while leaving loaded CI machines
 // plenty of time for a loopback round trip.
 const testTimeout = 2 * time.Second
 
-func newClient(t *testing.T, opts ...Option) *Client {
+func newClient(t *testing.T, opts ...Option) *Resolver {
 	t.Helper()
 	c, err := New(append([]Option{WithTimeout(testTimeout), WithRetries(0)}, opts...)...)
 	if err != nil {
@@ -24,11 +24,11 @@ func newClient(t *testing.T, opts ...Option) *Client {
 }
 
 // serve starts a server for a zone holding records.
-func serve(t *testing.T, records ...string) (*dnstest.Zone, *dnstest.Server) {
+func serve(t *testing.T, records ...string) (*resolvertest.Zone, *resolvertest.Server) {
 	t.Helper()
-	z := dnstest.NewZone()
+	z := resolvertest.NewZone()
 	z.MustAdd(t, records...)
-	return z, dnstest.Start(t, z)
+	return z, resolvertest.Start(t, z)
 }
 
 func ctxT(t *testing.T) context.Context {

@@ -1,4 +1,4 @@
-package dnsclient
+package resolver
 
 import (
 	"errors"
@@ -22,7 +22,7 @@ const (
 
 // Client is a DNS stub client. It holds only its configuration, which is
 // fixed by New, so one Client is safe for concurrent use.
-type Client struct {
+type Resolver struct {
 	servers    []string
 	resolvConf string
 	timeout    time.Duration
@@ -35,13 +35,13 @@ type Client struct {
 }
 
 // Option configures a Client in New.
-type Option func(*Client)
+type Option func(*Resolver)
 
 // New returns a Client. Without WithNameservers, the servers come from
 // /etc/resolv.conf, or 127.0.0.1:53 if that file is unreadable or lists
 // none; a file named with WithResolvConf must be readable.
-func New(opts ...Option) (*Client, error) {
-	c := &Client{
+func New(opts ...Option) (*Resolver, error) {
+	c := &Resolver{
 		timeout: DefaultTimeout,
 		retries: defaultRetries,
 		udpSize: defaultUDPSize,
@@ -63,7 +63,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	servers, err := readResolvConf(path)
 	if err != nil && explicit {
-		return nil, fmt.Errorf("dnsclient: %w", err)
+		return nil, fmt.Errorf("resolver: %w", err)
 	}
 	if len(servers) == 0 {
 		servers = []string{fallbackServer}
@@ -72,9 +72,9 @@ func New(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-func (c *Client) fail(err error) {
+func (c *Resolver) fail(err error) {
 	if c.err == nil {
-		c.err = fmt.Errorf("dnsclient: %w", err)
+		c.err = fmt.Errorf("resolver: %w", err)
 	}
 }
 
@@ -83,7 +83,7 @@ func (c *Client) fail(err error) {
 // "192.0.2.1:5353", "::1", "[::1]:53"); host names are refused because
 // resolving them would need the very resolver being configured.
 func WithNameservers(addrs ...string) Option {
-	return func(c *Client) {
+	return func(c *Resolver) {
 		if len(addrs) == 0 {
 			c.fail(errors.New("WithNameservers: no addresses"))
 			return
@@ -105,7 +105,7 @@ func WithNameservers(addrs ...string) Option {
 // /etc/resolv.conf. Only "nameserver" lines are used; WithNameservers wins
 // if both are given.
 func WithResolvConf(path string) Option {
-	return func(c *Client) {
+	return func(c *Resolver) {
 		if path == "" {
 			c.fail(errors.New("WithResolvConf: empty path"))
 			return
@@ -118,7 +118,7 @@ func WithResolvConf(path string) Option {
 // and TCP fallback share it (see Query), so a query never takes longer,
 // whatever the retry count. A caller's context can only shorten it.
 func WithTimeout(d time.Duration) Option {
-	return func(c *Client) {
+	return func(c *Resolver) {
 		if d <= 0 {
 			c.fail(fmt.Errorf("WithTimeout: %v is not positive", d))
 			return
@@ -132,7 +132,7 @@ func WithTimeout(d time.Duration) Option {
 // extend the WithTimeout budget; they split it into more, shorter
 // attempts.
 func WithRetries(n int) Option {
-	return func(c *Client) {
+	return func(c *Resolver) {
 		if n < 0 {
 			c.fail(fmt.Errorf("WithRetries: %d is negative", n))
 			return
@@ -146,13 +146,13 @@ func WithRetries(n int) Option {
 // validating resolver on a trusted LAN or reached over an IPsec tunnel);
 // otherwise anyone on the path can forge DNSSEC validation results.
 func WithTrustAD(on bool) Option {
-	return func(c *Client) { c.trustAD = on }
+	return func(c *Resolver) { c.trustAD = on }
 }
 
 // WithUDPSize sets the EDNS0 UDP payload size advertised to servers;
 // larger replies come back truncated and are fetched again over TCP.
 func WithUDPSize(n uint16) Option {
-	return func(c *Client) {
+	return func(c *Resolver) {
 		if n < 512 {
 			c.fail(fmt.Errorf("WithUDPSize: %d is below the DNS minimum of 512", n))
 			return
@@ -174,7 +174,7 @@ func readResolvConf(path string) ([]string, error) {
 // ForEngine builds the client an engine uses when its caller gave no
 // resolver: nameserver when set ("host:port"), else /etc/resolv.conf,
 // with timeout bounding each whole query (WithTimeout).
-func ForEngine(nameserver string, timeout time.Duration) (*Client, error) {
+func ForEngine(nameserver string, timeout time.Duration) (*Resolver, error) {
 	opts := []Option{WithTimeout(timeout)}
 	if nameserver != "" {
 		opts = append(opts, WithNameservers(nameserver))

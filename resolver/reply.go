@@ -1,4 +1,4 @@
-package dnsclient
+package resolver
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package dnsclient
+package resolver
 
 import (
 	"context"
@@ -20,23 +20,23 @@ func TestErrorMethods(t *testing.T) {
 	}{
 		{"nxdomain",
 			&Error{Name: "a.example", Type: dns.TypeTXT, Kind: ErrNotFound, Rcode: dns.RcodeNameError, Server: "127.0.0.1:53"},
-			"dnsclient: lookup a.example TXT on 127.0.0.1:53: name not found (NXDOMAIN)", false, false,
+			"resolver: lookup a.example TXT on 127.0.0.1:53: name not found (NXDOMAIN)", false, false,
 			[]error{ErrNotFound}},
 		{"ctx deadline",
 			&Error{Name: "a.example", Type: dns.TypeA, Kind: ErrTemporary, Rcode: NoRcode, Err: context.DeadlineExceeded},
-			"dnsclient: lookup a.example A: temporary DNS failure: context deadline exceeded", true, true,
+			"resolver: lookup a.example A: temporary DNS failure: context deadline exceeded", true, true,
 			[]error{ErrTemporary, context.DeadlineExceeded}},
 		{"socket timeout",
 			&Error{Name: "a.example", Type: dns.TypeA, Kind: ErrTemporary, Rcode: NoRcode, Err: os.ErrDeadlineExceeded},
 			"", true, true, []error{ErrTemporary}},
 		{"network error",
 			&Error{Name: "a.example", Type: 65280, Kind: ErrTemporary, Rcode: NoRcode, Err: io.ErrUnexpectedEOF},
-			"dnsclient: lookup a.example TYPE65280: temporary DNS failure: unexpected EOF", false, true,
+			"resolver: lookup a.example TYPE65280: temporary DNS failure: unexpected EOF", false, true,
 			[]error{ErrTemporary, io.ErrUnexpectedEOF}},
 		{"odd rcode",
 			&Error{Name: "a.example", Type: dns.TypeA, Kind: ErrPermanent, Rcode: 15},
-			"dnsclient: lookup a.example A: permanent DNS failure (RCODE15)", false, false, []error{ErrPermanent}},
-		{"no kind", &Error{Name: "x", Rcode: NoRcode}, "dnsclient: lookup x None: failed", false, false, nil},
+			"resolver: lookup a.example A: permanent DNS failure (RCODE15)", false, false, []error{ErrPermanent}},
+		{"no kind", &Error{Name: "x", Rcode: NoRcode}, "resolver: lookup x None: failed", false, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package dnsclient
+package resolver
 
 import (
 	"context"
@@ -44,7 +44,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString("dnsclient: lookup ")
+	b.WriteString("resolver: lookup ")
 	b.WriteString(e.Name)
 	b.WriteByte(' ')
 	b.WriteString(dns.Type(e.Type).String())

@@ -1,4 +1,4 @@
-package dnstest
+package resolvertest
 
 import (
 	"context"
@@ -39,7 +39,7 @@ func Start(tb testing.TB, z *Zone) *Server {
 	}
 	tb.Cleanup(func() {
 		if err := s.Close(); err != nil {
-			tb.Errorf("dnstest: closing server: %v", err)
+			tb.Errorf("resolvertest: closing server: %v", err)
 		}
 	})
 	return s
@@ -49,7 +49,7 @@ func Start(tb testing.TB, z *Zone) *Server {
 // it is at the time of each query.
 func NewServer(z *Zone) (*Server, error) {
 	if z == nil {
-		return nil, errors.New("dnstest: nil zone")
+		return nil, errors.New("resolvertest: nil zone")
 	}
 	pc, l, err := listenPair()
 	if err != nil {
@@ -80,7 +80,7 @@ func NewServer(z *Zone) (*Server, error) {
 			_ = s.Close()
 			_ = pc.Close()
 			_ = l.Close()
-			return nil, fmt.Errorf("dnstest: serving: %w", err)
+			return nil, fmt.Errorf("resolvertest: serving: %w", err)
 		}
 	}
 	return s, nil
@@ -92,7 +92,7 @@ func listenPair() (net.PacketConn, net.Listener, error) {
 	for range bindAttempts {
 		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 		if err != nil {
-			return nil, nil, fmt.Errorf("dnstest: listening on UDP: %w", err)
+			return nil, nil, fmt.Errorf("resolvertest: listening on UDP: %w", err)
 		}
 		port := pc.LocalAddr().(*net.UDPAddr).Port
 		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
@@ -102,7 +102,7 @@ func listenPair() (net.PacketConn, net.Listener, error) {
 		lastErr = err
 		_ = pc.Close()
 	}
-	return nil, nil, fmt.Errorf("dnstest: no port free for both UDP and TCP: %w", lastErr)
+	return nil, nil, fmt.Errorf("resolvertest: no port free for both UDP and TCP: %w", lastErr)
 }
 
 // shutdownTimeout bounds Close; handlers never block, so this is only

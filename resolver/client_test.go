@@ -1,4 +1,4 @@
-package dnsclient
+package resolver
 
 import (
 	"os"
@@ -57,7 +57,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if c, err := New(opt); err == nil {
 				t.Errorf("New succeeded: %+v", c)
-			} else if !strings.HasPrefix(err.Error(), "dnsclient: ") {
+			} else if !strings.HasPrefix(err.Error(), "resolver: ") {
 				t.Errorf("error lacks package prefix: %v", err)
 			}
 		})

@@ -1,4 +1,4 @@
-package dnsclient
+package resolver
 
 import (
 	"context"
@@ -32,7 +32,7 @@ import (
 // For NXDOMAIN and NODATA, Query returns both a Response (whose Authentic
 // tells whether the denial was DNSSEC-validated) and an *Error of kind
 // ErrNotFound or ErrNoData. Other failures return a nil Response.
-func (c *Client) Query(ctx context.Context, name string, qtype uint16) (*Response, error) {
+func (c *Resolver) Query(ctx context.Context, name string, qtype uint16) (*Response, error) {
 	qname, err := canonicalName(name)
 	if err != nil {
 		return nil, &Error{Name: name, Type: qtype, Kind: ErrPermanent, Rcode: NoRcode, Err: err}
@@ -95,7 +95,7 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) (*Respons
 // attemptsLeft counts the attempts still planned, this one included, when
 // server i is about to be asked in the given pass: servers that gave a
 // permanent failure are not asked again, so they take no share.
-func (c *Client) attemptsLeft(refused []bool, pass, i int) int {
+func (c *Resolver) attemptsLeft(refused []bool, pass, i int) int {
 	live, fromHere := 0, 0
 	for j, r := range refused {
 		if !r {
@@ -110,7 +110,7 @@ func (c *Client) attemptsLeft(refused []bool, pass, i int) int {
 
 // share is one attempt's part of what is left of ctx's deadline (which
 // Query always sets).
-func (c *Client) share(ctx context.Context, attempts int) time.Duration {
+func (c *Resolver) share(ctx context.Context, attempts int) time.Duration {
 	dl, _ := ctx.Deadline()
 	return time.Until(dl) / time.Duration(max(attempts, 1))
 }
@@ -118,7 +118,7 @@ func (c *Client) share(ctx context.Context, attempts int) time.Duration {
 // ask performs one attempt against one server, over UDP (on *udp, which
 // it dials if nil and keeps for the next attempt) and then TCP if the
 // reply was truncated; both together get at most share.
-func (c *Client) ask(ctx context.Context, share time.Duration, q *dns.Msg, server string, udp *net.Conn) (*Response, *Error, bool) {
+func (c *Resolver) ask(ctx context.Context, share time.Duration, q *dns.Msg, server string, udp *net.Conn) (*Response, *Error, bool) {
 	qname, qtype := q.Question[0].Name, q.Question[0].Qtype
 	actx, cancel := context.WithTimeout(ctx, share)
 	defer cancel()
@@ -157,7 +157,7 @@ func ctxDone(ctx context.Context) error {
 	return nil
 }
 
-func (c *Client) ctxError(qname string, qtype uint16, server string, err error) *Error {
+func (c *Resolver) ctxError(qname string, qtype uint16, server string, err error) *Error {
 	return &Error{Name: trimDot(qname), Type: qtype, Kind: ErrTemporary, Rcode: NoRcode, Server: server, Err: err}
 }
 
@@ -187,7 +187,7 @@ func watch(ctx context.Context, conn net.Conn) (stop func() bool) {
 // ctx's deadline for a reply to it or to an earlier transmission of it.
 // A socket that failed other than by timing out is closed and dropped,
 // so the next attempt starts afresh.
-func (c *Client) exchangeUDP(ctx context.Context, server string, q *dns.Msg, connp *net.Conn) (_ *dns.Msg, err error) {
+func (c *Resolver) exchangeUDP(ctx context.Context, server string, q *dns.Msg, connp *net.Conn) (_ *dns.Msg, err error) {
 	wire, err := q.Pack()
 	if err != nil {
 		return nil, fmt.Errorf("%w: packing query: %v", errMalformed, err)
@@ -241,7 +241,7 @@ func (c *Client) exchangeUDP(ctx context.Context, server string, q *dns.Msg, con
 
 // exchangeTCP sends q to server over a new TCP connection and waits until
 // ctx's deadline for the reply.
-func (c *Client) exchangeTCP(ctx context.Context, server string, q *dns.Msg) (*dns.Msg, error) {
+func (c *Resolver) exchangeTCP(ctx context.Context, server string, q *dns.Msg) (*dns.Msg, error) {
 	wire, err := q.Pack()
 	if err != nil {
 		return nil, fmt.Errorf("%w: packing query: %v", errMalformed, err)

@@ -1,4 +1,4 @@
-package dnsclient
+package resolver
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 
 // LookupTXT returns one string per TXT record, its character-strings
 // concatenated as SPF and DMARC require (RFC 7208 section 3.3).
-func (c *Client) LookupTXT(ctx context.Context, name string) ([]string, bool, error) {
+func (c *Resolver) LookupTXT(ctx context.Context, name string) ([]string, bool, error) {
 	resp, err := c.Query(ctx, name, dns.TypeTXT)
 	if err != nil {
 		return nil, authentic(resp), err
@@ -44,7 +44,7 @@ func (c *Client) LookupTXT(ctx context.Context, name string) ([]string, bool, er
 // is ErrNotFound or ErrNoData only when both queries came back empty, and
 // the result is authentic only when both answers were. The two queries
 // run at the same time, so "ip" is bounded by one query's timeout too.
-func (c *Client) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, bool, error) {
+func (c *Resolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, bool, error) {
 	switch network {
 	case "ip4":
 		return c.lookupIP(ctx, host, dns.TypeA)
@@ -102,7 +102,7 @@ func combineIPErrors(err4, err6 error) error {
 	return err4
 }
 
-func (c *Client) lookupIP(ctx context.Context, host string, qtype uint16) ([]netip.Addr, bool, error) {
+func (c *Resolver) lookupIP(ctx context.Context, host string, qtype uint16) ([]netip.Addr, bool, error) {
 	resp, err := c.Query(ctx, host, qtype)
 	if err != nil {
 		return nil, authentic(resp), err
@@ -126,7 +126,7 @@ func (c *Client) lookupIP(ctx context.Context, host string, qtype uint16) ([]net
 // LookupMX returns the mail exchangers of name sorted by preference,
 // keeping the server's order among equal preferences. A null MX (RFC
 // 7505) comes back as Host ".".
-func (c *Client) LookupMX(ctx context.Context, name string) ([]*net.MX, bool, error) {
+func (c *Resolver) LookupMX(ctx context.Context, name string) ([]*net.MX, bool, error) {
 	resp, err := c.Query(ctx, name, dns.TypeMX)
 	if err != nil {
 		return nil, authentic(resp), err
@@ -144,7 +144,7 @@ func (c *Client) LookupMX(ctx context.Context, name string) ([]*net.MX, bool, er
 // LookupAddr returns the PTR names of addr's reverse name. IPv4-mapped
 // IPv6 addresses are looked up under in-addr.arpa, where their PTR
 // records live.
-func (c *Client) LookupAddr(ctx context.Context, addr netip.Addr) ([]string, bool, error) {
+func (c *Resolver) LookupAddr(ctx context.Context, addr netip.Addr) ([]string, bool, error) {
 	if !addr.IsValid() {
 		return nil, false, &Error{Name: addr.String(), Type: dns.TypePTR, Kind: ErrPermanent, Rcode: NoRcode,
 			Err: errors.New("invalid IP address")}

@@ -11,4 +11,4 @@
 // non-terminals are inferred). This is deliberate and matches the test
 // harness of pyspf, whose RFC 7208 test suite describes zones the same
 // way; a test that needs an empty non-terminal adds it with AddName.
-package dnstest
+package resolvertest

@@ -1,6 +1,6 @@
 //go:build interop
 
-package dnsclient
+package resolver
 
 // Interop with the shared peers' DNSSEC setup (../shared/peers/peer-dns.sh,
 // started by scripts/interop.sh): nsd serves dane.test (signed),

@@ -18,4 +18,4 @@
 // Failures come back as *Error, whose Kind is one of ErrNotFound,
 // ErrNoData, ErrTemporary or ErrPermanent so callers can branch with
 // errors.Is without caring about rcodes or transport details.
-package dnsclient
+package resolver
