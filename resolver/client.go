@@ -20,8 +20,9 @@ const (
 	fallbackServer    = "127.0.0.1:53" // what libc assumes without resolv.conf
 )
 
-// Client is a DNS stub client. It holds only its configuration, which is
-// fixed by New, so one Client is safe for concurrent use.
+// Resolver is a DNS stub resolver. Its configuration is fixed by New and
+// its cache (WithCache) is locked, so one Resolver is safe for
+// concurrent use; share one per process.
 type Resolver struct {
 	servers    []string
 	resolvConf string
@@ -29,15 +30,17 @@ type Resolver struct {
 	retries    int
 	trustAD    bool
 	udpSize    uint16
+	cache      *cache // nil without WithCache
+	stats      counters
 
 	// err records the first invalid option; Option cannot return one.
 	err error
 }
 
-// Option configures a Client in New.
+// Option configures a Resolver in New.
 type Option func(*Resolver)
 
-// New returns a Client. Without WithNameservers, the servers come from
+// New returns a Resolver. Without WithNameservers, the servers come from
 // /etc/resolv.conf, or 127.0.0.1:53 if that file is unreadable or lists
 // none; a file named with WithResolvConf must be readable.
 func New(opts ...Option) (*Resolver, error) {

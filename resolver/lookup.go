@@ -197,3 +197,27 @@ func unescapeTXT(s string) string {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// LookupCNAME returns the name host's CNAME chain ends at, host itself
+// (without trailing dot) when it is not an alias. It asks for host's A
+// records and reads the chain from that answer, as a stub resolver
+// sees it; authentic covers the whole chain. A chain ending at a name
+// with no addresses or no existence still reports where it ends.
+func (c *Resolver) LookupCNAME(ctx context.Context, host string) (string, bool, error) {
+	resp, err := c.Query(ctx, host, dns.TypeA)
+	if resp == nil {
+		return trimDot(host), false, err
+	}
+	if err != nil && !IsNoRecord(err) {
+		return trimDot(host), false, err
+	}
+	return resp.Target(host), resp.Authentic, nil
+}
+
+// NullMX reports whether mxs, as LookupMX returned them, is a null MX
+// (RFC 7505): a single record whose exchange is the root, by which a
+// domain says it accepts no mail. Mail to it fails at once with 556
+// 5.1.10 rather than being queued or sent to the domain's A record.
+func NullMX(mxs []*net.MX) bool {
+	return len(mxs) == 1 && (mxs[0].Host == "." || mxs[0].Host == "")
+}

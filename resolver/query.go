@@ -32,11 +32,26 @@ import (
 // For NXDOMAIN and NODATA, Query returns both a Response (whose Authentic
 // tells whether the denial was DNSSEC-validated) and an *Error of kind
 // ErrNotFound or ErrNoData. Other failures return a nil Response.
+//
+// With WithCache, answers and denials come from the cache while their
+// TTL lasts, and a query already on the wire for the same name and type
+// is waited for instead of being sent again. A cached Response is shared
+// by every caller that gets it: treat it as read-only.
 func (c *Resolver) Query(ctx context.Context, name string, qtype uint16) (*Response, error) {
 	qname, err := canonicalName(name)
 	if err != nil {
 		return nil, &Error{Name: name, Type: qtype, Kind: ErrPermanent, Rcode: NoRcode, Err: err}
 	}
+	if c.cache != nil {
+		return c.cache.query(ctx, c, qname, qtype)
+	}
+	return c.exchange(ctx, qname, qtype)
+}
+
+// exchange asks the servers about qname, which is already canonical; it
+// returns an *Error (never a nil-valued one) on failure.
+func (c *Resolver) exchange(ctx context.Context, qname string, qtype uint16) (*Response, error) {
+	c.stats.queries.Add(1)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	q := new(dns.Msg)

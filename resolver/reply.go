@@ -47,6 +47,20 @@ type Response struct {
 	Authentic bool
 	// Server is the server that answered, as "ip:port".
 	Server string
+	// CNAMEs is the alias chain the answer section leads through from
+	// the query name, in order and without trailing dots: for a query
+	// for www.example that is a CNAME for web.example, ["web.example"].
+	// It is reported for denials too (an alias to a missing name).
+	CNAMEs []string
+}
+
+// Target is the name the CNAME chain ends at, or name itself when there
+// was none.
+func (r *Response) Target(name string) string {
+	if r == nil || len(r.CNAMEs) == 0 {
+		return trimDot(name)
+	}
+	return r.CNAMEs[len(r.CNAMEs)-1]
 }
 
 // decodeReply unpacks raw and checks that it answers q. Only the ID, QR
@@ -104,10 +118,15 @@ func interpret(r *dns.Msg, qname string, qtype uint16, server string, trustAD bo
 		Server:    server,
 		Authentic: r.AuthenticatedData && adTrusted(server, trustAD),
 	}
+	var owners []string
+	resp.Answer, owners = answerRecords(r.Answer, qname, qtype)
+	for _, o := range owners[1:] {
+		resp.CNAMEs = append(resp.CNAMEs, trimDot(o))
+	}
 	if r.Rcode == dns.RcodeNameError {
+		resp.Answer = nil
 		return resp, ErrNotFound, true
 	}
-	resp.Answer = answerRecords(r.Answer, qname, qtype)
 	if len(resp.Answer) == 0 {
 		return resp, ErrNoData, true
 	}
@@ -117,7 +136,8 @@ func interpret(r *dns.Msg, qname string, qtype uint16, server string, trustAD bo
 // answerRecords keeps the records of qtype owned by qname or by a name its
 // CNAME chain reaches. Anything else a server put in the answer section
 // is at best noise and at worst a cache-poisoning attempt.
-func answerRecords(answer []dns.RR, qname string, qtype uint16) []dns.RR {
+// It also returns those owner names, qname first.
+func answerRecords(answer []dns.RR, qname string, qtype uint16) ([]dns.RR, []string) {
 	owners := []string{qname}
 	// A query for the CNAME itself, or for everything, is answered by
 	// the CNAME and must not be redirected.
@@ -145,7 +165,7 @@ func answerRecords(answer []dns.RR, qname string, qtype uint16) []dns.RR {
 			out = append(out, rr)
 		}
 	}
-	return out
+	return out, owners
 }
 
 func cnameTarget(answer []dns.RR, owner string) string {

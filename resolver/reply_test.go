@@ -59,7 +59,8 @@ func TestAnswerRecords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := owners(answerRecords(rrs(t, tt.answer...), tt.qname, tt.qtype)); got != tt.want {
+			recs, _ := answerRecords(rrs(t, tt.answer...), tt.qname, tt.qtype)
+			if got := owners(recs); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})

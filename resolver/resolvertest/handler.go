@@ -38,6 +38,9 @@ func (h handler) reply(req *dns.Msg, udp bool) *dns.Msg {
 	m.AuthenticatedData = a.authentic
 	m.Rcode = a.rcode
 	m.Answer = a.records
+	if a.soa != nil && (a.rcode == dns.RcodeNameError || a.rcode == dns.RcodeSuccess) {
+		m.Ns = []dns.RR{a.soa}
+	}
 
 	limit := dns.MinMsgSize
 	if opt := req.IsEdns0(); opt != nil {
@@ -48,7 +51,7 @@ func (h handler) reply(req *dns.Msg, udp bool) *dns.Msg {
 	}
 	// Truncate by dropping every record rather than trimming, so a
 	// client that fails to retry over TCP sees an obviously empty answer.
-	if udp && m.Len() > limit {
+	if udp && (a.truncate || m.Len() > limit) {
 		m.Truncated = true
 		m.Answer, m.Ns = nil, nil
 	}

@@ -16,6 +16,7 @@ type Zone struct {
 	names     map[string][]dns.RR // by lower-case FQDN; present = name exists
 	timeouts  map[override]bool
 	rcodes    map[override]int
+	truncate  map[override]bool
 	authentic bool
 
 	queries atomic.Int64
@@ -33,6 +34,7 @@ func NewZone() *Zone {
 		names:    make(map[string][]dns.RR),
 		timeouts: make(map[override]bool),
 		rcodes:   make(map[override]int),
+		truncate: make(map[override]bool),
 	}
 }
 
@@ -131,7 +133,9 @@ type answer struct {
 	drop      bool // say nothing
 	rcode     int
 	records   []dns.RR
+	soa       dns.RR // for denials: the enclosing zone's SOA, if any
 	authentic bool
+	truncate  bool // over UDP, set TC and send no records
 }
 
 func (z *Zone) lookup(q dns.Question) answer {
@@ -144,6 +148,7 @@ func (z *Zone) lookup(q dns.Question) answer {
 		return answer{drop: true}
 	}
 	a := answer{authentic: z.authentic}
+	a.truncate = z.truncate[override{name, q.Qtype}] || z.truncate[override{name, 0}]
 	if rc, ok := z.rcodes[override{name, q.Qtype}]; ok {
 		a.rcode = rc
 		return a
@@ -165,6 +170,7 @@ func (z *Zone) lookup(q dns.Question) answer {
 			// NXDOMAIN is about the last name in the chain (RFC 6604), so
 			// the CNAMEs leading there stay in the answer.
 			a.rcode = dns.RcodeNameError
+			a.soa = z.enclosingSOA(name)
 			return a
 		}
 		seen[name] = true
@@ -184,8 +190,25 @@ func (z *Zone) lookup(q dns.Question) answer {
 				a.records = append(a.records, dns.Copy(rr))
 			}
 		}
-		return a // possibly NODATA
+		if len(a.records) == 0 || (hops > 0 && len(a.records) == hops) {
+			a.soa = z.enclosingSOA(name) // NODATA
+		}
+		return a
 	}
+}
+
+// enclosingSOA returns a copy of the SOA record at name or the nearest
+// ancestor that has one, for the authority section of a denial (RFC
+// 2308: resolvers cache the denial for its TTL).
+func (z *Zone) enclosingSOA(name string) dns.RR {
+	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
+		for _, rr := range z.names[name[off:]] {
+			if soa, ok := rr.(*dns.SOA); ok {
+				return dns.Copy(soa)
+			}
+		}
+	}
+	return nil
 }
 
 func findCNAME(rrs []dns.RR) *dns.CNAME {
