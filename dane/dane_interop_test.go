@@ -42,7 +42,7 @@ func interopPeer(t *testing.T) (string, tls.Certificate) {
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		var set *TLSASet
-		set, err = LookupTLSA(ctx, "mx.dane.test", 25, WithNameserver(ns))
+		set, err = LookupTLSA(ctx, "mx.dane.test", 25, WithResolver(nsResolver(t, ns, 0)))
 		cancel()
 		if err == nil && set.State != StateSecure {
 			err = errors.New("_25._tcp.mx.dane.test is " + set.State.String() + ", not secure")
@@ -60,7 +60,7 @@ func TestInteropDNSSEC(t *testing.T) {
 	ip := netip.MustParseAddr("127.0.0.1")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	opts := []Option{WithNameserver(ns)}
+	opts := []Option{WithResolver(nsResolver(t, ns, 0))}
 
 	t.Run("secure match", func(t *testing.T) {
 		addrs, secure, err := LookupHost(ctx, "mx.dane.test", opts...)

@@ -71,7 +71,7 @@ func TestLookupTLSA(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.host, func(t *testing.T) {
-			set, err := LookupTLSA(context.Background(), tc.host, 25, WithNameserver(tc.ns), WithTimeout(600*time.Millisecond))
+			set, err := LookupTLSA(context.Background(), tc.host, 25, WithResolver(nsResolver(t, tc.ns, 600*time.Millisecond)))
 			if tc.err == nil && err != nil || tc.err != nil && !errors.Is(err, tc.err) {
 				t.Fatalf("error %v, want %v", err, tc.err)
 			}
@@ -89,7 +89,7 @@ func TestLookupTLSA(t *testing.T) {
 	if _, err := LookupTLSA(context.Background(), "mx.example.com", 70000); err == nil {
 		t.Error("bad port accepted")
 	}
-	set, _ := LookupTLSA(context.Background(), "mx.example.com", 25, WithNameserver(ns))
+	set, _ := LookupTLSA(context.Background(), "mx.example.com", 25, WithResolver(nsResolver(t, ns, 0)))
 	want, _ := hex.DecodeString(tlsaHex)
 	if string(set.Records[0].Data) != string(want) || set.UsageBits() != 8 {
 		t.Errorf("records %v bits %d", set.Records, set.UsageBits())
@@ -99,15 +99,15 @@ func TestLookupTLSA(t *testing.T) {
 func TestLookupHost(t *testing.T) {
 	_, ns := testZone(t, true)
 	_, nsInsecure := testZone(t, false)
-	addrs, secure, err := LookupHost(context.Background(), "mx.example.com", WithNameserver(ns))
+	addrs, secure, err := LookupHost(context.Background(), "mx.example.com", WithResolver(nsResolver(t, ns, 0)))
 	if err != nil || !secure || len(addrs) != 1 || addrs[0] != netip.MustParseAddr("127.0.0.1") {
 		t.Errorf("secure: %v %v %v", addrs, secure, err)
 	}
-	_, secure, err = LookupHost(context.Background(), "mx.example.com", WithNameserver(nsInsecure))
+	_, secure, err = LookupHost(context.Background(), "mx.example.com", WithResolver(nsResolver(t, nsInsecure, 0)))
 	if err != nil || secure {
 		t.Errorf("insecure: %v %v", secure, err)
 	}
-	if _, _, err := LookupHost(context.Background(), "nowhere.example.com", WithNameserver(ns)); !errors.Is(err, ErrNotFound) {
+	if _, _, err := LookupHost(context.Background(), "nowhere.example.com", WithResolver(nsResolver(t, ns, 0))); !errors.Is(err, ErrNotFound) {
 		t.Errorf("nowhere: %v", err)
 	}
 }

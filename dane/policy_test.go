@@ -84,16 +84,16 @@ func TestCheckSkipsLookup(t *testing.T) {
 	p := &Policy{TryHosts: hostlist.MustParse("other.example.com")}
 	ip := netip.MustParseAddr("127.0.0.1")
 	before := z.Queries()
-	if d := p.Check(context.Background(), "mx.example.com", ip, 25, true, WithNameserver(ns)); d.Action != ActionNoDANE || d.Set != nil {
+	if d := p.Check(context.Background(), "mx.example.com", ip, 25, true, WithResolver(nsResolver(t, ns, 0))); d.Action != ActionNoDANE || d.Set != nil {
 		t.Errorf("decision %+v", d)
 	}
-	if d := (&Policy{}).Check(context.Background(), "mx.example.com", ip, 25, false, WithNameserver(ns)); d.Action != ActionNoDANE || d.Set != nil {
+	if d := (&Policy{}).Check(context.Background(), "mx.example.com", ip, 25, false, WithResolver(nsResolver(t, ns, 0))); d.Action != ActionNoDANE || d.Set != nil {
 		t.Errorf("decision %+v", d)
 	}
 	if z.Queries() != before {
 		t.Error("TLSA looked up needlessly")
 	}
-	if d := (&Policy{}).Check(context.Background(), "mx.example.com", ip, 25, true, WithNameserver(ns)); d.Action != ActionDANE || d.Set.UsageBits() != 8 {
+	if d := (&Policy{}).Check(context.Background(), "mx.example.com", ip, 25, true, WithResolver(nsResolver(t, ns, 0))); d.Action != ActionDANE || d.Set.UsageBits() != 8 {
 		t.Errorf("decision %+v", d)
 	}
 }

@@ -195,7 +195,7 @@ func (s *TLSASet) UsageBits() int {
 // DNS outcomes are reported in the set's State, not as errors; the error
 // is non-nil for unusable arguments and, together with the set, for
 // StateBogus, StateFailed and StateTempFail. Only AD bits from a trusted
-// resolver count (see WithResolver and WithNameserver).
+// resolver count (see WithResolver).
 func LookupTLSA(ctx context.Context, host string, port int, opts ...Option) (*TLSASet, error) {
 	c := newConfig(opts)
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
@@ -229,10 +229,14 @@ func lookupAt(ctx context.Context, r Resolver, host, base string, port int) *TLS
 		set.Names = append(set.Names, host)
 	}
 	rrs, auth, err := r.LookupTLSA(ctx, set.QName)
+	err = markBogus(err)
 	set.Authentic = auth
 	switch {
 	case err == nil && len(rrs) > 0:
-		set.Records = rrs
+		set.Records = make([]TLSA, len(rrs))
+		for i, rr := range rrs {
+			set.Records[i] = TLSA(rr)
+		}
 		if auth {
 			set.State = StateSecure
 		} else {

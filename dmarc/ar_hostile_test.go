@@ -177,7 +177,7 @@ func TestARHeaderHostile(t *testing.T) {
 				id = v
 			}
 			t.Run(name+"/"+field, func(t *testing.T) {
-				o := Evaluate(context.Background(), in, WithNameserver(srv.Addr), WithTimeout(time.Second),
+				o := Evaluate(context.Background(), in, WithResolver(nsResolver(t, srv.Addr, time.Second)),
 					WithAuthservID(id), WithRand(func() int { return 0 }))
 				ar := o.ARHeader
 				if !strings.HasPrefix(ar, "Authentication-Results: ") {
@@ -207,7 +207,7 @@ func TestARHeaderManySignatures(t *testing.T) {
 		in.DKIM = append(in.DKIM, DKIMResult{Status: DKIMStatusFail, Domain: strings.Repeat("d", 300),
 			Selector: strings.Repeat("s", 300), Identifier: "@" + strings.Repeat("i", 300), Algorithm: "rsa-sha256"})
 	}
-	o := Evaluate(context.Background(), in, WithNameserver(srv.Addr), WithTimeout(time.Second), WithAuthservID("mx.test"))
+	o := Evaluate(context.Background(), in, WithResolver(nsResolver(t, srv.Addr, time.Second)), WithAuthservID("mx.test"))
 	checkARText(t, o.ARHeader, 0, 0)
 	outside, _ := arOutside(o.ARHeader)
 	if got := strings.Count(outside, "dkim=fail"); got != 40 {
@@ -224,7 +224,7 @@ func TestARHeaderUnchangedWhenClean(t *testing.T) {
 	srv := arHostileZone(t)
 	in := Input{HeaderFrom: []string{"ceo@victim.example"}, MailFrom: "b@bounce.victim.example", SPF: spf.Pass, SPFDomain: "bounce.victim.example",
 		DKIM: []DKIMResult{{Status: DKIMStatusPass, Domain: "victim.example", Identifier: "first.last+tag@victim.example", Selector: "s1", Algorithm: "rsa-sha256"}}}
-	o := Evaluate(context.Background(), in, WithNameserver(srv.Addr), WithTimeout(time.Second), WithAuthservID("mx.test"))
+	o := Evaluate(context.Background(), in, WithResolver(nsResolver(t, srv.Addr, time.Second)), WithAuthservID("mx.test"))
 	want := "Authentication-Results: mx.test; spf=pass smtp.mailfrom=bounce.victim.example; " +
 		"dkim=pass header.a=rsa-sha256 header.d=victim.example header.i=first.last+tag@victim.example header.s=s1; " +
 		"dmarc=pass header.from=victim.example"

@@ -99,7 +99,7 @@ func TestDKIMKeyAbsenceIsPermanent(t *testing.T) {
 				HeaderFrom: []string{"CEO <ceo@victim.example>"},
 				MailFrom:   "forger@elsewhere.example", SPF: spf.Pass, SPFDomain: "elsewhere.example",
 				DKIM: got,
-			}, WithNameserver(srv.Addr), WithTimeout(time.Second), WithAuthservID("mx.test"), WithRand(func() int { return 0 }))
+			}, WithResolver(nsResolver(t, srv.Addr, time.Second)), WithAuthservID("mx.test"), WithRand(func() int { return 0 }))
 			if o.Status != c.dmarc {
 				t.Errorf("DMARC %s (%v), want %s", o.Status, o.Err, c.dmarc)
 			}
@@ -181,7 +181,7 @@ func TestDMARCTempFailedClass(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.in.HeaderFrom = []string{"ceo@victim.example"}
-			o := Evaluate(context.Background(), c.in, WithNameserver(srv.Addr), WithTimeout(time.Second), WithRand(func() int { return 0 }))
+			o := Evaluate(context.Background(), c.in, WithResolver(nsResolver(t, srv.Addr, time.Second)), WithRand(func() int { return 0 }))
 			if o.Status != c.want {
 				t.Errorf("%s (%v), want %s", o.Status, o.Err, c.want)
 			}

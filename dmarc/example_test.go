@@ -9,7 +9,7 @@ import (
 )
 
 // exampleDNS holds the one record this example needs; a server passes
-// WithNameserver or nothing (the system resolver) instead.
+// its *resolver.Resolver (or nothing, for resolver.Default) instead.
 type exampleDNS struct{}
 
 func (exampleDNS) LookupTXT(_ context.Context, name string) ([]string, bool, error) {

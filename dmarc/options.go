@@ -2,7 +2,6 @@ package dmarc
 
 import (
 	"math/rand/v2"
-	"time"
 
 	"github.com/mailpolicy/mailpolicy/resolver"
 )
@@ -12,8 +11,6 @@ type Option func(*config)
 
 type config struct {
 	resolver   Resolver
-	nameserver string
-	timeout    time.Duration
 	pslFile    string
 	psl        *PSL
 	treeWalk   bool
@@ -22,7 +19,7 @@ type config struct {
 }
 
 func (c *config) init(opts []Option) {
-	*c = config{timeout: resolver.DefaultTimeout}
+	*c = config{}
 	for _, o := range opts {
 		o(c)
 	}
@@ -31,16 +28,9 @@ func (c *config) init(opts []Option) {
 	}
 }
 
-// WithResolver makes Evaluate use r for DNS.
+// WithResolver makes Evaluate and VerifyDKIM use r for DNS. Without it
+// they use resolver.Default(), shared by the whole process.
 func WithResolver(r Resolver) Option { return func(c *config) { c.resolver = r } }
-
-// WithNameserver sends queries to addr ("host:port") instead of the
-// nameservers of /etc/resolv.conf; ignored with WithResolver.
-func WithNameserver(addr string) Option { return func(c *config) { c.nameserver = addr } }
-
-// WithTimeout bounds each whole DNS query of the built-in client, retries
-// and TCP fallback included.
-func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
 
 // WithRand sets the source for pct= sampling: it must return a number
 // in [0, 100). The message is sampled when the number is below pct.
@@ -51,13 +41,12 @@ func WithRand(f func() int) Option { return func(c *config) { c.rand = f } }
 // $primary_hostname).
 func WithAuthservID(id string) Option { return func(c *config) { c.authservID = id } }
 
-// dnsResolver returns the caller's resolver or a client for the
-// configured nameserver (or /etc/resolv.conf).
+// dnsResolver returns the caller's resolver or the shared default.
 func (c *config) dnsResolver() (Resolver, error) {
 	if c.resolver != nil {
 		return c.resolver, nil
 	}
-	return resolver.ForEngine(c.nameserver, c.timeout)
+	return resolver.Default(), nil
 }
 
 // WithPSL uses a Public Suffix List loaded with LoadPSL to compute

@@ -217,7 +217,7 @@ func TestMoxLookupVectors(t *testing.T) {
 	srv := moxZone(t, v.Lookup.DNSTXT, v.Lookup.DNSServfail)
 	for _, c := range v.Lookup.Cases {
 		o := Evaluate(context.Background(), Input{HeaderFrom: []string{"a@" + c.Domain}},
-			WithNameserver(srv.Addr), WithTimeout(time.Second), WithAuthservID("mx.test"))
+			WithResolver(nsResolver(t, srv.Addr, time.Second)), WithAuthservID("mx.test"))
 		if o.UsedDomain != c.ExpectedPolicyDomain {
 			t.Errorf("%s: used domain %q, want %q", c.Domain, o.UsedDomain, c.ExpectedPolicyDomain)
 		}
@@ -261,7 +261,7 @@ func TestMoxVerifyVectors(t *testing.T) {
 		}
 		// pct sampling: the message is left out whenever pct < 100
 		// would exclude any message, as mox's test does with pct=0.
-		o := Evaluate(context.Background(), in, WithNameserver(srv.Addr), WithTimeout(time.Second),
+		o := Evaluate(context.Background(), in, WithResolver(nsResolver(t, srv.Addr, time.Second)),
 			WithRand(func() int { return 99 }))
 		name := fmt.Sprintf("case %d %s spf=%s dkim=%v", i, c.FromDomain, c.SPFResult, c.DKIMResults)
 		if o.AlignedSPF != c.ExpectedAlignedSPF || o.AlignedDKIM != c.ExpectedAlignedDKIM {

@@ -477,8 +477,7 @@ func TestDifferentialBlitiri(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			o := spf.Check(ctx, ip, c.sender, helo,
-				spf.WithNameserver(srv.Addr),
-				spf.WithTimeout(time.Second),
+				spf.WithResolver(nsResolver(t, srv.Addr, time.Second)),
 				spf.WithLocalhostPass(false),
 				spf.WithReceiver("mx.example.org"))
 			ours := o.Result.String()

@@ -53,12 +53,12 @@
 //
 // # DNS
 //
-// By default queries go to the nameservers of /etc/resolv.conf through a
-// small miekg/dns client (UDP, TCP on truncation, EDNS0 with DO).
-// WithNameserver picks a server; WithResolver plugs in any Resolver.
-// Outcome.Authentic reports whether every answer used was DNSSEC-
-// authenticated (AD bit from a loopback resolver). WithTimeout bounds
-// each whole query, retries included. DNS timeouts and
+// WithResolver plugs in the DNS: normally the process's one
+// *resolver.Resolver (package resolver: nameservers, whole-query timeout,
+// cache), or any type with the four methods of Resolver. Without it the
+// engine uses resolver.Default(), which asks the nameservers of
+// /etc/resolv.conf. Outcome.Authentic reports whether every answer used
+// was DNSSEC-authenticated (AD bit from a loopback resolver). DNS timeouts and
 // server failures give temperror, never pass or fail; the context's
 // deadline bounds the whole evaluation.
 package spf

@@ -108,8 +108,7 @@ func errCodeOf(err error) ErrCode {
 	return ErrCodeSyntax
 }
 
-// ConfigError reports options that cannot work, such as a WithNameserver
-// address that does not parse. The result is then TempError, so that a
+// ConfigError reports options that cannot work. The result is then TempError, so that a
 // misconfigured server neither accepts nor rejects mail because of it;
 // callers can tell it apart with errors.As.
 type ConfigError struct{ Err error }

@@ -10,7 +10,8 @@ import (
 
 // With WithLocalhostPass(true) a loopback client passes without DNS, as
 // in Exim with libspf2; a real check looks the same with a routable
-// address and WithNameserver or the system resolver.
+// address and WithResolver (or resolver.Default, the nameservers of
+// /etc/resolv.conf).
 func ExampleCheck() {
 	o := spf.Check(context.Background(), netip.MustParseAddr("127.0.0.1"),
 		"user@example.com", "mail.example.com", spf.WithReceiver("mx.example.org"),

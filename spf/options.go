@@ -18,8 +18,6 @@ type Option func(*config)
 
 type config struct {
 	resolver      Resolver
-	nameserver    string
-	timeout       time.Duration
 	receiver      string
 	guessRecord   string
 	localhostPass bool
@@ -43,7 +41,6 @@ func (c *config) init(opts []Option) {
 		maxVoids:    2,
 		explanation: DefaultExplanation,
 		fetchExp:    true,
-		timeout:     resolver.DefaultTimeout,
 		now:         time.Now,
 	}
 	for _, o := range opts {
@@ -51,18 +48,11 @@ func (c *config) init(opts []Option) {
 	}
 }
 
-// WithResolver makes the engine use r for every DNS query.
+// WithResolver makes the engine use r for every DNS query. Without it
+// the engine uses resolver.Default(), shared by the whole process; a
+// server should pass its own *resolver.Resolver (with WithCache and its
+// timeout) to every engine.
 func WithResolver(r Resolver) Option { return func(c *config) { c.resolver = r } }
-
-// WithNameserver sends queries to addr ("host:port", or a host for port
-// 53) instead of the nameservers in /etc/resolv.conf. It is ignored when
-// WithResolver is also given.
-func WithNameserver(addr string) Option { return func(c *config) { c.nameserver = addr } }
-
-// WithTimeout sets the timeout of the built-in DNS client, which bounds
-// each whole DNS query, retries and other servers included (default
-// 2s). Use the context for an overall deadline of the evaluation.
-func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
 
 // WithReceiver sets the receiving host name (Exim's primary_hostname)
 // used in the header comment and the Received-SPF receiver= key, and as
@@ -106,11 +96,10 @@ func WithExpFetch(on bool) Option { return func(c *config) { c.fetchExp = on } }
 // WithClock sets the clock used for the %{t} macro (default time.Now).
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
-// dnsResolver returns the caller's resolver or a client for the
-// configured nameserver (or /etc/resolv.conf).
+// dnsResolver returns the caller's resolver or the shared default.
 func (c *config) dnsResolver() (Resolver, error) {
 	if c.resolver != nil {
 		return c.resolver, nil
 	}
-	return resolver.ForEngine(c.nameserver, c.timeout)
+	return resolver.Default(), nil
 }

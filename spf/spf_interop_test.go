@@ -180,8 +180,7 @@ func TestInteropPyspf(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			o := spf.Check(ctx, c.ip, c.sender, c.helo,
-				spf.WithNameserver(ns),
-				spf.WithTimeout(2*time.Second),
+				spf.WithResolver(nsResolver(t, ns, 2*time.Second)),
 				spf.WithDefaultExplanation(pyspfDefaultExplanation),
 				spf.WithLocalhostPass(true))
 			v := verdict{result: o.Result.String()}
@@ -541,7 +540,7 @@ func TestInteropLibspf2Texts(t *testing.T) {
 				comment = comment[:i]
 			}
 			o := spf.Check(ctx, netip.MustParseAddr(c.ip), c.sender, helo,
-				spf.WithNameserver(ns), spf.WithTimeout(2*time.Second), spf.WithReceiver("spfquery"),
+				spf.WithResolver(nsResolver(t, ns, 2*time.Second)), spf.WithReceiver("spfquery"),
 				spf.WithLocalhostPass(true))
 			if c.differ != "" {
 				if res == o.Result.String() {

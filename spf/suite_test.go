@@ -250,8 +250,7 @@ func runSuite(t *testing.T, file string, expectedFailures map[string]string) {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
 				o := spf.Check(ctx, ip, tc.Mailfrom, tc.Helo,
-					spf.WithNameserver(srv.Addr),
-					spf.WithTimeout(time.Second),
+					spf.WithResolver(nsResolver(t, srv.Addr, time.Second)),
 					spf.WithLocalhostPass(false),
 					spf.WithReceiver("receiver.example"))
 				want := tc.results()
