@@ -79,10 +79,7 @@ func runDANE(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	ctx, cancel := dns.context(ctx)
 	defer cancel()
-	opts := []dane.Option{dane.WithTimeout(dns.timeout)}
-	if dns.nameserver != "" {
-		opts = append(opts, dane.WithNameserver(dns.nameserver))
-	}
+	opts := []dane.Option{dane.WithResolver(dns.resolver)}
 	r := &daneRun{host: *host, port: *port}
 	var events []string
 	p := &dane.Policy{Event: func(name, data string) { events = append(events, data) }}

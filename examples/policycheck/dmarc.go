@@ -60,11 +60,8 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	defer cancel()
 
 	spfOpts := spfOptions(&dns, *lhPass)
-	dmarcOpts := []dmarc.Option{dmarc.WithTimeout(dns.timeout), dmarc.WithTreeWalk(*treeWalk)}
+	dmarcOpts := []dmarc.Option{dmarc.WithResolver(dns.resolver), dmarc.WithTreeWalk(*treeWalk)}
 	dkimOpts := dmarc.DKIMOptions{Nameserver: dns.nameserver, Timeout: dns.timeout}
-	if dns.nameserver != "" {
-		dmarcOpts = append(dmarcOpts, dmarc.WithNameserver(dns.nameserver))
-	}
 	if *receiver != "" {
 		spfOpts = append(spfOpts, spf.WithReceiver(*receiver))
 		dmarcOpts = append(dmarcOpts, dmarc.WithAuthservID(*receiver))

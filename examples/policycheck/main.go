@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
 // Exit codes; see the package documentation.
@@ -208,6 +210,7 @@ const overallFactor = 10
 type dnsFlags struct {
 	nameserver string
 	timeout    time.Duration
+	resolver   *resolver.Resolver // built by check
 }
 
 func (d *dnsFlags) add(f *flagSet) {
@@ -220,6 +223,15 @@ func (d *dnsFlags) check(f *flagSet) (code int, ok bool) {
 	if d.timeout <= 0 {
 		return f.usageError("-timeout: must be positive, not %v", d.timeout), false
 	}
+	opts := []resolver.Option{resolver.WithTimeout(d.timeout)}
+	if d.nameserver != "" {
+		opts = append(opts, resolver.WithNameservers(d.nameserver))
+	}
+	r, err := resolver.New(opts...)
+	if err != nil {
+		return f.usageError("-nameserver: %v", err), false
+	}
+	d.resolver = r
 	return exitOK, true
 }
 

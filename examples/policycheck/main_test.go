@@ -126,9 +126,9 @@ func TestUsageErrors(t *testing.T) {
 
 		{[]string{"spf-lookup"}, "policycheck spf-lookup: missing ADDR, the sender address to check", lookup},
 		{[]string{"spf", "-ip", "192.0.2.1", "-sender", "a@example.com", "-helo", "h", "-nameserver", "bogus"},
-			`policycheck spf: dnsclient: nameserver "bogus": not an IP address with optional port`, spfU},
+			`policycheck spf: -nameserver: resolver: nameserver "bogus": not an IP address with optional port`, spfU},
 		{[]string{"spf-lookup", "-ip", "192.0.2.1", "-nameserver", "bogus", "a@example.com"},
-			`policycheck spf-lookup: spf: configuration: dnsclient: nameserver "bogus": not an IP address with optional port`, lookup},
+			`policycheck spf-lookup: -nameserver: resolver: nameserver "bogus": not an IP address with optional port`, lookup},
 		{[]string{"spf-lookup", "-ip", "192.0.2.1"}, "policycheck spf-lookup: missing ADDR, the sender address to check", lookup},
 		{[]string{"spf-lookup", "user@example.com"}, "policycheck spf-lookup: -ip is required", lookup},
 		{[]string{"spf-lookup", "-ip", "192.0.2.999", "user@example.com"}, `policycheck spf-lookup: -ip: invalid IP address "192.0.2.999"`, lookup},

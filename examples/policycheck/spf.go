@@ -159,9 +159,5 @@ func localhostPassFlag(f *flagSet) *bool {
 
 // spfOptions turns the DNS flags and -localhost-pass into spf options.
 func spfOptions(d *dnsFlags, localhostPass bool) []spf.Option {
-	opts := []spf.Option{spf.WithTimeout(d.timeout), spf.WithLocalhostPass(localhostPass)}
-	if d.nameserver != "" {
-		opts = append(opts, spf.WithNameserver(d.nameserver))
-	}
-	return opts
+	return []spf.Option{spf.WithResolver(d.resolver), spf.WithLocalhostPass(localhostPass)}
 }
