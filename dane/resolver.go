@@ -83,7 +83,6 @@ func markBogus(err error) error {
 	return err
 }
 
-
 // LookupHost resolves host's addresses (A, then AAAA) and reports whether
 // every answer used was DNSSEC-authenticated: Exim's dnssec_used = yes,
 // the precondition for DANE (spec §3.2).

@@ -17,9 +17,9 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/dane"
 	"github.com/mailpolicy/mailpolicy/events"
-	"github.com/mailpolicy/mailpolicy/resolver"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/prdr"
+	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
 // Exim's own (negative) errnos, as msg:host:defer and msg:defer give
@@ -87,10 +87,7 @@ func (q *queue) deliverMessage(ctx context.Context, env *envelope, data []byte) 
 // mail at all; a non-empty defer message when DNS failed for now.
 func (q *queue) resolve(ctx context.Context, domain string) (targets []target, fail, deferMsg string) {
 	cfg := &q.srv.cfg
-	dc, err := resolver.ForEngine(cfg.Nameserver, cfg.DNSTimeout)
-	if err != nil {
-		return nil, "", "DNS client: " + err.Error()
-	}
+	dc := cfg.Resolver
 	type hostName struct {
 		name   string
 		fromMX bool
@@ -105,14 +102,15 @@ func (q *queue) resolve(ctx context.Context, domain string) (targets []target, f
 		mxAuth = true // the address lookup decides
 	case err != nil:
 		return nil, "", "host lookup did not complete"
+	case resolver.NullMX(mxs):
+		return nil, "domain does not accept mail (null MX)", ""
 	default:
 		for _, mx := range mxs {
-			h := strings.TrimSuffix(mx.Host, ".")
-			if h == "" {
-				// Null MX (RFC 7505).
-				return nil, "domain does not accept mail (null MX)", ""
+			// A "." beside real exchanges breaks RFC 7505 §3; it is
+			// no host to try, and the others still are.
+			if h := strings.TrimSuffix(mx.Host, "."); h != "" {
+				hosts = append(hosts, hostName{strings.ToLower(h), true})
 			}
-			hosts = append(hosts, hostName{strings.ToLower(h), true})
 		}
 	}
 	opts := q.srv.daneOpts()
@@ -686,11 +684,7 @@ func (s *Server) danePolicy(ctx context.Context, base events.Event) *dane.Policy
 
 // daneOpts are the DNS options of the dane package.
 func (s *Server) daneOpts() []dane.Option {
-	opts := []dane.Option{dane.WithTimeout(s.cfg.DNSTimeout)}
-	if s.cfg.Nameserver != "" {
-		opts = append(opts, dane.WithNameserver(s.cfg.Nameserver))
-	}
-	return opts
+	return []dane.Option{dane.WithResolver(s.cfg.Resolver)}
 }
 
 // buildWire turns our added header lines (LF) and the received message

@@ -21,6 +21,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/ocsp"
+	"github.com/mailpolicy/mailpolicy/resolver"
 	"github.com/mailpolicy/mailpolicy/srs"
 )
 
@@ -64,6 +65,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 	o = &options{}
 	var (
 		domains, users, nameserver  string
+		dnsTimeout                  time.Duration
 		proxyReq, proxyOpt, spamd   string
 		dccifd, altLocation         string
 		noneScore                   float64
@@ -83,7 +85,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 	fs.StringVar(&users, "users", "", "comma-separated local `parts` that exist (default: any)")
 	fs.StringVar(&o.cfg.Maildir, "maildir", "", "Maildir++ `directory` for delivery (required)")
 	fs.StringVar(&nameserver, "nameserver", "", "DNS server `host:port` for SPF, DKIM and DMARC (default: /etc/resolv.conf)")
-	fs.DurationVar(&o.cfg.DNSTimeout, "timeout", 2*time.Second, "DNS `timeout` bounding each whole query, retries included")
+	fs.DurationVar(&dnsTimeout, "timeout", 2*time.Second, "DNS `timeout` bounding each whole query, retries included")
 	fs.BoolVar(&o.cfg.SPFLocalhostPass, "spf-localhost-pass", false, "loopback clients pass SPF without DNS (libspf2; Exim's default is true, off here because a PROXY list that misses the balancer makes every client 127.0.0.1)")
 	fs.StringVar(&proxyReq, "proxy-required", "", "Exim host `list` that must send a PROXY header (hosts_proxy)")
 	fs.StringVar(&proxyOpt, "proxy-optional", "", "Exim host `list` that may send a PROXY header")
@@ -153,9 +155,16 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 	}
 	o.cfg.Domains = splitList(domains)
 	o.cfg.Users = splitList(strings.ToLower(users))
-	o.cfg.Nameserver = nameserver
+	dnsOpts := []resolver.Option{resolver.WithTimeout(dnsTimeout), resolver.WithCache(DefaultDNSCache)}
+	if nameserver != "" {
+		dnsOpts = append(dnsOpts, resolver.WithNameservers(nameserver))
+	}
+	dns, err := resolver.New(dnsOpts...)
+	if err != nil {
+		return fail("-nameserver: %v", err)
+	}
+	o.cfg.Resolver = dns
 	o.cfg.MaxSize = maxSize
-	var err error
 	if proxyReq != "" {
 		if o.cfg.ProxyRequired, err = hostlist.Parse(proxyReq); err != nil {
 			return fail("-proxy-required: %v", err)

@@ -30,9 +30,9 @@ import (
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/hostlist"
-	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/proxyproto"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/miekg/dns"
 )
 
@@ -101,8 +101,7 @@ func startOn(t testing.TB, ln net.Listener, mod func(*Config)) *testServer {
 		Hostname:    "mx.example",
 		Domains:     []string{"example.com", "example.org"},
 		Maildir:     ts.dir,
-		Nameserver:  ns.Addr,
-		DNSTimeout:  time.Second,
+		Resolver:    nsResolver(t, ns.Addr),
 		Bus:         ts.bus,
 		ReadTimeout: 10 * time.Second,
 		Logger:      slog.New(slog.NewTextHandler(ts.logs, nil)),

@@ -28,9 +28,9 @@ import (
 	"github.com/mailpolicy/mailpolicy/dsninfo"
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/hostlist"
-	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/prdr"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/srs"
 )
 
@@ -290,7 +290,7 @@ func startOut(t *testing.T, port int, records []string, mod func(*Config)) *outE
 	spool := t.TempDir()
 	o := &outEnv{zone: z, rec: &evRecorder{}}
 	o.ts = start(t, func(c *Config) {
-		c.Nameserver = ns.Addr
+		c.Resolver = nsResolver(t, ns.Addr)
 		c.Spool = spool
 		c.SMTPPort = port
 		c.SMTPTimeout = 5 * time.Second

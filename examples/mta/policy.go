@@ -288,7 +288,7 @@ type committer interface {
 // the message (defects, several From fields, an oversized header).
 func (s *session) checkDMARC(ctx context.Context, tx *transaction, msg []byte) (o *dmarc.Outcome, in *dmarc.Input, hdrErr error) {
 	cfg := &s.srv.cfg
-	dkimRes, err := dmarc.VerifyDKIM(ctx, bytes.NewReader(msg), dmarc.DKIMOptions{Nameserver: cfg.Nameserver, Timeout: cfg.DNSTimeout})
+	dkimRes, err := dmarc.VerifyDKIM(ctx, bytes.NewReader(msg), dmarc.DKIMOptions{Resolver: cfg.Resolver})
 	if err != nil {
 		s.log().Warn("dkim", "err", err)
 	}
@@ -302,13 +302,7 @@ func (s *session) checkDMARC(ctx context.Context, tx *transaction, msg []byte) (
 		SPFDomain:  tx.spf.UsedDomain,
 		DKIM:       dkimRes,
 	}
-	opts := []dmarc.Option{dmarc.WithAuthservID(cfg.Hostname)}
-	if cfg.Nameserver != "" {
-		opts = append(opts, dmarc.WithNameserver(cfg.Nameserver))
-	}
-	if cfg.DNSTimeout > 0 {
-		opts = append(opts, dmarc.WithTimeout(cfg.DNSTimeout))
-	}
+	opts := []dmarc.Option{dmarc.WithResolver(cfg.Resolver), dmarc.WithAuthservID(cfg.Hostname)}
 	return dmarc.Evaluate(ctx, *in, opts...), in, hdrErr
 }
 

@@ -20,8 +20,13 @@ import (
 	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/proxyproto"
+	"github.com/mailpolicy/mailpolicy/resolver"
 	"github.com/mailpolicy/mailpolicy/srs"
 )
+
+// DefaultDNSCache is the number of DNS answers a Server caches when its
+// Config has no Resolver.
+const DefaultDNSCache = 10000
 
 // Config is everything a Server needs; main fills it from the flags,
 // tests directly.
@@ -34,11 +39,10 @@ type Config struct {
 	Users   []string
 	Maildir string // root of the Maildir++ delivery directory
 
-	// DNS for SPF, DKIM and DMARC: a "host:port" nameserver ("" for
-	// /etc/resolv.conf) and the timeout of each whole query, retries included (0: the packages'
-	// default).
-	Nameserver string
-	DNSTimeout time.Duration
+	// Resolver answers every DNS query (SPF, DKIM, DMARC, MX, DANE):
+	// one per process, so its cache serves all sessions. nil: one on
+	// /etc/resolv.conf with a cache of DefaultDNSCache entries.
+	Resolver *resolver.Resolver
 	// SPFLocalhostPass is libspf2's rule that loopback clients pass.
 	// Exim's default is true; off (the zero value) fails closed when a
 	// PROXY list misses the balancer and every client looks local.
@@ -222,6 +226,13 @@ type Server struct {
 // NewServer checks cfg and prepares the maildir.
 func NewServer(cfg Config) (*Server, error) {
 	cfg.setDefaults()
+	if cfg.Resolver == nil {
+		r, err := resolver.New(resolver.WithCache(DefaultDNSCache))
+		if err != nil {
+			return nil, err
+		}
+		cfg.Resolver = r
+	}
 	if cfg.Hostname == "" || !validDomain(cfg.Hostname) {
 		return nil, fmt.Errorf("hostname %q is not a valid host name", cfg.Hostname)
 	}

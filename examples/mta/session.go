@@ -533,13 +533,7 @@ func (s *session) cmdMail(arg string) error {
 // checkSPF is the MAIL-time SPF check (Exim's "spf" ACL condition).
 func (s *session) checkSPF(ctx context.Context, from string) *spf.Outcome {
 	cfg := &s.srv.cfg
-	opts := []spf.Option{spf.WithReceiver(cfg.Hostname), spf.WithLocalhostPass(cfg.SPFLocalhostPass)}
-	if cfg.Nameserver != "" {
-		opts = append(opts, spf.WithNameserver(cfg.Nameserver))
-	}
-	if cfg.DNSTimeout > 0 {
-		opts = append(opts, spf.WithTimeout(cfg.DNSTimeout))
-	}
+	opts := []spf.Option{spf.WithResolver(cfg.Resolver), spf.WithReceiver(cfg.Hostname), spf.WithLocalhostPass(cfg.SPFLocalhostPass)}
 	return spf.Check(ctx, s.client.Addr(), from, strings.TrimSuffix(s.helo, "."), opts...)
 }
 
