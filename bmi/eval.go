@@ -3,6 +3,8 @@ package bmi
 import (
 	"strconv"
 	"strings"
+
+	"github.com/mailpolicy/mailpolicy/eximvar"
 )
 
 // Address is a delivery address with its parent link: an alias or a
@@ -244,24 +246,18 @@ func isSpaceOrAlnum(c byte) bool {
 	return c == ' ' || c == '\t' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-// Variable is one Exim expansion variable and its value.
-type Variable struct {
-	Name  string
-	Value string
-}
-
 // Variables returns the address's $bmi_* variables in a fixed order:
 // bmi_deliver ("1" or "0"), bmi_alt_location, bmi_base64_verdict,
 // bmi_base64_tracker_verdict. Values never contain control characters.
-func (e Eval) Variables() []Variable {
+func (e Eval) Variables() []eximvar.Variable {
 	deliver := "0"
 	if e.Deliver() {
 		deliver = "1"
 	}
-	return []Variable{
-		{"bmi_deliver", deliver},
-		{"bmi_alt_location", e.AltLocation()},
-		{"bmi_base64_verdict", e.Base64Verdict()},
-		{"bmi_base64_tracker_verdict", e.Base64TrackerVerdict()},
+	return []eximvar.Variable{
+		{Name: "bmi_deliver", Value: deliver},
+		{Name: "bmi_alt_location", Value: e.AltLocation()},
+		{Name: "bmi_base64_verdict", Value: e.Base64Verdict()},
+		{Name: "bmi_base64_tracker_verdict", Value: e.Base64TrackerVerdict()},
 	}
 }

@@ -1,29 +1,25 @@
 package dmarc
 
-// Variable is one Exim expansion variable and its value.
-type Variable struct {
-	Name  string
-	Value string
-}
+import "github.com/mailpolicy/mailpolicy/eximvar"
 
 // Variables returns the outcome as Exim's $dmarc_* variables, in a
 // fixed order: dmarc_status, dmarc_status_text, dmarc_used_domain,
 // dmarc_domain_policy, dmarc_ar_header (the Authentication-Results
 // line), dmarc_alignment_spf and dmarc_alignment_dkim ("yes"/"no").
-func (o *Outcome) Variables() []Variable {
+func (o *Outcome) Variables() []eximvar.Variable {
 	yn := func(b bool) string {
 		if b {
 			return "yes"
 		}
 		return "no"
 	}
-	return []Variable{
-		{"dmarc_status", string(o.Status)},
-		{"dmarc_status_text", o.StatusText},
-		{"dmarc_used_domain", clean(o.UsedDomain)},
-		{"dmarc_domain_policy", o.DomainPolicy},
-		{"dmarc_ar_header", o.ARHeader},
-		{"dmarc_alignment_spf", yn(o.AlignedSPF)},
-		{"dmarc_alignment_dkim", yn(o.AlignedDKIM)},
+	return []eximvar.Variable{
+		{Name: "dmarc_status", Value: string(o.Status)},
+		{Name: "dmarc_status_text", Value: o.StatusText},
+		{Name: "dmarc_used_domain", Value: clean(o.UsedDomain)},
+		{Name: "dmarc_domain_policy", Value: o.DomainPolicy},
+		{Name: "dmarc_ar_header", Value: o.ARHeader},
+		{Name: "dmarc_alignment_spf", Value: yn(o.AlignedSPF)},
+		{Name: "dmarc_alignment_dkim", Value: yn(o.AlignedDKIM)},
 	}
 }

@@ -81,7 +81,8 @@
 //	${run{...}} in event_action    Exec
 //	${lookup pgsql ...}            a Handler of your own, Webhook, Exec
 //
-// Event.Variables gives these names with log- and header-safe values;
+// Event.Variables gives these names with log- and header-safe values
+// (as eximvar.Variable pairs, the type spf, dmarc and bmi use too);
 // Event.MarshalJSON a stable JSON object keyed by the same names.
 //
 // # Events

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mailpolicy/mailpolicy/eximvar"
 )
 
 // Event is one occurrence of an event, with the variables Exim's
@@ -83,12 +85,6 @@ func (e *Event) Hook() string {
 	return "main"
 }
 
-// Variable is one Exim expansion variable and its value.
-type Variable struct {
-	Name  string
-	Value string
-}
-
 func yesNo(b bool) string {
 	if b {
 		return "yes"
@@ -114,7 +110,7 @@ func addrString(a netip.Addr) string {
 // form; "" for none). Values are header- and log-safe: control
 // characters (CR and LF included) are replaced by spaces and invalid
 // UTF-8 by U+FFFD.
-func (e *Event) Variables() []Variable {
+func (e *Event) Variables() []eximvar.Variable {
 	certName, certVal := "tls_out_peercert", ""
 	if e.Inbound {
 		certName = "tls_in_peercert"
@@ -122,25 +118,25 @@ func (e *Event) Variables() []Variable {
 	if e.PeerCert != nil {
 		certVal = e.PeerCert.Subject.String()
 	}
-	return []Variable{
-		{"event_name", Sanitize(string(e.Name))},
-		{"event_data", Sanitize(e.Data)},
-		{"event_defer_errno", strconv.Itoa(e.DeferErrno)},
-		{"message_exim_id", Sanitize(e.MessageID)},
-		{"router_name", Sanitize(e.Router)},
-		{"transport_name", Sanitize(e.Transport)},
-		{"local_part", Sanitize(e.LocalPart)},
-		{"domain", Sanitize(e.Domain)},
-		{"host", Sanitize(e.Host)},
-		{"host_address", addrString(e.HostAddress)},
-		{"host_port", strconv.Itoa(e.HostPort)},
-		{certName, Sanitize(certVal)},
-		{"tls_out_dane", yesNo(e.DANE)},
-		{"lookup_dnssec_authenticated", yesNo(e.DNSSEC)},
-		{"sending_ip_address", addrString(e.SendingIP)},
-		{"sending_port", strconv.Itoa(e.SendingPort)},
-		{"verify_mode", Sanitize(e.VerifyMode)},
-		{"sender_host_authenticated", Sanitize(e.Authenticator)},
+	return []eximvar.Variable{
+		{Name: "event_name", Value: Sanitize(string(e.Name))},
+		{Name: "event_data", Value: Sanitize(e.Data)},
+		{Name: "event_defer_errno", Value: strconv.Itoa(e.DeferErrno)},
+		{Name: "message_exim_id", Value: Sanitize(e.MessageID)},
+		{Name: "router_name", Value: Sanitize(e.Router)},
+		{Name: "transport_name", Value: Sanitize(e.Transport)},
+		{Name: "local_part", Value: Sanitize(e.LocalPart)},
+		{Name: "domain", Value: Sanitize(e.Domain)},
+		{Name: "host", Value: Sanitize(e.Host)},
+		{Name: "host_address", Value: addrString(e.HostAddress)},
+		{Name: "host_port", Value: strconv.Itoa(e.HostPort)},
+		{Name: certName, Value: Sanitize(certVal)},
+		{Name: "tls_out_dane", Value: yesNo(e.DANE)},
+		{Name: "lookup_dnssec_authenticated", Value: yesNo(e.DNSSEC)},
+		{Name: "sending_ip_address", Value: addrString(e.SendingIP)},
+		{Name: "sending_port", Value: strconv.Itoa(e.SendingPort)},
+		{Name: "verify_mode", Value: Sanitize(e.VerifyMode)},
+		{Name: "sender_host_authenticated", Value: Sanitize(e.Authenticator)},
 	}
 }
 

@@ -22,9 +22,9 @@
 //	$spf_used_domain     Outcome.UsedDomain
 //	$spf_result_guessed  Outcome.Guessed
 //
-// Outcome.Variables lists them by name. The option spf_guess is
-// WithGuessRecord; primary_hostname (the receiving domain libspf2 puts
-// in its comments) is WithReceiver; spf_smtp_comment_template is
+// Outcome.Variables lists them by name (as []eximvar.Variable). The
+// option spf_guess is WithGuessRecord; primary_hostname (the receiving
+// domain libspf2 puts in its comments) is WithReceiver; spf_smtp_comment_template is
 // WithDefaultExplanation. Lookup models ${lookup{address}spf{ip}}.
 // Outcome.AuthResult is the spf element of ${authresults}.
 //

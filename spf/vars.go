@@ -1,28 +1,24 @@
 package spf
 
-// Variable is one Exim expansion variable and its value.
-type Variable struct {
-	Name  string
-	Value string
-}
+import "github.com/mailpolicy/mailpolicy/eximvar"
 
 // Variables returns the outcome as Exim's $spf_* variables, in a fixed
 // order: spf_result, spf_header_comment, spf_received, spf_smtp_comment,
 // spf_used_domain, spf_result_guessed ("yes"/"no"), spf_explanation,
 // spf_mechanism. Values are header-safe (no CR, LF or other controls).
-func (o *Outcome) Variables() []Variable {
+func (o *Outcome) Variables() []eximvar.Variable {
 	guessed := "no"
 	if o.Guessed {
 		guessed = "yes"
 	}
-	return []Variable{
-		{"spf_result", o.Result.String()},
-		{"spf_header_comment", o.HeaderComment},
-		{"spf_received", o.Received},
-		{"spf_smtp_comment", o.SMTPComment},
-		{"spf_used_domain", o.UsedDomain},
-		{"spf_result_guessed", guessed},
-		{"spf_explanation", o.Explanation},
-		{"spf_mechanism", o.Mechanism},
+	return []eximvar.Variable{
+		{Name: "spf_result", Value: o.Result.String()},
+		{Name: "spf_header_comment", Value: o.HeaderComment},
+		{Name: "spf_received", Value: o.Received},
+		{Name: "spf_smtp_comment", Value: o.SMTPComment},
+		{Name: "spf_used_domain", Value: o.UsedDomain},
+		{Name: "spf_result_guessed", Value: guessed},
+		{Name: "spf_explanation", Value: o.Explanation},
+		{Name: "spf_mechanism", Value: o.Mechanism},
 	}
 }

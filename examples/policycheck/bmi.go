@@ -124,9 +124,7 @@ func runBMI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for i, r := range m.Recipients {
 		n := strconv.Itoa(i + 1)
 		vars = append(vars, variable{"bmi_rcpt_" + n, r.Address})
-		for _, v := range vs.ForRecipient(r.Address).Variables() {
-			vars = append(vars, variable{v.Name + "_" + n, v.Value})
-		}
+		vars = eximVars(vars, vs.ForRecipient(r.Address).Variables(), "_"+n)
 	}
 	if err := writeVars(stdout, vars, *asJSON); err != nil {
 		fmt.Fprintf(stderr, "policycheck bmi: writing output: %v\n", err)
@@ -171,10 +169,7 @@ func runBMIEval(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		vs = nil
 	}
 	e := vs.ForRecipient(*rcpt)
-	vars := []variable{}
-	for _, v := range e.Variables() {
-		vars = append(vars, variable{v.Name, v.Value})
-	}
+	vars := eximVars(nil, e.Variables(), "")
 	vars = append(vars,
 		variable{"bmi_deliver_default", yesNo(e.DeliverDefault())},
 		variable{"bmi_deliver_alternate", yesNo(e.DeliverAlternate())},

@@ -105,10 +105,7 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintf(stderr, "policycheck dmarc: dkim d=%s s=%s a=%s: %s %s\n", oneLine(d.Domain), oneLine(d.Selector), d.Algorithm, d.Status, d.Reason)
 		}
 	}
-	var vars []variable
-	for _, v := range o.Variables() {
-		vars = append(vars, variable{v.Name, v.Value})
-	}
+	vars := eximVars(nil, o.Variables(), "")
 	vars = append(vars, spfVariables(so)...)
 	if err := writeVars(stdout, vars, *asJSON); err != nil {
 		fmt.Fprintf(stderr, "policycheck dmarc: writing output: %v\n", err)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
+
+	"github.com/mailpolicy/mailpolicy/eximvar"
 )
 
 // A variable is one named value a subcommand prints: an Exim expansion
@@ -12,6 +14,16 @@ import (
 // result to an ordered list of these; the order is the output order.
 type variable struct {
 	name, value string
+}
+
+// eximVars appends the variables an engine returns (spf, dmarc and bmi
+// list theirs as eximvar.Variable) to vars, in their order, each name
+// with suffix appended (bmi's per-recipient "_1", "_2"...; "" for none).
+func eximVars(vars []variable, ev []eximvar.Variable, suffix string) []variable {
+	for _, v := range ev {
+		vars = append(vars, variable{v.Name + suffix, v.Value})
+	}
+	return vars
 }
 
 // oneLine makes s safe to print as one line: every CR and LF becomes a

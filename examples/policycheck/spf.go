@@ -142,12 +142,7 @@ func runSPFLookup(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // spfVariables returns o's Exim variables, in the spf package's order.
 func spfVariables(o *spf.Outcome) []variable {
-	sv := o.Variables()
-	vars := make([]variable, len(sv))
-	for i, v := range sv {
-		vars[i] = variable{v.Name, v.Value}
-	}
-	return vars
+	return eximVars(nil, o.Variables(), "")
 }
 
 // localhostPassFlag defines -localhost-pass. Its default is Exim's, not
