@@ -6,7 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rsa"
-	_ "crypto/sha1" // rsa-sha1, when DKIMOptions.Hashes asks for it
+	_ "crypto/sha1" // rsa-sha1, when WithDKIMHashes asks for it
 	_ "crypto/sha256"
 	_ "crypto/sha512"
 	"crypto/subtle"
@@ -16,61 +16,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
-// DKIMOptions configures VerifyDKIM. The zero value is Exim's default
-// configuration with the system's nameservers.
-type DKIMOptions struct {
-	// Hashes is Exim's dkim_verify_hashes: the hash algorithms whose
-	// signatures are verified, in order of preference. Default
-	// {"sha256", "sha512"}; "sha1" is known too. Signatures using
-	// another hash are dropped.
-	Hashes []string
-	// KeyTypes is Exim's dkim_verify_keytypes: the key types whose
-	// signatures are verified, in order of preference. Default
-	// {"ed25519", "rsa"}. Signatures of another type are dropped.
-	KeyTypes []string
-	// MinKeyBits is Exim's dkim_verify_min_keysizes: a signature whose
-	// key is smaller fails with reason pubkey_too_short. A key type the
-	// map does not mention keeps its default, rsa 1024 and ed25519 250;
-	// 0 means no minimum. Below 1024 bits Go's crypto/rsa itself
-	// refuses to verify unless the program runs with
-	// GODEBUG=rsa1024min=0, so a lower rsa minimum only turns
-	// pubkey_too_short into signature_incorrect without it.
-	MinKeyBits map[string]int
-	// Minimal is Exim's dkim_verify_minimal: once a signature passes,
-	// the later ones (in result order) are not verified and have status
-	// "none". (Exim applies it only when no DKIM ACL runs; there is no
-	// DKIM ACL here.)
-	Minimal bool
-	// MaxSignatures caps how many signatures are verified, default 5.
-	// The cap applies after dropping and sorting, so the preferred
-	// signatures are the ones verified; the others are still returned,
-	// with status "none", so that they show in Authentication-Results
-	// the way Exim shows signatures it did not verify. Each verified
-	// signature can cost a DNS lookup and a public-key operation, which
-	// is what the cap bounds.
-	MaxSignatures int
-	// Resolver looks up key records (TXT at <selector>._domainkey.<d>).
-	// Default: the built-in client.
-	Resolver Resolver
-	// Nameserver ("host:port") is where the built-in client sends its
-	// queries; default the nameservers of /etc/resolv.conf. Ignored
-	// with Resolver.
-	Nameserver string
-	// Timeout bounds each whole DNS query of the built-in client, retries
-	// included (default 2s).
-	// Ignored with Resolver; the context bounds the lookups in any
-	// case.
-	Timeout time.Duration
-	// Now gives the time signatures' x= are compared with; default
-	// time.Now.
-	Now func() time.Time
-}
-
-// defaultDKIMMaxSignatures is DKIMOptions.MaxSignatures' default.
+// defaultDKIMMaxSignatures is WithDKIMMaxSignatures' default.
 const defaultDKIMMaxSignatures = 5
 
 // VerifyDKIM verifies the DKIM signatures (RFC 6376, RFC 8463 for
@@ -78,9 +26,13 @@ const defaultDKIMMaxSignatures = 5
 // per signature it keeps, in the shape of Exim's $dkim_verify_status
 // and $dkim_verify_reason.
 //
+// The options are WithResolver, for the key lookups, and the WithDKIM…
+// options and WithClock of dkim_options.go; Evaluate's other options
+// are ignored, so a server can pass both calls the same list.
+//
 // Which signatures, in which order, is Exim's (dkim_verify_hashes and
 // dkim_verify_keytypes): a signature whose a= names a hash not in
-// Hashes or a key type not in KeyTypes is dropped (not verified, not
+// WithDKIMHashes or a key type not in WithDKIMKeyTypes is dropped (not verified, not
 // returned, invisible to DMARC), and so is one whose a= cannot be read
 // at all; the rest are ordered by key type preference, then hash
 // preference, then their order in the message. A signature that is
@@ -109,12 +61,14 @@ const defaultDKIMMaxSignatures = 5
 // break the signature, so a pass with l= vouches only for that much of
 // the body.
 //
-// The error is non-nil only when nothing could be verified: the options
-// are unusable (*DKIMOptionError), or the message could not be read
+// The error is non-nil only when nothing could be verified: an option
+// is unusable (*DKIMOptionError), or the message could not be read
 // (*DKIMReadError: a reader error, or a header section over the limit).
 // A message without signatures gives no results and no error.
-func VerifyDKIM(ctx context.Context, r io.Reader, opts DKIMOptions) ([]DKIMResult, error) {
-	v, err := newDKIMVerifier(opts)
+func VerifyDKIM(ctx context.Context, r io.Reader, opts ...Option) ([]DKIMResult, error) {
+	var c config
+	c.init(opts)
+	v, err := newDKIMVerifier(&c)
 	if err != nil {
 		return nil, err
 	}
@@ -142,62 +96,55 @@ type dkimVerifier struct {
 	buf        []byte
 }
 
-func newDKIMVerifier(o DKIMOptions) (*dkimVerifier, error) {
+func newDKIMVerifier(c *config) (*dkimVerifier, error) {
+	o := &c.dkim
 	v := &dkimVerifier{
-		minimal: o.Minimal,
-		max:     o.MaxSignatures,
-		res:     o.Resolver,
-		now:     o.Now,
+		minimal: o.minimal,
+		max:     o.maxSigs,
+		now:     o.now,
 		minBits: map[string]int{"rsa": 1024, "ed25519": 250},
 		keys:    map[string]dkimKeyResult{},
 	}
 	var err error
-	if v.hashes, err = dkimOptionList("Hashes", o.Hashes, []string{"sha256", "sha512"}, []string{"sha1", "sha256", "sha512"}); err != nil {
+	if v.hashes, err = dkimOptionList("WithDKIMHashes", o.hashes, []string{"sha256", "sha512"}, []string{"sha1", "sha256", "sha512"}); err != nil {
 		return nil, err
 	}
-	if v.keyTypes, err = dkimOptionList("KeyTypes", o.KeyTypes, []string{"ed25519", "rsa"}, []string{"ed25519", "rsa"}); err != nil {
+	if v.keyTypes, err = dkimOptionList("WithDKIMKeyTypes", o.keyTypes, []string{"ed25519", "rsa"}, []string{"ed25519", "rsa"}); err != nil {
 		return nil, err
 	}
-	for name, bits := range o.MinKeyBits {
-		n := strings.ToLower(strings.TrimSpace(name))
+	for _, m := range o.minKeyBits {
+		n := strings.ToLower(strings.TrimSpace(m.keyType))
 		if !isDKIMKeyType(n) {
-			return nil, &DKIMOptionError{Field: "MinKeyBits", Value: name, Msg: "unknown key type (want ed25519 or rsa)"}
+			return nil, &DKIMOptionError{Option: "WithDKIMMinKeyBits", Value: m.keyType, Msg: "unknown key type (want ed25519 or rsa)"}
 		}
-		if bits < 0 {
-			return nil, &DKIMOptionError{Field: "MinKeyBits", Value: fmt.Sprintf("%s=%d", name, bits), Msg: "negative size"}
+		if m.bits < 0 {
+			return nil, &DKIMOptionError{Option: "WithDKIMMinKeyBits", Value: fmt.Sprintf("%s=%d", m.keyType, m.bits), Msg: "negative size"}
 		}
-		v.minBits[n] = bits
+		v.minBits[n] = m.bits
 	}
 	switch {
 	case v.max == 0:
 		v.max = defaultDKIMMaxSignatures
 	case v.max < 0:
-		return nil, &DKIMOptionError{Field: "MaxSignatures", Value: fmt.Sprint(v.max), Msg: "negative cap"}
+		return nil, &DKIMOptionError{Option: "WithDKIMMaxSignatures", Value: fmt.Sprint(v.max), Msg: "negative cap"}
 	}
 	if v.now == nil {
 		v.now = time.Now
 	}
-	if v.res == nil {
-		timeout := o.Timeout
-		if timeout <= 0 {
-			timeout = resolver.DefaultTimeout
-		}
-		c, err := resolver.ForEngine(o.Nameserver, timeout)
-		if err != nil {
-			return nil, &DKIMOptionError{Field: "Nameserver", Value: o.Nameserver, Msg: "unusable DNS client configuration", Err: err}
-		}
-		v.res = c
+	if v.res, err = c.dnsResolver(); err != nil {
+		return nil, &DKIMOptionError{Option: "WithResolver", Msg: "unusable DNS configuration", Err: err}
 	}
 	return v, nil
 }
 
-// dkimOptionList checks and normalizes Hashes or KeyTypes: names are
+// dkimOptionList checks and normalizes the names of WithDKIMHashes or
+// WithDKIMKeyTypes (option): names are
 // trimmed and matched without regard to case, repeats are ignored, an
 // empty list means the default. Exim matches dkim_verify_hashes
 // elements as prefixes of the names it knows (so "sha2" means sha256)
 // and lets an unknown element keep signatures with an unparseable a=;
 // here every element must be a whole known name.
-func dkimOptionList(field string, in, def, known []string) ([]string, error) {
+func dkimOptionList(option string, in, def, known []string) ([]string, error) {
 	if len(in) == 0 {
 		return def, nil
 	}
@@ -212,7 +159,7 @@ func dkimOptionList(field string, in, def, known []string) ([]string, error) {
 					break
 				}
 			}
-			return nil, &DKIMOptionError{Field: field, Value: name, Msg: msg}
+			return nil, &DKIMOptionError{Option: option, Value: name, Msg: msg}
 		}
 		if !slices.Contains(out, n) {
 			out = append(out, n)
@@ -243,7 +190,7 @@ func (v *dkimVerifier) verify(ctx context.Context, r io.Reader) ([]DKIMResult, e
 		*res = DKIMResult{Domain: s.domain, Selector: s.selector, Identifier: s.identifier, Algorithm: s.algorithm()}
 		switch {
 		case i >= v.max:
-			v.outcome(res, s, DKIMStatusNone, &DKIMError{Msg: fmt.Sprintf("not verified: over the cap of %d signatures (MaxSignatures)", v.max)})
+			v.outcome(res, s, DKIMStatusNone, &DKIMError{Msg: fmt.Sprintf("not verified: over the cap of %d signatures (WithDKIMMaxSignatures)", v.max)})
 		case s.err != nil:
 			v.outcome(res, s, DKIMStatusInvalid, s.err)
 		case s.expires >= 0 && now > s.expires:

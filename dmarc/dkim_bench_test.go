@@ -30,7 +30,7 @@ func BenchmarkVerifyDKIM(b *testing.B) {
 	three := dkimTestSign(b, one, dkimTestSigner{alg: "rsa-sha256", key: k.rsa1024, domain: "example.com", selector: "rsa1024", canon: "simple/simple", bodyLen: -1})
 	three = dkimTestSign(b, three, dkimTestSigner{alg: "ed25519-sha256", key: k.ed, domain: "example.com", selector: "ed", canon: "relaxed/relaxed", bodyLen: -1})
 
-	opts := DKIMOptions{Resolver: dns}
+	opts := WithResolver(dns)
 	mopts := &dkim.VerifyOptions{LookupTXT: dns.msgauthLookup}
 	for _, c := range []struct {
 		name string
@@ -38,7 +38,7 @@ func BenchmarkVerifyDKIM(b *testing.B) {
 		sigs int
 	}{{"1sig", one, 1}, {"3sig", three, 3}} {
 		// Everything must pass before anything is timed.
-		v, err := newDKIMVerifier(opts)
+		v, err := newDKIMVerifier(dkimConfig(opts))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -12,7 +12,7 @@ const (
 	DKIMStatusPass    = "pass"
 	DKIMStatusFail    = "fail"    // the signature was checked and is wrong, or its key is unacceptable
 	DKIMStatusInvalid = "invalid" // the signature or its key could not be used (Exim's "invalid" class)
-	DKIMStatusNone    = "none"    // not verified (dkim_verify_minimal, or over MaxSignatures)
+	DKIMStatusNone    = "none"    // not verified (WithDKIMMinimal, or over WithDKIMMaxSignatures)
 )
 
 // DKIM verification reasons: Exim's $dkim_verify_reason words, the
@@ -24,7 +24,7 @@ const (
 	// Status "fail".
 	DKIMReasonBodyHashMismatch   = "bodyhash_mismatch"
 	DKIMReasonSignatureIncorrect = "signature_incorrect"
-	DKIMReasonPubkeyTooShort     = "pubkey_too_short" // key below DKIMOptions.MinKeyBits
+	DKIMReasonPubkeyTooShort     = "pubkey_too_short" // key below WithDKIMMinKeyBits
 
 	// Status "invalid".
 	DKIMReasonPubkeyUnavailable = "pubkey_unavailable" // no key record, or the lookup failed (DKIMResult.Temporary)
@@ -74,17 +74,19 @@ func (e *DKIMError) Error() string {
 
 func (e *DKIMError) Unwrap() error { return e.Err }
 
-// DKIMOptionError reports a DKIMOptions field VerifyDKIM cannot use,
-// such as an unknown hash name. Nothing is verified then.
+// DKIMOptionError reports an option VerifyDKIM cannot use, such as an
+// unknown hash name. Nothing is verified then.
 type DKIMOptionError struct {
-	Field string // "Hashes", "KeyTypes", "MinKeyBits", "MaxSignatures" or "Nameserver"
-	Value string
-	Msg   string
-	Err   error
+	// Option names the option: "WithDKIMHashes", "WithDKIMKeyTypes",
+	// "WithDKIMMinKeyBits", "WithDKIMMaxSignatures" or "WithResolver".
+	Option string
+	Value  string // the value at fault, as given
+	Msg    string
+	Err    error
 }
 
 func (e *DKIMOptionError) Error() string {
-	s := fmt.Sprintf("dmarc: DKIMOptions.%s: %q: %s", e.Field, e.Value, e.Msg)
+	s := fmt.Sprintf("dmarc: VerifyDKIM: %s: %q: %s", e.Option, e.Value, e.Msg)
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}

@@ -77,7 +77,7 @@ func FuzzVerifyDKIM(f *testing.F) {
 	f.Add([]byte("DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=rsa2048; h=from; bh=AAAA; b=AAAA; l=3\r\nFrom: a\r\n\r\nbody"), false)
 	f.Add([]byte("From: a\r\n"), false)
 	f.Fuzz(func(t *testing.T, msg []byte, minimal bool) {
-		got, err := VerifyDKIM(context.Background(), bytes.NewReader(msg), DKIMOptions{Resolver: dns, Minimal: minimal, Hashes: []string{"sha256", "sha1", "sha512"}})
+		got, err := VerifyDKIM(context.Background(), bytes.NewReader(msg), WithResolver(dns), WithDKIMMinimal(minimal), WithDKIMHashes("sha256", "sha1", "sha512"))
 		if err != nil {
 			var re *DKIMReadError
 			if !errors.As(err, &re) {

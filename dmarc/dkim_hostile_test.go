@@ -36,7 +36,7 @@ func TestVerifyDKIMHeaderTooLarge(t *testing.T) {
 		"one long line":  "Subject: " + strings.Repeat("s", 2<<20) + "\r\n\r\nbody",
 		"endless header": "Subject: x\r\n" + strings.Repeat(" folded continuation\n", 100000),
 	} {
-		_, err := VerifyDKIM(context.Background(), strings.NewReader(msg), DKIMOptions{Resolver: dns})
+		_, err := VerifyDKIM(context.Background(), strings.NewReader(msg), WithResolver(dns))
 		var re *DKIMReadError
 		if !errors.As(err, &re) || !errors.Is(err, ErrDKIMHeaderTooLarge) {
 			t.Errorf("%s: err %v", name, err)
@@ -44,7 +44,7 @@ func TestVerifyDKIMHeaderTooLarge(t *testing.T) {
 	}
 	// Just under the limit is fine.
 	msg := strings.Repeat("X-Pad: "+strings.Repeat("p", 70)+"\r\n", DKIMMaxHeaderBytes/80-10) + "\r\n"
-	if _, err := VerifyDKIM(context.Background(), strings.NewReader(msg), DKIMOptions{Resolver: dns}); err != nil {
+	if _, err := VerifyDKIM(context.Background(), strings.NewReader(msg), WithResolver(dns)); err != nil {
 		t.Error(err)
 	}
 }
@@ -93,7 +93,7 @@ func TestVerifyDKIMReaderErrors(t *testing.T) {
 		var err error
 		go func() {
 			defer close(done)
-			got, err = VerifyDKIM(context.Background(), r, DKIMOptions{Resolver: dns})
+			got, err = VerifyDKIM(context.Background(), r, WithResolver(dns))
 		}()
 		select {
 		case <-done:
@@ -110,7 +110,7 @@ func TestVerifyDKIMReaderErrors(t *testing.T) {
 	// there goes unnoticed.
 	unsigned := dkimTestMessage(dkimTestBody)
 	h := bytes.Index(unsigned, []byte("\r\n\r\n")) + 4
-	got, err := VerifyDKIM(context.Background(), &dkimFailingReader{data: unsigned[:h], err: boom}, DKIMOptions{Resolver: dns})
+	got, err := VerifyDKIM(context.Background(), &dkimFailingReader{data: unsigned[:h], err: boom}, WithResolver(dns))
 	if err != nil || len(got) != 0 {
 		t.Errorf("unsigned: %v %v", got, err)
 	}
@@ -126,7 +126,7 @@ func TestVerifyDKIMTruncated(t *testing.T) {
 	// final CRLF is added by canonicalization.
 	complete := len(signed) - len("\r\n\r\n\r\n")
 	for n := 0; n <= len(signed); n++ {
-		got, err := VerifyDKIM(context.Background(), bytes.NewReader(signed[:n]), DKIMOptions{Resolver: dns})
+		got, err := VerifyDKIM(context.Background(), bytes.NewReader(signed[:n]), WithResolver(dns))
 		if err != nil {
 			t.Fatalf("prefix %d: %v", n, err)
 		}
@@ -173,7 +173,7 @@ func TestVerifyDKIMNoBody(t *testing.T) {
 	dns := dkimHostileDNS(t)
 	signed := dkimHostileSigned(t, "")
 	for _, msg := range [][]byte{signed, bytes.TrimSuffix(signed, []byte("\r\n")), bytes.TrimSuffix(signed, []byte("\r\n\r\n"))} {
-		got, err := VerifyDKIM(context.Background(), bytes.NewReader(msg), DKIMOptions{Resolver: dns})
+		got, err := VerifyDKIM(context.Background(), bytes.NewReader(msg), WithResolver(dns))
 		if err != nil || len(got) != 2 || got[0].Status != DKIMStatusPass || got[1].Status != DKIMStatusPass {
 			t.Errorf("%q: %+v %v", msg[len(msg)-20:], got, err)
 		}
@@ -186,7 +186,7 @@ func TestVerifyDKIMManySignatures(t *testing.T) {
 	signed := dkimHostileSigned(t, dkimTestBody)
 	flood := strings.Repeat("DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=flood; h=from; bh=AAAA; b=AAAA\r\n", 5000)
 	msg := append([]byte(flood), signed...)
-	v, err := newDKIMVerifier(DKIMOptions{Resolver: dkimHostileDNS(t)})
+	v, err := newDKIMVerifier(dkimConfig(WithResolver(dkimHostileDNS(t))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,7 @@ func TestVerifyDKIMMalformedSignatures(t *testing.T) {
 		"DKIM-Signature: a=ed25519-sha256; v=1; d=example.com; s=ed; h=from; bh=" + strings.Repeat("A", 1<<16) + "; b=AAAA\r\n",
 	} {
 		msg := append([]byte(bad), signed...)
-		got, err := VerifyDKIM(context.Background(), bytes.NewReader(msg), DKIMOptions{Resolver: dkimHostileDNS(t), MaxSignatures: 10})
+		got, err := VerifyDKIM(context.Background(), bytes.NewReader(msg), WithResolver(dkimHostileDNS(t)), WithDKIMMaxSignatures(10))
 		if err != nil {
 			t.Fatalf("%.60q: %v", bad, err)
 		}

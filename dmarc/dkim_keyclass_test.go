@@ -68,7 +68,7 @@ func TestDKIMKeyAbsenceIsPermanent(t *testing.T) {
 	} {
 		t.Run(c.selector, func(t *testing.T) {
 			got, err := VerifyDKIM(context.Background(), bytes.NewReader(keyclassMessage(t, c.selector)),
-				DKIMOptions{Nameserver: srv.Addr, Timeout: 600 * time.Millisecond})
+				WithResolver(nsResolver(t, srv.Addr, 600*time.Millisecond)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,7 +140,7 @@ func TestDKIMKeyClassResolver(t *testing.T) {
 		{"unknown error", errors.New("resolver exploded"), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := VerifyDKIM(context.Background(), bytes.NewReader(msg), DKIMOptions{Resolver: keyclassResolver{c.err}})
+			got, err := VerifyDKIM(context.Background(), bytes.NewReader(msg), WithResolver(keyclassResolver{c.err}))
 			if err != nil || len(got) != 1 {
 				t.Fatalf("%v %+v", err, got)
 			}

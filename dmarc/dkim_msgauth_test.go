@@ -80,9 +80,9 @@ func dkimMsgauthCases(t *testing.T, dns *dkimTestDNS) []dkimCase {
 			want: []dkimWant{{"example.com", "rsa-sha256", "fail", DKIMReasonPubkeyTooShort, 512}}},
 		{name: "go-msgauth three signatures", msg: sign(msg, rr, ss, ed),
 			want: []dkimWant{pass("ed25519-sha256", 256), pass("rsa-sha256", 1024), pass("rsa-sha256", 2048)}},
-		{name: "go-msgauth three signatures, KeyTypes rsa", msg: sign(msg, rr, ss, ed), opts: DKIMOptions{KeyTypes: []string{"rsa"}},
+		{name: "go-msgauth three signatures, KeyTypes rsa", msg: sign(msg, rr, ss, ed), opts: []Option{WithDKIMKeyTypes("rsa")},
 			want: []dkimWant{pass("rsa-sha256", 1024), pass("rsa-sha256", 2048)}, oracle: "go-msgauth has no key type filter"},
-		{name: "go-msgauth three signatures, Minimal", msg: sign(msg, rr, ss, ed), opts: DKIMOptions{Minimal: true},
+		{name: "go-msgauth three signatures, Minimal", msg: sign(msg, rr, ss, ed), opts: []Option{WithDKIMMinimal(true)},
 			want:   []dkimWant{pass("ed25519-sha256", 256), {"example.com", "rsa-sha256", "none", "", 0}, {"example.com", "rsa-sha256", "none", "", 0}},
 			oracle: "go-msgauth verifies every signature"},
 		{name: "go-msgauth bare LF", msg: bytes.ReplaceAll(sign(msg, rr, ss), []byte("\r\n"), []byte("\n")),
@@ -100,9 +100,8 @@ func TestVerifyDKIMMsgauthSigned(t *testing.T) {
 	srv := dns.serve(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			opts := c.opts
-			opts.Nameserver, opts.Timeout = srv.Addr, time.Second
-			got, err := VerifyDKIM(context.Background(), bytes.NewReader(c.msg), opts)
+			opts := append([]Option{WithResolver(nsResolver(t, srv.Addr, time.Second))}, c.opts...)
+			got, err := VerifyDKIM(context.Background(), bytes.NewReader(c.msg), opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,9 +119,7 @@ func TestVerifyDKIMOracle(t *testing.T) {
 	cases := append(dkimCases(t), dkimMsgauthCases(t, dns)...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			opts := c.opts
-			opts.Resolver = dns
-			v, err := newDKIMVerifier(opts)
+			v, err := newDKIMVerifier(dkimConfig(append([]Option{WithResolver(dns)}, c.opts...)...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -179,7 +176,7 @@ func FuzzDKIMMsgauthBody(f *testing.F) {
 		for _, canon := range []dkim.Canonicalization{dkim.CanonicalizationSimple, dkim.CanonicalizationRelaxed} {
 			signed := msgauthSign(t, msg, dkim.SignOptions{Domain: "example.com", Selector: "ed", Signer: k.ed,
 				HeaderCanonicalization: canon, BodyCanonicalization: canon})
-			got, err := VerifyDKIM(context.Background(), bytes.NewReader(signed), DKIMOptions{Resolver: dns})
+			got, err := VerifyDKIM(context.Background(), bytes.NewReader(signed), WithResolver(dns))
 			if err != nil || len(got) != 1 || got[0].Status != DKIMStatusPass {
 				t.Fatalf("%s body %q: %+v %v", canon, body, got, err)
 			}

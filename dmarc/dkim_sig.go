@@ -33,7 +33,7 @@ type dkimSig struct {
 func (s *dkimSig) algorithm() string { return s.keyType + "-" + s.hashName }
 
 // dkimHashByName maps the hash names VerifyDKIM knows, in a= and in
-// DKIMOptions.Hashes, to their crypto.Hash.
+// WithDKIMHashes, to their crypto.Hash.
 func dkimHashByName(name string) (crypto.Hash, bool) {
 	switch name {
 	case "sha1":
@@ -47,7 +47,7 @@ func dkimHashByName(name string) (crypto.Hash, bool) {
 }
 
 // isDKIMKeyType reports whether VerifyDKIM knows the key type name, in
-// a=, k= and DKIMOptions.KeyTypes.
+// a=, k= and WithDKIMKeyTypes.
 func isDKIMKeyType(name string) bool { return name == "rsa" || name == "ed25519" }
 
 // dkimMaxTimestamp bounds t= and x= (RFC 6376 §3.5: at most 12 digits).

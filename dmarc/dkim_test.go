@@ -26,7 +26,7 @@ type dkimWant struct {
 type dkimCase struct {
 	name   string
 	msg    []byte
-	opts   DKIMOptions // Resolver or Nameserver is filled in by the runner
+	opts   []Option // the runner adds WithResolver
 	want   []dkimWant
 	oracle string // "" when go-msgauth must agree
 }
@@ -107,7 +107,7 @@ func dkimCases(t *testing.T) []dkimCase {
 		{name: "ed25519-sha256 simple/simple", msg: sign(msg, sig("ed25519-sha256", "ed", "")), want: []dkimWant{pass("ed25519-sha256", 256)}},
 		{name: "rsa-sha1 dropped by default", msg: sign(msg, sig("rsa-sha1", "rsa2048", "relaxed/relaxed")), want: nil},
 		{name: "rsa-sha1 verified with sha1 in Hashes", msg: sign(msg, sig("rsa-sha1", "rsa2048", "relaxed/relaxed")),
-			opts: DKIMOptions{Hashes: []string{"sha256", "sha1"}}, want: []dkimWant{pass("rsa-sha1", 2048)},
+			opts: []Option{WithDKIMHashes("sha256", "sha1")}, want: []dkimWant{pass("rsa-sha1", 2048)},
 			oracle: "go-msgauth refuses rsa-sha1 (RFC 8301)"},
 		{name: "rsa-sha512", msg: sign(msg, sig("rsa-sha512", "rsa2048", "relaxed/relaxed")), want: []dkimWant{pass("rsa-sha512", 2048)},
 			oracle: "go-msgauth knows only sha256; Exim also verifies sha512"},
@@ -163,7 +163,7 @@ func dkimCases(t *testing.T) []dkimCase {
 		})), want: []dkimWant{pass("rsa-sha256", 2048)}},
 		{name: "x= passed according to Now", msg: sign(msg, with(rr, func(s *dkimTestSigner) {
 			s.extra = fmt.Sprintf("t=%d; x=%d; ", now.Unix(), now.Add(time.Hour).Unix())
-		})), opts: DKIMOptions{Now: func() time.Time { return now.Add(2 * time.Hour) }},
+		})), opts: []Option{WithClock(func() time.Time { return now.Add(2 * time.Hour) })},
 			want:   []dkimWant{{"example.com", "rsa-sha256", "invalid", DKIMReasonExpired, 0}},
 			oracle: "go-msgauth compares x= with the wall clock"},
 		{name: "x= before t=", msg: sign(msg, with(rr, func(s *dkimTestSigner) { s.extra = "t=1000000100; x=1000000000; " })),
@@ -185,20 +185,20 @@ func dkimCases(t *testing.T) []dkimCase {
 			want: []dkimWant{{"example.com", "rsa-sha256", "invalid", DKIMReasonSignatureTag, 0}}},
 		{name: "ed25519 first whatever the message order", msg: sign(msg, ed, rr),
 			want: []dkimWant{pass("ed25519-sha256", 256), pass("rsa-sha256", 2048)}},
-		{name: "KeyTypes rsa drops ed25519", msg: sign(msg, ed, rr), opts: DKIMOptions{KeyTypes: []string{"rsa"}},
+		{name: "KeyTypes rsa drops ed25519", msg: sign(msg, ed, rr), opts: []Option{WithDKIMKeyTypes("rsa")},
 			want: []dkimWant{pass("rsa-sha256", 2048)}, oracle: "go-msgauth has no key type filter (it passes the ed25519 signature)"},
-		{name: "KeyTypes rsa then ed25519", msg: sign(msg, rr, ed), opts: DKIMOptions{KeyTypes: []string{"rsa", "ed25519"}},
+		{name: "KeyTypes rsa then ed25519", msg: sign(msg, rr, ed), opts: []Option{WithDKIMKeyTypes("rsa", "ed25519")},
 			want: []dkimWant{pass("rsa-sha256", 2048), pass("ed25519-sha256", 256)}},
 		{name: "hash preference, sha1 dropped", msg: sign(msg, sig("rsa-sha512", "rsa2048", "simple/simple"), sig("rsa-sha1", "rsa2048", "simple/simple"), sig("rsa-sha256", "rsa2048", "simple/simple")),
-			opts:   DKIMOptions{Hashes: []string{"sha512", "sha256"}},
+			opts:   []Option{WithDKIMHashes("sha512", "sha256")},
 			want:   []dkimWant{pass("rsa-sha512", 2048), pass("rsa-sha256", 2048)},
 			oracle: "go-msgauth knows only sha256"},
-		{name: "Minimal: second signature not verified", msg: sign(msg, rr, ed), opts: DKIMOptions{Minimal: true},
+		{name: "Minimal: second signature not verified", msg: sign(msg, rr, ed), opts: []Option{WithDKIMMinimal(true)},
 			want: []dkimWant{pass("ed25519-sha256", 256), {"example.com", "rsa-sha256", "none", "", 0}}, oracle: "go-msgauth verifies every signature"},
-		{name: "Minimal: verifies until the first pass", msg: sign(msg, sig("ed25519-sha256", "nokey", "relaxed/relaxed"), rr, sig("rsa-sha256", "rsa1024", "simple/simple")), opts: DKIMOptions{Minimal: true},
+		{name: "Minimal: verifies until the first pass", msg: sign(msg, sig("ed25519-sha256", "nokey", "relaxed/relaxed"), rr, sig("rsa-sha256", "rsa1024", "simple/simple")), opts: []Option{WithDKIMMinimal(true)},
 			want:   []dkimWant{{"example.com", "ed25519-sha256", "invalid", DKIMReasonPubkeyUnavailable, 0}, pass("rsa-sha256", 1024), {"example.com", "rsa-sha256", "none", "", 0}},
 			oracle: "go-msgauth verifies every signature"},
-		{name: "MaxSignatures 2 of 3", msg: sign(msg, rr, sig("rsa-sha256", "rsa1024", "simple/simple"), ed), opts: DKIMOptions{MaxSignatures: 2},
+		{name: "MaxSignatures 2 of 3", msg: sign(msg, rr, sig("rsa-sha256", "rsa1024", "simple/simple"), ed), opts: []Option{WithDKIMMaxSignatures(2)},
 			want:   []dkimWant{pass("ed25519-sha256", 256), pass("rsa-sha256", 1024), {"example.com", "rsa-sha256", "none", "", 0}},
 			oracle: "go-msgauth verifies every signature"},
 		{name: "other domain", msg: sign(msg, with(rr, func(s *dkimTestSigner) { s.domain = "example.org" })),
@@ -243,9 +243,8 @@ func TestVerifyDKIM(t *testing.T) {
 	srv := dns.serve(t)
 	for _, c := range dkimCases(t) {
 		t.Run(c.name, func(t *testing.T) {
-			opts := c.opts
-			opts.Nameserver, opts.Timeout = srv.Addr, time.Second
-			got, err := VerifyDKIM(context.Background(), bytes.NewReader(c.msg), opts)
+			opts := append([]Option{WithResolver(nsResolver(t, srv.Addr, time.Second))}, c.opts...)
+			got, err := VerifyDKIM(context.Background(), bytes.NewReader(c.msg), opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -271,7 +270,7 @@ func TestVerifyDKIMBodyHashedOnce(t *testing.T) {
 	} {
 		msg = dkimTestSign(t, msg, s)
 	}
-	v, err := newDKIMVerifier(DKIMOptions{Resolver: dkimBaseDNS(t)})
+	v, err := newDKIMVerifier(dkimConfig(WithResolver(dkimBaseDNS(t))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,25 +300,34 @@ func TestVerifyDKIMBodyHashedOnce(t *testing.T) {
 	}
 }
 
+// dkimConfig returns the config VerifyDKIM builds from opts.
+func dkimConfig(opts ...Option) *config {
+	c := &config{}
+	c.init(opts)
+	return c
+}
+
 func TestVerifyDKIMOptionErrors(t *testing.T) {
-	for _, o := range []DKIMOptions{
-		{Hashes: []string{"sha2"}},
-		{Hashes: []string{"sha256", "md5"}},
-		{KeyTypes: []string{"dsa"}},
-		{MinKeyBits: map[string]int{"ecdsa": 256}},
-		{MinKeyBits: map[string]int{"rsa": -1}},
-		{MaxSignatures: -1},
-		{Nameserver: "not an address"},
+	for _, c := range []struct {
+		opt    Option
+		option string
+	}{
+		{WithDKIMHashes("sha2"), "WithDKIMHashes"},
+		{WithDKIMHashes("sha256", "md5"), "WithDKIMHashes"},
+		{WithDKIMKeyTypes("dsa"), "WithDKIMKeyTypes"},
+		{WithDKIMMinKeyBits("ecdsa", 256), "WithDKIMMinKeyBits"},
+		{WithDKIMMinKeyBits("rsa", -1), "WithDKIMMinKeyBits"},
+		{WithDKIMMaxSignatures(-1), "WithDKIMMaxSignatures"},
 	} {
-		_, err := VerifyDKIM(context.Background(), strings.NewReader("From: a@b.example\r\n\r\n"), o)
+		_, err := VerifyDKIM(context.Background(), strings.NewReader("From: a@b.example\r\n\r\n"), WithResolver(newDKIMTestDNS()), c.opt)
 		var oe *DKIMOptionError
-		if !errors.As(err, &oe) {
-			t.Errorf("%+v: err %v, want a DKIMOptionError", o, err)
+		if !errors.As(err, &oe) || oe.Option != c.option {
+			t.Errorf("%s: err %v, want a DKIMOptionError for it", c.option, err)
 			continue
 		}
 		t.Log(err)
 	}
-	if _, err := newDKIMVerifier(DKIMOptions{Hashes: []string{" SHA256 ", "sha1", "sha256"}, Resolver: newDKIMTestDNS()}); err != nil {
+	if _, err := newDKIMVerifier(dkimConfig(WithDKIMHashes(" SHA256 ", "sha1", "sha256"), WithResolver(newDKIMTestDNS()))); err != nil {
 		t.Errorf("case and spaces: %v", err)
 	}
 }
@@ -327,7 +335,7 @@ func TestVerifyDKIMOptionErrors(t *testing.T) {
 func TestVerifyDKIMMinKeyBits(t *testing.T) {
 	k := dkimTestKeys()
 	msg := dkimTestSign(t, dkimTestMessage(dkimTestBody), dkimTestSigner{alg: "rsa-sha256", key: k.rsa1024, domain: "example.com", selector: "rsa1024", bodyLen: -1})
-	got, err := VerifyDKIM(context.Background(), bytes.NewReader(msg), DKIMOptions{Resolver: dkimBaseDNS(t), MinKeyBits: map[string]int{"rsa": 2048}})
+	got, err := VerifyDKIM(context.Background(), bytes.NewReader(msg), WithResolver(dkimBaseDNS(t)), WithDKIMMinKeyBits("rsa", 2048))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +352,7 @@ func TestVerifyDKIMContext(t *testing.T) {
 	srv := dkimBaseDNS(t).serve(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	got, err := VerifyDKIM(ctx, bytes.NewReader(msg), DKIMOptions{Nameserver: srv.Addr})
+	got, err := VerifyDKIM(ctx, bytes.NewReader(msg), WithResolver(nsResolver(t, srv.Addr, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,8 +53,10 @@
 //	dmarc_history_file     History (OpenHistory, NewHistoryEntry)
 //	dmarc_forensic_sender  ForensicOptions.Sender
 //	control = dmarc_disable_verify   Input.Disabled (status "off")
-//	dkim_verify_hashes, dkim_verify_keytypes, dkim_verify_minimal
-//	                       DKIMOptions for VerifyDKIM
+//	dkim_verify_hashes     WithDKIMHashes (VerifyDKIM)
+//	dkim_verify_keytypes   WithDKIMKeyTypes
+//	dkim_verify_min_keysizes  WithDKIMMinKeyBits
+//	dkim_verify_minimal    WithDKIMMinimal
 //
 // The report subpackage turns history files into RFC 7489 aggregate
 // reports.

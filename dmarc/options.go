@@ -6,7 +6,8 @@ import (
 	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
-// Option configures Evaluate.
+// Option configures Evaluate or VerifyDKIM (dkim_options.go lists
+// VerifyDKIM's own); each ignores the other's options.
 type Option func(*config)
 
 type config struct {
@@ -16,6 +17,7 @@ type config struct {
 	treeWalk   bool
 	rand       func() int // 0..99 for pct sampling
 	authservID string
+	dkim       dkimOptions // VerifyDKIM's (dkim_options.go)
 }
 
 func (c *config) init(opts []Option) {

@@ -288,7 +288,9 @@ type committer interface {
 // the message (defects, several From fields, an oversized header).
 func (s *session) checkDMARC(ctx context.Context, tx *transaction, msg []byte) (o *dmarc.Outcome, in *dmarc.Input, hdrErr error) {
 	cfg := &s.srv.cfg
-	dkimRes, err := dmarc.VerifyDKIM(ctx, bytes.NewReader(msg), dmarc.DKIMOptions{Resolver: cfg.Resolver})
+	// One option list for both calls: each ignores the other's options.
+	opts := []dmarc.Option{dmarc.WithResolver(cfg.Resolver), dmarc.WithAuthservID(cfg.Hostname)}
+	dkimRes, err := dmarc.VerifyDKIM(ctx, bytes.NewReader(msg), opts...)
 	if err != nil {
 		s.log().Warn("dkim", "err", err)
 	}
@@ -302,7 +304,6 @@ func (s *session) checkDMARC(ctx context.Context, tx *transaction, msg []byte) (
 		SPFDomain:  tx.spf.UsedDomain,
 		DKIM:       dkimRes,
 	}
-	opts := []dmarc.Option{dmarc.WithResolver(cfg.Resolver), dmarc.WithAuthservID(cfg.Hostname)}
 	return dmarc.Evaluate(ctx, *in, opts...), in, hdrErr
 }
 

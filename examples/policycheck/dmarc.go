@@ -61,7 +61,6 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	spfOpts := spfOptions(&dns, *lhPass)
 	dmarcOpts := []dmarc.Option{dmarc.WithResolver(dns.resolver), dmarc.WithTreeWalk(*treeWalk)}
-	dkimOpts := dmarc.DKIMOptions{Nameserver: dns.nameserver, Timeout: dns.timeout}
 	if *receiver != "" {
 		spfOpts = append(spfOpts, spf.WithReceiver(*receiver))
 		dmarcOpts = append(dmarcOpts, dmarc.WithAuthservID(*receiver))
@@ -89,7 +88,7 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case err != nil:
 		return f.usageError("-message: %v", err)
 	}
-	dkim, err := dmarc.VerifyDKIM(ctx, bytes.NewReader(msg), dkimOpts)
+	dkim, err := dmarc.VerifyDKIM(ctx, bytes.NewReader(msg), dmarcOpts...)
 	if err != nil && *verbose {
 		fmt.Fprintf(stderr, "policycheck dmarc: dkim: %s\n", oneLine(err.Error()))
 	}
