@@ -42,13 +42,13 @@ func CheckGuess(ctx context.Context, ip netip.Addr, sender, helo string, opts ..
 	return check(ctx, ip, sender, helo, true, opts)
 }
 
-// Lookup is Exim's ${lookup{address}spf{ip}}: a MAIL FROM check with no
-// HELO name, returning the bare result. The error is non-nil only when
-// the arguments are unusable (an IP that does not parse, an empty or
-// malformed address), the cases where Exim's lookup fails, or the
-// options are (a *ConfigError).
-func Lookup(ctx context.Context, address, ip string, opts ...Option) (Result, error) {
-	return lookup(ctx, address, ip, opts)
+// Lookup is Exim's ${lookup{address}spf{ip}}: a MAIL FROM check of
+// address from ip with no HELO name, returning the bare result. The
+// error is non-nil only when the arguments are unusable (an invalid IP
+// or one with a zone, an empty or malformed address), the cases where
+// Exim's lookup fails, or the options are (a *ConfigError).
+func Lookup(ctx context.Context, ip netip.Addr, address string, opts ...Option) (Result, error) {
+	return lookup(ctx, ip, address, opts)
 }
 
 // checkState holds one evaluation: the Outcome handed back and the
@@ -141,9 +141,8 @@ func splitSender(s string) (local, domain string) {
 	return local, domain
 }
 
-func lookup(ctx context.Context, address, ip string, opts []Option) (Result, error) {
-	addr, err := netip.ParseAddr(ip)
-	if err != nil || addr.Zone() != "" {
+func lookup(ctx context.Context, ip netip.Addr, address string, opts []Option) (Result, error) {
+	if !ip.IsValid() || ip.Zone() != "" {
 		return None, fmt.Errorf("spf: invalid IP address %q", ip)
 	}
 	if address == "" || strings.ContainsAny(address, " \t\r\n") {
@@ -152,7 +151,7 @@ func lookup(ctx context.Context, address, ip string, opts []Option) (Result, err
 	if _, dom := splitSender(address); dom == "" {
 		return None, fmt.Errorf("spf: invalid envelope from address %q", address)
 	}
-	o := check(ctx, addr, address, "", false, opts)
+	o := check(ctx, ip, address, "", false, opts)
 	var ce *ConfigError
 	if errors.As(o.Err, &ce) {
 		return None, ce

@@ -387,16 +387,28 @@ func TestAuthentic(t *testing.T) {
 
 func TestLookup(t *testing.T) {
 	_, srv := startZone(t)
-	r, err := spf.Lookup(ctx, "u@example.com", "203.0.113.9", opts(srv)...)
+	r, err := spf.Lookup(ctx, ip("203.0.113.9"), "u@example.com", opts(srv)...)
 	require.NoError(t, err)
 	assert.Equal(t, spf.Fail, r)
-	r, err = spf.Lookup(ctx, "u@example.com", "192.0.2.7", opts(srv)...)
+	r, err = spf.Lookup(ctx, ip("192.0.2.7"), "u@example.com", opts(srv)...)
 	require.NoError(t, err)
 	assert.Equal(t, "pass", r.String())
+	r, err = spf.Lookup(ctx, ip("::ffff:192.0.2.7"), "u@example.com", opts(srv)...)
+	require.NoError(t, err)
+	assert.Equal(t, spf.Pass, r, "IPv4-mapped IPv6 is the IPv4 address")
 
-	for _, bad := range [][2]string{{"u@example.com", "not-an-ip"}, {"", "192.0.2.1"}, {"u@", "192.0.2.1"}, {"a b@example.com", "192.0.2.1"}, {"u@example.com", "fe80::1%eth0"}} {
-		_, err := spf.Lookup(ctx, bad[0], bad[1], opts(srv)...)
-		assert.Error(t, err, "%q", bad)
+	for _, bad := range []struct {
+		addr string
+		ip   netip.Addr
+	}{
+		{"u@example.com", netip.Addr{}},
+		{"", ip("192.0.2.1")},
+		{"u@", ip("192.0.2.1")},
+		{"a b@example.com", ip("192.0.2.1")},
+		{"u@example.com", ip("fe80::1%eth0")},
+	} {
+		_, err := spf.Lookup(ctx, bad.ip, bad.addr, opts(srv)...)
+		assert.Error(t, err, "%q %v", bad.addr, bad.ip)
 	}
 }
 

@@ -20,7 +20,7 @@ func TestLocalhostPassIsOptIn(t *testing.T) {
 		assert.Equal(t, spf.Pass, o.Result, "%s with WithLocalhostPass(true)", a)
 	}
 	before := z.Queries()
-	res, err := spf.Lookup(ctx, "ceo@forged.example.com", "127.0.0.1", opts(srv)...)
+	res, err := spf.Lookup(ctx, ip("127.0.0.1"), "ceo@forged.example.com", opts(srv)...)
 	assert.NoError(t, err)
 	assert.Equal(t, spf.Fail, res, "Lookup by default")
 	assert.NotEqual(t, before, z.Queries(), "the default asks DNS for loopback clients")

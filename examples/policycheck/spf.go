@@ -111,9 +111,8 @@ func runSPFLookup(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if code, ok := f.require("ip"); !ok {
 		return code
 	}
-	// spf.Lookup checks the IP too, but this gives the same message as
-	// the spf subcommand.
-	if _, err := netip.ParseAddr(*ipText); err != nil {
+	ip, err := netip.ParseAddr(*ipText)
+	if err != nil {
 		return f.usageError("-ip: invalid IP address %q", *ipText)
 	}
 	if code, ok := dns.check(f); !ok {
@@ -122,7 +121,7 @@ func runSPFLookup(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 	ctx, cancel := dns.context(ctx)
 	defer cancel()
-	res, err := spf.Lookup(ctx, f.Arg(0), *ipText, spfOptions(&dns, *lhPass)...)
+	res, err := spf.Lookup(ctx, ip, f.Arg(0), spfOptions(&dns, *lhPass)...)
 	if err != nil {
 		// Only unusable arguments make Lookup fail, where Exim's
 		// lookup fails; DNS trouble is a temperror result.
