@@ -13,34 +13,29 @@ import (
 	"github.com/mailpolicy/mailpolicy/hostlist"
 )
 
-// DefaultRequestHosts is Exim's default hosts_request_ocsp.
+// DefaultRequestHosts is Exim's default hosts_request_ocsp, the list a
+// nil Client.RequestHosts stands for.
 const DefaultRequestHosts = "*"
 
-// Client holds the smtp transport's OCSP options.
+// Client holds the smtp transport's OCSP options. The zero value is
+// Exim's default: a staple is requested from every host and required
+// from none. A Client may be shared by concurrent connections; do not
+// change its fields while it is in use.
 type Client struct {
-	// RequestHosts is hosts_request_ocsp; RequireHosts is
-	// hosts_require_ocsp. Use NewClient to parse Exim's text.
-	RequestHosts, RequireHosts *hostlist.List
-	requestText                string
+	// RequestHosts is hosts_request_ocsp, the hosts asked for a staple
+	// (hostlist.Parse reads Exim's text). nil means Exim's default,
+	// DefaultRequestHosts ("*": every host); an empty list asks none.
+	RequestHosts *hostlist.List
+	// RequireHosts is hosts_require_ocsp, the hosts whose connection
+	// fails without a good staple; they are asked for one whatever
+	// RequestHosts says. nil means none.
+	RequireHosts *hostlist.List
 	// Now replaces time.Now; Skew is the date allowance (0 means
 	// DefaultSkew).
 	Now  func() time.Time
 	Skew time.Duration
 	// Logf receives Exim's log lines about staples (optional).
 	Logf func(format string, args ...any)
-}
-
-// NewClient parses hosts_request_ocsp and hosts_require_ocsp.
-func NewClient(request, require string) (*Client, error) {
-	rq, err := hostlist.Parse(request)
-	if err != nil {
-		return nil, fmt.Errorf("ocsp: hosts_request_ocsp: %v", err)
-	}
-	rr, err := hostlist.Parse(require)
-	if err != nil {
-		return nil, fmt.Errorf("ocsp: hosts_require_ocsp: %v", err)
-	}
-	return &Client{RequestHosts: rq, RequireHosts: rr, requestText: request}, nil
 }
 
 // DANERequestDefault reports whether, in DANE mode with
@@ -52,14 +47,15 @@ func DANERequestDefault(usageBits int) bool { return usageBits == 0 || usageBits
 // Session returns the OCSP check for one connection to host/ip.
 func (c *Client) Session(host string, ip netip.Addr) *Session {
 	req := c.RequireHosts.Match(host, ip)
-	return c.session(req || c.RequestHosts.Match(host, ip), req)
+	return c.session(req || c.RequestHosts == nil || c.RequestHosts.Match(host, ip), req)
 }
 
 // SessionDANE is Session for a connection in DANE mode; usageBits is
-// $tls_out_tlsa_usage. When hosts_request_ocsp is exactly "*", it is
+// $tls_out_tlsa_usage. When hosts_request_ocsp is Exim's default "*"
+// (RequestHosts nil, or a list whose text is exactly "*"), it is
 // replaced by DANERequestDefault(usageBits).
 func (c *Client) SessionDANE(host string, ip netip.Addr, usageBits int) *Session {
-	if strings.TrimSpace(c.requestText) != "*" {
+	if c.RequestHosts != nil && strings.TrimSpace(c.RequestHosts.String()) != DefaultRequestHosts {
 		return c.Session(host, ip)
 	}
 	req := c.RequireHosts.Match(host, ip)

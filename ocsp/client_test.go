@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/mailpolicy/mailpolicy/hostlist"
 )
 
 var testIP = netip.MustParseAddr("127.0.0.1")
@@ -42,12 +44,9 @@ func TestClientStatuses(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			addr := stapling(t, chain, c.staple)
 			for _, mode := range []string{"require", "request"} {
-				cl, err := NewClient("*", "")
+				cl := &Client{} // requests from every host
 				if mode == "require" {
-					cl, err = NewClient("", "a.test")
-				}
-				if err != nil {
-					t.Fatal(err)
+					cl = &Client{RequestHosts: hostlist.MustParse(""), RequireHosts: hostlist.MustParse("a.test")}
 				}
 				cl.Now = fixedNow
 				s := cl.Session("a.test", testIP)
@@ -81,10 +80,7 @@ func TestClientStatuses(t *testing.T) {
 func TestClientNotRequested(t *testing.T) {
 	p := newPKI(t)
 	addr := stapling(t, p.a.tlsCert(p.ca1), mkResp(t, p.a, p.ca1, respOpts{status: Revoked}))
-	cl, err := NewClient("!a.test : *", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := &Client{RequestHosts: hostlist.MustParse("!a.test : *")}
 	s := cl.Session("a.test", testIP)
 	if _, err := dialTLS(t, addr, s.Config(clientConfig("a.test", p.ca1))); err != nil {
 		t.Fatal(err)
@@ -103,8 +99,7 @@ func TestClientIssuerInStaple(t *testing.T) {
 	leaf := mkCert(t, inter, certOpts{serial: 10, name: "a.test"})
 	staple := mkResp(t, leaf, inter, respOpts{signer: inter})
 	addr := stapling(t, leaf.tlsCert(), staple)
-	cl, _ := NewClient("", "*")
-	cl.Now = fixedNow
+	cl := &Client{RequestHosts: hostlist.MustParse(""), RequireHosts: hostlist.MustParse("*"), Now: fixedNow}
 	s := cl.Session("a.test", testIP)
 	cfg := s.Config(&tls.Config{ServerName: "a.test", InsecureSkipVerify: true})
 	if _, err := dialTLS(t, addr, cfg); err != nil {
@@ -115,28 +110,48 @@ func TestClientIssuerInStaple(t *testing.T) {
 	}
 }
 
+// TestClientZero: the zero Client is Exim's default configuration,
+// hosts_request_ocsp "*" and no hosts_require_ocsp.
+func TestClientZero(t *testing.T) {
+	var cl Client
+	if s := cl.Session("mx.test", testIP); !s.Requested || s.Required || s.Status() != NotResponded {
+		t.Errorf("zero Client: requested %v required %v status %v", s.Requested, s.Required, s.Status())
+	}
+	if s := cl.Session("", netip.Addr{}); !s.Requested {
+		t.Error("zero Client: no request without a name or address")
+	}
+	// An empty list is not the default: it asks no host.
+	cl.RequestHosts = hostlist.MustParse("")
+	if s := cl.Session("mx.test", testIP); s.Requested || s.Status() != NotRequested {
+		t.Errorf("empty RequestHosts: requested %v status %v", s.Requested, s.Status())
+	}
+}
+
 func TestClientDANE(t *testing.T) {
-	cl, _ := NewClient(DefaultRequestHosts, "")
-	for bits, want := range map[int]bool{0: true, 4: true, 8: false, 12: false, 1: false} {
-		if got := cl.SessionDANE("mx.test", testIP, bits).Requested; got != want {
-			t.Errorf("usage bits %d: requested %v, want %v", bits, got, want)
+	// Exim's default "*", whether left nil or written out, gives way to
+	// DANERequestDefault.
+	for _, req := range []*hostlist.List{nil, hostlist.MustParse(DefaultRequestHosts), hostlist.MustParse(" * ")} {
+		cl := &Client{RequestHosts: req}
+		for bits, want := range map[int]bool{0: true, 4: true, 8: false, 12: false, 1: false} {
+			if got := cl.SessionDANE("mx.test", testIP, bits).Requested; got != want {
+				t.Errorf("RequestHosts %q, usage bits %d: requested %v, want %v", req, bits, got, want)
+			}
 		}
 	}
 	// A request list other than "*" is used as it is.
-	cl, _ = NewClient("mx.test", "")
-	if !cl.SessionDANE("mx.test", testIP, 8).Requested {
-		t.Error("explicit list ignored under DANE")
+	for _, req := range []string{"mx.test", "* : mx.test", ""} {
+		cl := &Client{RequestHosts: hostlist.MustParse(req)}
+		if got, want := cl.SessionDANE("mx.test", testIP, 8).Requested, req != ""; got != want {
+			t.Errorf("RequestHosts %q under DANE: requested %v, want %v", req, got, want)
+		}
 	}
 	// Required hosts are requested whatever the usage.
-	cl, _ = NewClient("*", "mx.test")
+	cl := &Client{RequireHosts: hostlist.MustParse("mx.test")}
 	if s := cl.SessionDANE("mx.test", testIP, 8); !s.Requested || !s.Required {
 		t.Errorf("required host: %+v", s)
 	}
 	if DANERequestDefault(2) {
 		t.Error("DANERequestDefault(2)")
-	}
-	if _, err := NewClient("net-lsearch;/x", ""); err == nil {
-		t.Error("bad host list accepted")
 	}
 }
 

@@ -7,8 +7,8 @@
 //
 //	tls_ocsp_file        NewStapler's fileList (ParseFileList): one file per
 //	                     tls_certificate, "PEM "/"DER " prefixes
-//	hosts_request_ocsp   Client.RequestHosts (default "*")
-//	hosts_require_ocsp   Client.RequireHosts
+//	hosts_request_ocsp   Client.RequestHosts (nil: the default "*")
+//	hosts_require_ocsp   Client.RequireHosts (nil: none)
 //	$tls_out_ocsp        Session.Status(), 0–4 (Status)
 //
 // The client errors carry Exim's texts: ErrRevoked ("Server certificate
@@ -16,8 +16,11 @@
 // ErrOutOfDate ("Server certificate status is out-of-date") and
 // ErrNotReceived ("Required TLS certificate status not received").
 // Under DANE, SessionDANE applies Exim's rule that the default request
-// list "*" means "only when $tls_out_tlsa_usage is 0 or 4"
-// (DANERequestDefault), taking the usage bits as an int.
+// list "*" (a nil RequestHosts, or a list written "*") means "only when
+// $tls_out_tlsa_usage is 0 or 4" (DANERequestDefault), taking the usage
+// bits as an int. The zero Client is Exim's default smtp transport:
+// request from every host, require from none. The host lists are
+// hostlist.List values, parsed from Exim's text with hostlist.Parse.
 //
 // # Server
 //

@@ -6,16 +6,19 @@ import (
 	"log"
 	"net/netip"
 
+	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 )
 
 // A client transport with hosts_require_ocsp = *.example.net: connections
-// to those hosts fail unless a good staple arrives; others request one.
+// to those hosts fail unless a good staple arrives; others request one
+// (hosts_request_ocsp left at its default, "*").
 func ExampleClient() {
-	c, err := ocsp.NewClient(ocsp.DefaultRequestHosts, "*.example.net")
+	require, err := hostlist.Parse("*.example.net")
 	if err != nil {
 		log.Fatal(err)
 	}
+	c := &ocsp.Client{RequireHosts: require}
 	s := c.Session("mx1.example.net", netip.MustParseAddr("192.0.2.25"))
 	cfg := s.Config(&tls.Config{ServerName: "mx1.example.net"})
 	_ = cfg // tls.Dial("tcp", "192.0.2.25:25", cfg), then s.Status() is $tls_out_ocsp

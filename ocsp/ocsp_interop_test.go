@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/internal/peertest"
 )
 
@@ -206,14 +207,11 @@ func TestInteropClientAgainstSServer(t *testing.T) {
 			addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 			startOpenSSL(t, bin, addr, "", "s_server", "-accept", addr, "-cert", cert, "-key", key,
 				"-cert_chain", writePEM(t, dir, "ca.pem", "CERTIFICATE", p.ca1.cert.Raw), "-status_file", status, "-quiet")
-			cl, err := NewClient("", "*")
-			if err != nil {
-				t.Fatal(err)
-			}
+			cl := &Client{RequestHosts: hostlist.MustParse(""), RequireHosts: hostlist.MustParse("*")}
 			s := cl.Session("a.test", testIP)
 			cfg := clientConfig("a.test", p.ca1)
 			cfg.Time = nil
-			_, err = dialTLS(t, addr, s.Config(cfg))
+			_, err := dialTLS(t, addr, s.Config(cfg))
 			if !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
 				t.Fatalf("handshake: %v, want %v (status %v, %v)", err, c.want, s.Status(), s.Err())
 			}

@@ -207,12 +207,17 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 		return fail("-dane-try: %v", err)
 	}
 	if ocspReq != "" || ocspRequest != "" {
-		if ocspRequest == "" {
-			ocspRequest = ocsp.DefaultRequestHosts
+		// An unset -ocsp-request leaves RequestHosts nil: Exim's "*".
+		oc := &ocsp.Client{}
+		if ocspRequest != "" {
+			if oc.RequestHosts, err = hostlist.Parse(ocspRequest); err != nil {
+				return fail("-ocsp-request: %v", err)
+			}
 		}
-		if o.cfg.OCSP, err = ocsp.NewClient(ocspRequest, ocspReq); err != nil {
-			return fail("-ocsp-request/-ocsp-require: %v", err)
+		if oc.RequireHosts, err = hostlist.Parse(ocspReq); err != nil {
+			return fail("-ocsp-require: %v", err)
 		}
+		o.cfg.OCSP = oc
 	}
 	if len(srsSecrets) > 0 {
 		if srsDomain == "" {

@@ -642,10 +642,7 @@ func TestDANERequiredWithoutDNSSEC(t *testing.T) {
 func TestOCSPRequiredWithoutStaple(t *testing.T) {
 	cert, _ := selfSigned(t, "mx.remote.test")
 	f := startFake(t, &fakeSMTP{cert: cert}, "127.0.0.2")
-	oc, err := ocsp.NewClient("*", "*")
-	if err != nil {
-		t.Fatal(err)
-	}
+	oc := &ocsp.Client{RequestHosts: hostlist.MustParse("*"), RequireHosts: hostlist.MustParse("*")}
 	o := startOut(t, f.port, remoteZone, func(c *Config) { c.OCSP = oc; c.RetryInterval = time.Hour })
 	o.send(t, "a@sender.test", []string{"bob@remote.test"}, "Subject: ocsp\n\nx\n")
 	waitFor(t, 10*time.Second, "msg:defer", func() bool { _, ok := o.rec.find(events.MsgDefer); return ok })
