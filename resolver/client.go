@@ -173,14 +173,3 @@ func readResolvConf(path string) ([]string, error) {
 	defer f.Close()
 	return parseResolvConf(f)
 }
-
-// ForEngine builds the client an engine uses when its caller gave no
-// resolver: nameserver when set ("host:port"), else /etc/resolv.conf,
-// with timeout bounding each whole query (WithTimeout).
-func ForEngine(nameserver string, timeout time.Duration) (*Resolver, error) {
-	opts := []Option{WithTimeout(timeout)}
-	if nameserver != "" {
-		opts = append(opts, WithNameservers(nameserver))
-	}
-	return New(opts...)
-}
