@@ -67,7 +67,7 @@ func TestReverseRefusesSignedControlCharacters(t *testing.T) {
 // A Store shared with other software might hold anything: what
 // database mode returns is checked like any other result.
 func TestReverseRefusesUnsafeStoredAddress(t *testing.T) {
-	st := NewMemStore()
+	st := &MemStore{}
 	r := mustNew(t, Config{Store: st})
 	long := strings.Repeat("x", 70) + "@victim.example"
 	fwd, err := r.Forward(long)

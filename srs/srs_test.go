@@ -45,7 +45,7 @@ func TestNewErrors(t *testing.T) {
 		{Domain: "d", Secrets: []string{"x"}, Scheme: 9},
 		{Domain: "d", Secrets: []string{"x"}, Scheme: Exim, Separator: '+'},
 		{Domain: "d", Secrets: []string{"x"}, Scheme: Exim, HashLength: 6},
-		{Domain: "d", Secrets: []string{"x"}, Scheme: Exim, Store: NewMemStore()},
+		{Domain: "d", Secrets: []string{"x"}, Scheme: Exim, Store: &MemStore{}},
 	}
 	for i, c := range bad {
 		if _, err := New(c); err == nil {
@@ -232,7 +232,7 @@ func TestForgery(t *testing.T) {
 }
 
 func TestDatabaseMode(t *testing.T) {
-	store := NewMemStore()
+	store := &MemStore{}
 	now := time.Unix(t2020, 0)
 	clock := func() time.Time { return now }
 	r := mustNew(t, Config{Store: store, Now: clock})
@@ -260,7 +260,7 @@ func TestDatabaseMode(t *testing.T) {
 	if g, _ := noStore.Forward(long); strings.Contains(g, "=1=") || len(g) < 70 {
 		t.Fatalf("no store: %q", g)
 	}
-	other := mustNew(t, Config{Store: NewMemStore(), Now: clock})
+	other := mustNew(t, Config{Store: &MemStore{}, Now: clock})
 	if _, err := other.Reverse(f); !errors.Is(err, ErrUnknownAlias) {
 		t.Fatalf("empty store: %v", err)
 	}

@@ -32,9 +32,6 @@ type memEntry struct {
 	expires time.Time
 }
 
-// NewMemStore returns an empty MemStore.
-func NewMemStore() *MemStore { return &MemStore{} }
-
 // Put implements Store.
 func (s *MemStore) Put(key, original string, expires time.Time) error {
 	s.mu.Lock()

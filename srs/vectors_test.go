@@ -170,7 +170,7 @@ func TestPostsrsdVectors(t *testing.T) {
 	}
 	// Database mode: the keys postsrsd derives are its own, so the store
 	// is pre-loaded with the one alias the vectors reverse.
-	store := NewMemStore()
+	store := &MemStore{}
 	now := base.Now()
 	store.Put("DCJGDE6N24LCRT41A4T0G1UIF0DTKKQJ", "test@otherdomain.com", now.Add(time.Hour))
 	dbcfg := base
