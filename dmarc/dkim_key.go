@@ -44,7 +44,7 @@ type dkimKeyResult struct {
 // retry instead of a rejection. So NXDOMAIN, NODATA and TXT records
 // none of which is a DKIM key are permanent ("no key for signature");
 // only a lookup that got no answer is Temporary. That includes REFUSED
-// and malformed replies, which dnsclient calls permanent because
+// and malformed replies, which the resolver calls permanent because
 // asking that server again will not help, but which say nothing about
 // whether the key exists.
 func lookupDKIMKey(ctx context.Context, res Resolver, name string) dkimKeyResult {

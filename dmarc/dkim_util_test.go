@@ -21,7 +21,7 @@ import (
 )
 
 // Test fixtures for the DKIM tests: keys, key records, DNS data served
-// both in memory and by dnstest, and a small signer written
+// both in memory and by resolvertest, and a small signer written
 // independently of the verifier (for what go-msgauth cannot sign:
 // rsa-sha1, sha512, l=, bad versions, missing tags).
 
@@ -106,7 +106,7 @@ func (d *dkimTestDNS) msgauthLookup(name string) ([]string, error) {
 	return txt, nil
 }
 
-// serve starts a dnstest server with the same data. Long TXT strings
+// serve starts a resolvertest server with the same data. Long TXT strings
 // are split into 255-octet character-strings, as a zone file must.
 func (d *dkimTestDNS) serve(tb testing.TB) *resolvertest.Server {
 	tb.Helper()

@@ -1,5 +1,5 @@
 // Differential test: spf.Check against blitiri.com.ar/go/spf v1.6.0 on
-// the same DNS data, served by internal/dnstest on 127.0.0.1.
+// the same DNS data, served by resolver/resolvertest on 127.0.0.1.
 //
 // blitiri is a differential oracle only: agreement is not proof of
 // correctness and disagreement is not proof of a bug here. Every case also

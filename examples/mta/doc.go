@@ -68,7 +68,7 @@
 //	  same PID in the same second overwrites nothing; the runner
 //	  goroutine is started by Serve and stopped by Shutdown (an attempt
 //	  cut off by shutdown is retried at the next start)
-//	  → per domain: MX lookup (internal/dnsclient, preference order,
+//	  → per domain: MX lookup (resolver, preference order,
 //	    null MX fails, no MX: the domain's A/AAAA, NXDOMAIN fails) and
 //	    dane.LookupHost per host; the DNSSEC flag is MX and address
 //	    lookups both authenticated

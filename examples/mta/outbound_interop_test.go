@@ -2,7 +2,7 @@
 
 // Interop test of the outbound side against the shared Exim 4.96 peer
 // (../../../shared/peers/README.md §1): our MTA relays and forwards to
-// Exim on 127.0.0.1:$EXIM_PORT (a dnstest MX for exim.test points
+// Exim on 127.0.0.1:$EXIM_PORT (a resolvertest MX for exim.test points
 // there), with PRDR for two recipients and opportunistic STARTTLS;
 // Exim's per-recipient data ACL refuses local parts starting with
 // prdr-reject, which must come back to us as a DSN.
