@@ -101,7 +101,7 @@ func newDKIMVerifier(c *config) (*dkimVerifier, error) {
 	v := &dkimVerifier{
 		minimal: o.minimal,
 		max:     o.maxSigs,
-		now:     o.now,
+		now:     c.now,
 		minBits: map[string]int{"rsa": 1024, "ed25519": 250},
 		keys:    map[string]dkimKeyResult{},
 	}

@@ -1,11 +1,10 @@
 package dmarc
 
-import "time"
-
 // The options below configure VerifyDKIM; Evaluate ignores them (and
 // VerifyDKIM ignores Evaluate's, such as WithPSL), so one []Option can
 // serve both calls. WithResolver is shared: VerifyDKIM looks up keys
-// through the same resolver as Evaluate. Without any option VerifyDKIM
+// through the same resolver as Evaluate. WithClock gives the time
+// signatures' x= are compared with. Without any option VerifyDKIM
 // runs Exim's default configuration. The values are checked when
 // VerifyDKIM starts: one it cannot use makes it return a
 // *DKIMOptionError and verify nothing.
@@ -18,7 +17,6 @@ type dkimOptions struct {
 	minKeyBits []dkimMinKeyBits // in the order given; the last for a key type wins
 	minimal    bool
 	maxSigs    int // 0: defaultDKIMMaxSignatures
-	now        func() time.Time
 }
 
 type dkimMinKeyBits struct {
@@ -75,10 +73,4 @@ func WithDKIMMinimal(on bool) Option {
 // public-key operation, which is what the cap bounds.
 func WithDKIMMaxSignatures(n int) Option {
 	return func(c *config) { c.dkim.maxSigs = n }
-}
-
-// WithClock sets the clock VerifyDKIM compares signatures' x= (expiry)
-// with; default time.Now.
-func WithClock(now func() time.Time) Option {
-	return func(c *config) { c.dkim.now = now }
 }

@@ -51,7 +51,7 @@
 //	$dmarc_alignment_dkim  Outcome.AlignedDKIM
 //	dmarc_tld_file         WithPSLFile
 //	dmarc_history_file     History (OpenHistory, NewHistoryEntry)
-//	dmarc_forensic_sender  ForensicOptions.Sender
+//	dmarc_forensic_sender  WithForensicSender (ForensicReports)
 //	control = dmarc_disable_verify   Input.Disabled (status "off")
 //	dkim_verify_hashes     WithDKIMHashes (VerifyDKIM)
 //	dkim_verify_keytypes   WithDKIMKeyTypes

@@ -11,27 +11,6 @@ import (
 	"time"
 )
 
-// ForensicOptions configures ForensicReports. Only the sender texts are
-// required: Sender, or else Reporter.
-type ForensicOptions struct {
-	// Sender is Exim's dmarc_forensic_sender: the From: field and, by
-	// its address, the envelope sender. "" sends with the null envelope
-	// sender and Reporter as From:, as Exim does.
-	Sender string
-	// Reporter is the From: field when Sender is empty (Exim uses
-	// dsn_from), e.g. "Mail Delivery System <Mailer-Daemon@mx.example.org>".
-	Reporter string
-	// ReportingMTA is this host's name, for Reporting-MTA: and the
-	// right side of Message-ID:. "" leaves Reporting-MTA: out.
-	ReportingMTA string
-	// Now gives the arrival time shown in the report (Exim prints the
-	// time at which DMARC ran, which is during DATA). Default time.Now.
-	Now func() time.Time
-	// Rand supplies Message-ID and MIME boundary randomness. Default
-	// crypto/rand.
-	Rand io.Reader
-}
-
 // ForensicReport is one failure report, ready to be submitted.
 type ForensicReport struct {
 	EnvelopeFrom string // MAIL FROM address; "" is the null sender <>
@@ -48,16 +27,18 @@ var (
 	ErrForensicBadRecipient = errors.New("dmarc: ruf= address is not a plain mailbox")
 )
 
-// ForensicOptionError reports a ForensicOptions field that cannot be
-// used (a sender that is not one address, a host name that is not
-// one), or a failing Rand. No report is built.
+// ForensicOptionError reports an option ForensicReports cannot use (a
+// sender that is not one address, a host name that is not one), or a
+// failing WithForensicRand reader. No report is built.
 type ForensicOptionError struct {
-	Field string // "Sender", "Reporter", "ReportingMTA" or "Rand"
-	Err   error
+	// Option names the option: "WithForensicSender",
+	// "WithForensicReporter", "WithReportingMTA" or "WithForensicRand".
+	Option string
+	Err    error
 }
 
 func (e *ForensicOptionError) Error() string {
-	return fmt.Sprintf("dmarc: forensic report option %s: %v", e.Field, e.Err)
+	return fmt.Sprintf("dmarc: forensic report option %s: %v", e.Option, e.Err)
 }
 
 func (e *ForensicOptionError) Unwrap() error { return e.Err }
@@ -104,10 +85,11 @@ const (
 // message/feedback-report with Feedback-Type auth-failure and
 // Auth-Failure dmarc, and whose third part is the header section as
 // text/rfc822-headers. The top-level fields are Exim's: From:
-// (Sender, else Reporter), To:, Auto-Submitted: auto-replied,
-// References: and Exim's Subject:, with Date:, Message-ID: and the
-// MIME fields. Date:, the text's Received Date and Arrival-Date: are
-// opts.Now, in its time zone, as Exim prints the time DMARC ran.
+// (WithForensicSender, else WithForensicReporter), To:,
+// Auto-Submitted: auto-replied, References: and Exim's Subject:, with
+// Date:, Message-ID: and the MIME fields. Date:, the text's Received Date and Arrival-Date: are
+// WithClock's time (default time.Now), in its time zone, as Exim prints
+// the time DMARC ran.
 //
 // The whole message is 7-bit with CRLF line ends and no line over 998
 // bytes. Parts 1 and 3 stay 7bit when the received headers allow it;
@@ -132,7 +114,10 @@ const (
 // *ForensicOptionError for unusable options; it then returns no report.
 // Otherwise the reports it returns are complete even when err is not
 // nil: err then joins one *ForensicSkipError per skipped address.
-func ForensicReports(in *Input, o *Outcome, original []byte, opts ForensicOptions) ([]ForensicReport, error) {
+//
+// The options are those of forensic_options.go and WithClock; the
+// others are ignored, so the list given to Evaluate can be reused.
+func ForensicReports(in *Input, o *Outcome, original []byte, opts ...Option) ([]ForensicReport, error) {
 	if o == nil || o.Record == nil {
 		return nil, ErrForensicNoRecord
 	}
@@ -142,7 +127,9 @@ func ForensicReports(in *Input, o *Outcome, original []byte, opts ForensicOption
 	if in == nil || !in.ClientIP.IsValid() {
 		return nil, ErrForensicNoInput
 	}
-	b, err := newForensicBuilder(in, o, original, opts)
+	var c config
+	c.init(opts)
+	b, err := newForensicBuilder(in, o, original, &c)
 	if err != nil {
 		return nil, err
 	}
@@ -205,33 +192,34 @@ type forensicBuilder struct {
 	mainHdrs []string // its main fields only (the smallest report)
 }
 
-func newForensicBuilder(in *Input, o *Outcome, original []byte, opts ForensicOptions) (*forensicBuilder, error) {
-	b := &forensicBuilder{rand: opts.Rand}
+func newForensicBuilder(in *Input, o *Outcome, original []byte, c *config) (*forensicBuilder, error) {
+	opts := &c.forensic
+	b := &forensicBuilder{rand: opts.rand}
 	if b.rand == nil {
 		b.rand = rand.Reader
 	}
 	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
+	if c.now != nil {
+		now = c.now
 	}
-	field, text := "Sender", opts.Sender
+	option, text := "WithForensicSender", opts.sender
 	if strings.TrimSpace(text) == "" {
-		field, text = "Reporter", opts.Reporter
+		option, text = "WithForensicReporter", opts.reporter
 	}
 	from, addr, err := forensicFromField(text)
 	if err != nil {
-		return nil, &ForensicOptionError{Field: field, Err: err}
+		return nil, &ForensicOptionError{Option: option, Err: err}
 	}
 	b.from = from
-	if field == "Sender" {
+	if option == "WithForensicSender" {
 		b.envFrom = addr
 	}
 	b.msgIDDom = addr[strings.LastIndexByte(addr, '@')+1:]
-	if opts.ReportingMTA != "" {
-		if !forensicHostname(opts.ReportingMTA) {
-			return nil, &ForensicOptionError{Field: "ReportingMTA", Err: fmt.Errorf("%q is not a host name", opts.ReportingMTA)}
+	if opts.reportingMTA != "" {
+		if !forensicHostname(opts.reportingMTA) {
+			return nil, &ForensicOptionError{Option: "WithReportingMTA", Err: fmt.Errorf("%q is not a host name", opts.reportingMTA)}
 		}
-		b.msgIDDom = opts.ReportingMTA
+		b.msgIDDom = opts.reportingMTA
 	}
 
 	date := now().Format(time.RFC1123Z)
@@ -278,8 +266,8 @@ func newForensicBuilder(in *Input, o *Outcome, original []byte, opts ForensicOpt
 	r = forensicField(r, "Auth-Failure", "dmarc")
 	r = forensicField(r, "Original-Mail-From", "<"+forensicASCII(in.MailFrom)+">")
 	r = forensicField(r, "Arrival-Date", date)
-	if opts.ReportingMTA != "" {
-		r = forensicField(r, "Reporting-MTA", "dns; "+opts.ReportingMTA)
+	if opts.reportingMTA != "" {
+		r = forensicField(r, "Reporting-MTA", "dns; "+opts.reportingMTA)
 	}
 	r = forensicField(r, "Source-IP", ip)
 	if o.FromDomain != "" {
@@ -311,7 +299,7 @@ const (
 func (b *forensicBuilder) report(rcpt string, limit uint64) ([]byte, *ForensicSkipError, error) {
 	var rnd [24]byte
 	if _, err := io.ReadFull(b.rand, rnd[:]); err != nil {
-		return nil, nil, &ForensicOptionError{Field: "Rand", Err: err}
+		return nil, nil, &ForensicOptionError{Option: "WithForensicRand", Err: err}
 	}
 	msgID := "<dmarc-forensic." + hex.EncodeToString(rnd[:12]) + "@" + b.msgIDDom + ">"
 	boundary, err := b.boundary(rnd[12:])
@@ -331,7 +319,7 @@ func (b *forensicBuilder) report(rcpt string, limit uint64) ([]byte, *ForensicSk
 // boundary makes a MIME boundary that occurs nowhere in the parts
 // (RFC 2046 §5.1.1). Received headers are copied verbatim, so one that
 // contains the boundary would end a part early; a new random boundary
-// is drawn then, which only a Rand repeating itself can fail.
+// is drawn then, which only a WithForensicRand reader repeating itself can fail.
 func (b *forensicBuilder) boundary(first []byte) (string, error) {
 	rnd := first
 	for try := 0; try < 8; try++ {
@@ -341,10 +329,10 @@ func (b *forensicBuilder) boundary(first []byte) (string, error) {
 		}
 		rnd = make([]byte, len(first))
 		if _, err := io.ReadFull(b.rand, rnd); err != nil {
-			return "", &ForensicOptionError{Field: "Rand", Err: err}
+			return "", &ForensicOptionError{Option: "WithForensicRand", Err: err}
 		}
 	}
-	return "", &ForensicOptionError{Field: "Rand", Err: errors.New("no MIME boundary absent from the headers")}
+	return "", &ForensicOptionError{Option: "WithForensicRand", Err: errors.New("no MIME boundary absent from the headers")}
 }
 
 func (b *forensicBuilder) contains(s string) bool {

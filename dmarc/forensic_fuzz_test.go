@@ -25,7 +25,7 @@ func FuzzForensicReports(f *testing.F) {
 	f.Add(strings.Repeat("d", 2000), strings.Repeat("m ", 700), strings.Repeat("a;", 900), []byte("X: "+strings.Repeat("y", 3000)+"\n"), uint16(0))
 	f.Fuzz(func(t *testing.T, fromDomain, mailFrom, ar string, original []byte, limit uint16) {
 		in, o, opts := forensicFixture()
-		opts.Rand = rand.NewChaCha8([32]byte{42})
+		opts = append(opts, WithForensicRand(rand.NewChaCha8([32]byte{42})))
 		in.MailFrom = mailFrom
 		o.FromDomain = fromDomain
 		o.UsedDomain = fromDomain
@@ -41,7 +41,7 @@ func FuzzForensicReports(f *testing.F) {
 		o.Record = rec
 		o.Forensic = []string{"dmarc@example.com"}
 
-		reports, err := ForensicReports(in, o, original, opts)
+		reports, err := ForensicReports(in, o, original, opts...)
 		if limit > 0 && errors.Is(err, ErrForensicTooLarge) && len(reports) == 0 {
 			return
 		}

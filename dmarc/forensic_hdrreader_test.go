@@ -30,7 +30,7 @@ func TestForensicHeaderSharedReader(t *testing.T) {
 				t.Fatal(err)
 			}
 			in, o, opts := forensicFixture()
-			r, err := ForensicReports(in, o, []byte(hdr), opts)
+			r, err := ForensicReports(in, o, []byte(hdr), opts...)
 			if err != nil || len(r) == 0 {
 				t.Fatalf("ForensicReports: %v %v", r, err)
 			}

@@ -142,7 +142,7 @@ func forensicMsgIDs(v string) []string {
 func forensicFromField(s string) (value, addr string, err error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", "", errors.New("empty; Sender or Reporter is needed")
+		return "", "", errors.New("empty; WithForensicSender or WithForensicReporter is needed")
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil {

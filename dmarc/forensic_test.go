@@ -44,7 +44,7 @@ const forensicOriginal = "Received: from mail.example.com ([192.0.2.1] helo=mail
 // report carries it.
 var forensicHeadersCRLF = strings.ReplaceAll(forensicOriginal[:strings.Index(forensicOriginal, "\n\n")+1], "\n", "\r\n")
 
-func forensicFixture() (*Input, *Outcome, ForensicOptions) {
+func forensicFixture() (*Input, *Outcome, []Option) {
 	in := &Input{
 		HeaderFrom: []string{`"Example Bank" <service@example.com>`},
 		MailFrom:   "bounce@example.com",
@@ -67,11 +67,11 @@ func forensicFixture() (*Input, *Outcome, ForensicOptions) {
 		ARHeader:    "Authentication-Results: mx.example.org; spf=pass smtp.mailfrom=example.com; dkim=fail header.d=example.com header.s=sel header.a=rsa-sha256; dmarc=fail header.from=example.com",
 		Forensic:    []string{"dmarc@example.com", "forensic@reports.example.net"},
 	}
-	opts := ForensicOptions{
-		Reporter:     "Mail Delivery System <Mailer-Daemon@mx.example.org>",
-		ReportingMTA: "mx.example.org",
-		Now:          func() time.Time { return time.Date(1999, 3, 2, 9, 44, 33, 0, time.UTC) },
-		Rand:         rand.NewChaCha8([32]byte{1, 2, 3}),
+	opts := []Option{
+		WithForensicReporter("Mail Delivery System <Mailer-Daemon@mx.example.org>"),
+		WithReportingMTA("mx.example.org"),
+		WithClock(func() time.Time { return time.Date(1999, 3, 2, 9, 44, 33, 0, time.UTC) }),
+		WithForensicRand(rand.NewChaCha8([32]byte{1, 2, 3})),
 	}
 	return in, o, opts
 }
@@ -155,7 +155,7 @@ func forensicTopFields(msg []byte) []string {
 
 func TestForensicReportsStructure(t *testing.T) {
 	in, o, opts := forensicFixture()
-	reports, err := ForensicReports(in, o, []byte(forensicOriginal), opts)
+	reports, err := ForensicReports(in, o, []byte(forensicOriginal), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func forensicUnfold(s string) string {
 func TestForensicHumanText(t *testing.T) {
 	in, o, opts := forensicFixture()
 	o.Forensic = o.Forensic[:1]
-	reports, err := ForensicReports(in, o, []byte(forensicOriginal), opts)
+	reports, err := ForensicReports(in, o, []byte(forensicOriginal), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,8 +295,8 @@ func TestForensicHumanText(t *testing.T) {
 
 	// Quarantine, SPF aligned, local time with its offset.
 	o.Status, o.StatusText, o.AlignedSPF, o.AlignedDKIM = StatusQuarantine, "", true, false
-	opts.Now = func() time.Time { return time.Date(2025, 4, 7, 23, 16, 9, 0, time.FixedZone("CEST", 2*3600)) }
-	reports, err = ForensicReports(in, o, []byte(forensicOriginal), opts)
+	opts = append(opts, WithClock(func() time.Time { return time.Date(2025, 4, 7, 23, 16, 9, 0, time.FixedZone("CEST", 2*3600)) }))
+	reports, err = ForensicReports(in, o, []byte(forensicOriginal), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,8 +317,9 @@ func TestForensicHumanText(t *testing.T) {
 
 func TestForensicSender(t *testing.T) {
 	in, o, opts := forensicFixture()
-	opts.Sender = "DMARC reports <dmarc-reports@mx.example.org>"
-	reports, err := ForensicReports(in, o, []byte(forensicOriginal), opts)
+	sender := "DMARC reports <dmarc-reports@mx.example.org>"
+	opts = append(opts, WithForensicSender(sender))
+	reports, err := ForensicReports(in, o, []byte(forensicOriginal), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,13 +328,13 @@ func TestForensicSender(t *testing.T) {
 		t.Errorf("envelope sender %q", r.EnvelopeFrom)
 	}
 	h, _, _ := forensicParts(t, r.Message)
-	if got := h.Get("From"); got != opts.Sender {
+	if got := h.Get("From"); got != sender {
 		t.Errorf("From %q", got)
 	}
 
 	// A non-ASCII display name is RFC 2047-encoded; the message stays 7-bit.
-	opts.Sender = "Rapports DMARC é <dmarc@mx.example.org>"
-	reports, err = ForensicReports(in, o, []byte(forensicOriginal), opts)
+	opts = append(opts, WithForensicSender("Rapports DMARC é <dmarc@mx.example.org>"))
+	reports, err = ForensicReports(in, o, []byte(forensicOriginal), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,8 +346,8 @@ func TestForensicSender(t *testing.T) {
 	}
 
 	// Without ReportingMTA: no Reporting-MTA:, Message-ID from the sender's domain.
-	opts.ReportingMTA = ""
-	reports, err = ForensicReports(in, o, []byte(forensicOriginal), opts)
+	opts = append(opts, WithReportingMTA(""))
+	reports, err = ForensicReports(in, o, []byte(forensicOriginal), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,29 +364,29 @@ func TestForensicErrors(t *testing.T) {
 	in, o, opts := forensicFixture()
 	orig := []byte(forensicOriginal)
 
-	if r, err := ForensicReports(in, nil, orig, opts); r != nil || !errors.Is(err, ErrForensicNoRecord) {
+	if r, err := ForensicReports(in, nil, orig, opts...); r != nil || !errors.Is(err, ErrForensicNoRecord) {
 		t.Errorf("nil outcome: %v %v", r, err)
 	}
 	noRec := *o
 	noRec.Record = nil
-	if r, err := ForensicReports(in, &noRec, orig, opts); r != nil || !errors.Is(err, ErrForensicNoRecord) {
+	if r, err := ForensicReports(in, &noRec, orig, opts...); r != nil || !errors.Is(err, ErrForensicNoRecord) {
 		t.Errorf("nil record: %v %v", r, err)
 	}
 	none := *o
 	none.Forensic = nil
-	if r, err := ForensicReports(in, &none, orig, opts); r != nil || err != nil {
+	if r, err := ForensicReports(in, &none, orig, opts...); r != nil || err != nil {
 		t.Errorf("no ruf addresses: %v %v", r, err)
 	}
 	// With nothing to send, options are not even looked at.
-	if r, err := ForensicReports(nil, &none, orig, ForensicOptions{}); r != nil || err != nil {
+	if r, err := ForensicReports(nil, &none, orig); r != nil || err != nil {
 		t.Errorf("no ruf addresses, no options: %v %v", r, err)
 	}
-	if r, err := ForensicReports(nil, o, orig, opts); r != nil || !errors.Is(err, ErrForensicNoInput) {
+	if r, err := ForensicReports(nil, o, orig, opts...); r != nil || !errors.Is(err, ErrForensicNoInput) {
 		t.Errorf("nil input: %v %v", r, err)
 	}
 	noIP := *in
 	noIP.ClientIP = netip.Addr{}
-	if r, err := ForensicReports(&noIP, o, orig, opts); r != nil || !errors.Is(err, ErrForensicNoInput) {
+	if r, err := ForensicReports(&noIP, o, orig, opts...); r != nil || !errors.Is(err, ErrForensicNoInput) {
 		t.Errorf("no client IP: %v %v", r, err)
 	}
 
@@ -393,35 +394,33 @@ func TestForensicErrors(t *testing.T) {
 	// trap header contains that boundary.
 	trap := append([]byte("X-Trap: =_dmarc_"+strings.Repeat("00", 12)+"\n"), orig...)
 	bad := []struct {
-		field string
-		set   func(*ForensicOptions)
-		orig  []byte
+		option string
+		opt    Option
+		orig   []byte
 	}{
-		{"Reporter", func(o *ForensicOptions) { o.Reporter = "" }, nil},
-		{"Reporter", func(o *ForensicOptions) { o.Reporter = "Mail Delivery System" }, nil},
-		{"Reporter", func(o *ForensicOptions) { o.Reporter = "a@x.example, b@x.example" }, nil},
-		{"Sender", func(o *ForensicOptions) { o.Sender = "not an address" }, nil},
-		{"Sender", func(o *ForensicOptions) { o.Sender = "<>" }, nil},
-		{"Sender", func(o *ForensicOptions) { o.Sender = "x@mx.example.org\r\nBcc: victim@example.net" }, nil},
-		{"Sender", func(o *ForensicOptions) { o.Sender = `"a b"@mx.example.org` }, nil},
-		{"Sender", func(o *ForensicOptions) { o.Sender = "x@[192.0.2.1]" }, nil},
-		{"ReportingMTA", func(o *ForensicOptions) { o.ReportingMTA = "mx.example.org\r\nX-Evil: 1" }, nil},
-		{"ReportingMTA", func(o *ForensicOptions) { o.ReportingMTA = "mx..example.org" }, nil},
-		{"Rand", func(o *ForensicOptions) { o.Rand = strings.NewReader("short") }, nil},
-		{"Rand", func(o *ForensicOptions) { o.Rand = bytes.NewReader(bytes.Repeat([]byte{0}, 1024)) }, trap},
+		{"WithForensicReporter", WithForensicReporter(""), nil},
+		{"WithForensicReporter", WithForensicReporter("Mail Delivery System"), nil},
+		{"WithForensicReporter", WithForensicReporter("a@x.example, b@x.example"), nil},
+		{"WithForensicSender", WithForensicSender("not an address"), nil},
+		{"WithForensicSender", WithForensicSender("<>"), nil},
+		{"WithForensicSender", WithForensicSender("x@mx.example.org\r\nBcc: victim@example.net"), nil},
+		{"WithForensicSender", WithForensicSender(`"a b"@mx.example.org`), nil},
+		{"WithForensicSender", WithForensicSender("x@[192.0.2.1]"), nil},
+		{"WithReportingMTA", WithReportingMTA("mx.example.org\r\nX-Evil: 1"), nil},
+		{"WithReportingMTA", WithReportingMTA("mx..example.org"), nil},
+		{"WithForensicRand", WithForensicRand(strings.NewReader("short")), nil},
+		{"WithForensicRand", WithForensicRand(bytes.NewReader(bytes.Repeat([]byte{0}, 1024))), trap},
 	}
 	for _, c := range bad {
-		opts2 := opts
-		opts2.Rand = rand.NewChaCha8([32]byte{})
-		c.set(&opts2)
+		opts2 := append(opts[:len(opts):len(opts)], WithForensicRand(rand.NewChaCha8([32]byte{})), c.opt)
 		orig := orig
 		if c.orig != nil {
 			orig = c.orig
 		}
-		r, err := ForensicReports(in, o, orig, opts2)
+		r, err := ForensicReports(in, o, orig, opts2...)
 		var oe *ForensicOptionError
-		if r != nil || !errors.As(err, &oe) || oe.Field != c.field {
-			t.Errorf("%s case: %v %v", c.field, r, err)
+		if r != nil || !errors.As(err, &oe) || oe.Option != c.option {
+			t.Errorf("%s case: %v %v", c.option, r, err)
 		}
 	}
 
@@ -429,7 +428,7 @@ func TestForensicErrors(t *testing.T) {
 	// still get their report.
 	o2 := *o
 	o2.Forensic = []string{"dmarc@example.com\r\nBcc: victim@example.net", "MAILTO:dmarc@example.com", "dmarc@example.com", "no-at-sign", "x@-bad-.example"}
-	r, err := ForensicReports(in, &o2, orig, opts)
+	r, err := ForensicReports(in, &o2, orig, opts...)
 	if len(r) != 1 || r[0].To != "dmarc@example.com" {
 		t.Errorf("reports %+v", r)
 	}
@@ -464,8 +463,8 @@ func TestForensicSizeLimit(t *testing.T) {
 		o2 := *o
 		o2.Record = rec
 		o2.Forensic = []string{"dmarc@example.com"}
-		opts.Rand = rand.NewChaCha8([32]byte{9})
-		return ForensicReports(in, &o2, orig, opts)
+		opts := append(opts[:len(opts):len(opts)], WithForensicRand(rand.NewChaCha8([32]byte{9})))
+		return ForensicReports(in, &o2, orig, opts...)
 	}
 	full, err := build("mailto:dmarc@example.com")
 	if err != nil {
@@ -527,7 +526,7 @@ func TestForensicSizeLimit(t *testing.T) {
 	o2 := *o
 	o2.Record = rec
 	o2.Forensic = []string{"dmarc@example.com", "other@example.com"}
-	r, err = ForensicReports(in, &o2, orig, opts)
+	r, err = ForensicReports(in, &o2, orig, opts...)
 	var se *ForensicSkipError
 	if len(r) != 1 || r[0].To != "other@example.com" || !errors.As(err, &se) || !errors.Is(err, ErrForensicTooLarge) ||
 		se.Recipient != "dmarc@example.com" || se.Limit != 1024 || se.Size <= 1024 {
@@ -546,8 +545,8 @@ func TestForensicSizeLimit(t *testing.T) {
 func TestForensicDeterministic(t *testing.T) {
 	in, o, opts := forensicFixture()
 	run := func(seed byte) []ForensicReport {
-		opts.Rand = rand.NewChaCha8([32]byte{seed})
-		r, err := ForensicReports(in, o, []byte(forensicOriginal), opts)
+		opts := append(opts[:len(opts):len(opts)], WithForensicRand(rand.NewChaCha8([32]byte{seed})))
+		r, err := ForensicReports(in, o, []byte(forensicOriginal), opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -596,7 +595,7 @@ func TestForensicReferences(t *testing.T) {
 	// Long ids fold at spaces into lines of at most 78 bytes.
 	in, o, opts := forensicFixture()
 	orig := "References: " + strings.Join(ids, " ") + "\nMessage-ID: <own@x>\n\n"
-	r, err := ForensicReports(in, o, []byte(orig), opts)
+	r, err := ForensicReports(in, o, []byte(orig), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -675,7 +674,7 @@ func TestForensicHostile(t *testing.T) {
 		"X-Long: " + strings.Repeat("L", 1500) + "\r\n" +
 		"X-Boundary-Guess: --=_dmarc_0000\r\n" +
 		"Message-ID: <a@x>\r\n\r\nbody\r\n"
-	reports, err := ForensicReports(in, o, []byte(orig), opts)
+	reports, err := ForensicReports(in, o, []byte(orig), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -725,7 +724,7 @@ func TestForensicHostile(t *testing.T) {
 	// UTF-8 domains: the Subject is RFC 2047-encoded, part 1 is utf-8.
 	in, o, opts = forensicFixture()
 	o.UsedDomain, o.FromDomain = "bücher.example", "bücher.example"
-	reports, err = ForensicReports(in, o, []byte(forensicOriginal), opts)
+	reports, err = ForensicReports(in, o, []byte(forensicOriginal), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -747,7 +746,7 @@ func TestForensicHostile(t *testing.T) {
 
 	// IPv4-mapped and zoned client addresses are shown plainly.
 	in.ClientIP = netip.MustParseAddr("::ffff:192.0.2.7")
-	reports, err = ForensicReports(in, o, []byte(forensicOriginal), opts)
+	reports, err = ForensicReports(in, o, []byte(forensicOriginal), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -756,7 +755,7 @@ func TestForensicHostile(t *testing.T) {
 		t.Errorf("Source-IP %q", fr.Get("Source-IP"))
 	}
 	in.ClientIP = netip.MustParseAddr("fe80::1%eth0")
-	reports, err = ForensicReports(in, o, []byte(forensicOriginal), opts)
+	reports, err = ForensicReports(in, o, []byte(forensicOriginal), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -771,7 +770,7 @@ func TestForensicEdgeOriginals(t *testing.T) {
 	o.ARHeader = ""
 	o.UsedDomain = ""
 	for _, orig := range []string{"", "\r\n\r\nbody only", "From nobody Tue Mar  2 09:44:33 1999\nX: y\n", " leading continuation\nX: y", "No-Newline-At-End: x"} {
-		reports, err := ForensicReports(in, o, []byte(orig), opts)
+		reports, err := ForensicReports(in, o, []byte(orig), opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -933,7 +932,7 @@ func TestForensicARFSamples(t *testing.T) {
 	// Ours, through the same reader, reads like the DMARC reports above
 	// (arf-18, arf-20, domain.de, LinkedIn).
 	in, o, opts := forensicFixture()
-	reports, err := ForensicReports(in, o, []byte(forensicOriginal), opts)
+	reports, err := ForensicReports(in, o, []byte(forensicOriginal), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -961,7 +960,7 @@ func TestForensicLargeHeader(t *testing.T) {
 	}
 	b.WriteString("\nMessage-ID: <own@x>\n\n")
 	start := time.Now()
-	reports, err := ForensicReports(in, o, []byte(b.String()), opts)
+	reports, err := ForensicReports(in, o, []byte(b.String()), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -994,14 +993,14 @@ func TestForensicFieldValues(t *testing.T) {
 	}
 	e1 := &ForensicSkipError{Recipient: "a@x.example", Size: 2000, Limit: 1024, Err: ErrForensicTooLarge}
 	e2 := &ForensicSkipError{Recipient: "bad", Err: ErrForensicBadRecipient}
-	e3 := &ForensicOptionError{Field: "Sender", Err: errors.New("boom")}
+	e3 := &ForensicOptionError{Option: "WithForensicSender", Err: errors.New("boom")}
 	for _, c := range []struct {
 		err  error
 		want string
 	}{
 		{e1, `dmarc: forensic report exceeds the ruf= size limit: 2000 bytes > 1024 for "a@x.example"`},
 		{e2, `dmarc: ruf= address is not a plain mailbox: "bad"`},
-		{e3, "dmarc: forensic report option Sender: boom"},
+		{e3, "dmarc: forensic report option WithForensicSender: boom"},
 	} {
 		if c.err.Error() != c.want {
 			t.Errorf("%q, want %q", c.err.Error(), c.want)

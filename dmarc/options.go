@@ -2,12 +2,14 @@ package dmarc
 
 import (
 	"math/rand/v2"
+	"time"
 
 	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
-// Option configures Evaluate or VerifyDKIM (dkim_options.go lists
-// VerifyDKIM's own); each ignores the other's options.
+// Option configures Evaluate, VerifyDKIM (dkim_options.go lists its
+// own) or ForensicReports (forensic_options.go); each ignores the
+// options that are not its own, so one list can serve all three.
 type Option func(*config)
 
 type config struct {
@@ -17,7 +19,9 @@ type config struct {
 	treeWalk   bool
 	rand       func() int // 0..99 for pct sampling
 	authservID string
-	dkim       dkimOptions // VerifyDKIM's (dkim_options.go)
+	dkim       dkimOptions     // VerifyDKIM's (dkim_options.go)
+	forensic   forensicOptions // ForensicReports' (forensic_options.go)
+	now        func() time.Time
 }
 
 func (c *config) init(opts []Option) {
@@ -37,6 +41,11 @@ func WithResolver(r Resolver) Option { return func(c *config) { c.resolver = r }
 // WithRand sets the source for pct= sampling: it must return a number
 // in [0, 100). The message is sampled when the number is below pct.
 func WithRand(f func() int) Option { return func(c *config) { c.rand = f } }
+
+// WithClock sets the clock of VerifyDKIM (the time signatures' x= are
+// compared with) and ForensicReports (the arrival time a report shows);
+// default time.Now.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithAuthservID sets the authserv-id of the Authentication-Results
 // header (Exim: the argument of ${authresults}, usually
