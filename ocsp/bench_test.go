@@ -11,7 +11,7 @@ import (
 func BenchmarkStaple(b *testing.B) {
 	p := newPKI(b)
 	f := writeTemp(b, b.TempDir(), "a.der", mkResp(b, p.a, p.ca1, respOpts{}))
-	s, err := NewStapler(p.certs(), f, WithClock(fixedNow))
+	s, err := NewStapler(StaplerConfig{Certificates: p.certs(), Files: f, Now: fixedNow})
 	if err != nil {
 		b.Fatal(err)
 	}

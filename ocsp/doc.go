@@ -5,7 +5,8 @@
 //
 // # Exim names
 //
-//	tls_ocsp_file        NewStapler's fileList (ParseFileList): one file per
+//	tls_certificate      StaplerConfig.Certificates
+//	tls_ocsp_file        StaplerConfig.Files (ParseFileList): one file per
 //	                     tls_certificate, "PEM "/"DER " prefixes
 //	hosts_request_ocsp   Client.RequestHosts (nil: the default "*")
 //	hosts_require_ocsp   Client.RequireHosts (nil: none)
@@ -29,16 +30,17 @@
 // file replaced by rename (WriteFile does that) takes effect at once and
 // never half-written. A response is stapled only if it is a successful
 // basic response, signed by the certificate's issuer (from its chain or
-// WithIssuers) or by a delegated responder that issuer certified for
+// StaplerConfig.Issuers) or by a delegated responder that issuer certified for
 // OCSPSigning and whose validity covers thisUpdate..nextUpdate, reports
 // good, has thisUpdate no more than 300 s ahead, and has a nextUpdate
 // not in the past (300 s skew). Anything else is not stapled and the
-// reason goes to the WithLogger function; the handshake goes on.
+// reason goes to StaplerConfig.Logf; the handshake goes on.
 //
 // # Differences from Exim
 //
 //   - Exim (OpenSSL) staples a response without nextUpdate; this package
-//     does not unless WithMissingNextUpdate(true) (Exim's documented rule).
+//     does not unless StaplerConfig.AcceptMissingNextUpdate (Exim's
+//     documented rule).
 //     Clients accept it, as Exim's client does.
 //   - Exim picks a proof by serial number only and looks only at its first
 //     SingleResponse; here every SingleResponse is considered and the

@@ -27,7 +27,7 @@ func FuzzLoadOCSPFile(f *testing.F) {
 		if isPEM {
 			list = "PEM " + path
 		}
-		s, err := NewStapler(certs, list, WithClock(fixedNow), WithMissingNextUpdate(true))
+		s, err := NewStapler(StaplerConfig{Certificates: certs, Files: list, Now: fixedNow, AcceptMissingNextUpdate: true})
 		if err != nil {
 			t.Fatal(err)
 		}

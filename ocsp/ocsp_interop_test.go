@@ -171,7 +171,7 @@ func TestInteropSClientSeesStaple(t *testing.T) {
 	bin := needOpenSSL(t)
 	p := newPKI(t)
 	f := writeTemp(t, t.TempDir(), "a.der", realResp(t, p.a, p.ca1, Good))
-	s, err := NewStapler(p.certs()[:1], f)
+	s, err := NewStapler(StaplerConfig{Certificates: p.certs()[:1], Files: f})
 	if err != nil {
 		t.Fatal(err)
 	}

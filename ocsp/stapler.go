@@ -11,35 +11,30 @@ import (
 	"time"
 )
 
-// StaplerOption configures a Stapler.
-type StaplerOption func(*Stapler)
-
-// WithLogger sends the Stapler's reasons for not stapling (unreadable
-// files, invalid or expired responses) to logf. The default discards
-// them.
-func WithLogger(logf func(format string, args ...any)) StaplerOption {
-	return func(s *Stapler) { s.logf = logf }
-}
-
-// WithClock replaces time.Now.
-func WithClock(now func() time.Time) StaplerOption { return func(s *Stapler) { s.now = now } }
-
-// WithSkew sets the clock-skew allowance for thisUpdate and nextUpdate
-// (default DefaultSkew, Exim's 300 s).
-func WithSkew(d time.Duration) StaplerOption { return func(s *Stapler) { s.skew = d } }
-
-// WithMissingNextUpdate(true) accepts responses without nextUpdate, as
-// Exim with OpenSSL does. By default they are not stapled (what Exim's
-// documentation says).
-func WithMissingNextUpdate(accept bool) StaplerOption {
-	return func(s *Stapler) { s.acceptNoNext = accept }
-}
-
-// WithIssuers adds issuer certificates for certificates whose chain in
-// tls_certificate does not include them (Exim's tls_verify_certificates
-// used as a signer store).
-func WithIssuers(certs ...*x509.Certificate) StaplerOption {
-	return func(s *Stapler) { s.extraIssuers = append(s.extraIssuers, certs...) }
+// StaplerConfig configures NewStapler. Only Certificates is required.
+type StaplerConfig struct {
+	// Certificates is Exim's tls_certificate list, in order. Each
+	// certificate's chain (Certificate[1:]) supplies its issuer.
+	Certificates []tls.Certificate
+	// Files is Exim's tls_ocsp_file value (ParseFileList): one file per
+	// certificate, "PEM "/"DER " prefixes. Responses are pooled from
+	// all files. "" staples nothing.
+	Files string
+	// Issuers adds issuer certificates for certificates whose chain in
+	// tls_certificate does not include them (Exim's
+	// tls_verify_certificates used as a signer store).
+	Issuers []*x509.Certificate
+	// AcceptMissingNextUpdate staples responses without nextUpdate, as
+	// Exim with OpenSSL does. By default they are not stapled (what
+	// Exim's documentation says).
+	AcceptMissingNextUpdate bool
+	// Now replaces time.Now; Skew is the clock-skew allowance for
+	// thisUpdate and nextUpdate (0 means DefaultSkew, Exim's 300 s).
+	Now  func() time.Time
+	Skew time.Duration
+	// Logf receives the reasons for not stapling (unreadable files,
+	// invalid or expired responses); nil discards them.
+	Logf func(format string, args ...any)
 }
 
 // Stapler staples OCSP responses from Exim-style tls_ocsp_file lists.
@@ -73,28 +68,36 @@ type staplerState struct {
 	logged sync.Map // reason text → struct{}, so each is logged once per load
 }
 
-// NewStapler returns a Stapler for certs (Exim's tls_certificate list,
-// in order) and fileList (the tls_ocsp_file value). Each certificate's
-// chain (Certificate[1:]) supplies its issuer. Responses are pooled from
-// all files; a certificate is stapled with the first valid response
-// whose CertID names its serial number and issuer.
-func NewStapler(certs []tls.Certificate, fileList string, opts ...StaplerOption) (*Stapler, error) {
-	files, err := ParseFileList(fileList)
+// NewStapler checks cfg (the file list must parse, the certificates
+// too) and returns a Stapler for it. A certificate is stapled with the
+// first valid response, from any of the files, whose CertID names its
+// serial number and issuer.
+func NewStapler(cfg StaplerConfig) (*Stapler, error) {
+	files, err := ParseFileList(cfg.Files)
 	if err != nil {
 		return nil, err
 	}
+	certs := cfg.Certificates
 	if len(certs) == 0 {
 		return nil, errors.New("ocsp: no certificates")
 	}
 	s := &Stapler{
-		certs: certs,
-		files: files,
-		logf:  func(string, ...any) {},
-		now:   time.Now,
-		skew:  DefaultSkew,
+		certs:        certs,
+		files:        files,
+		logf:         cfg.Logf,
+		now:          cfg.Now,
+		skew:         cfg.Skew,
+		acceptNoNext: cfg.AcceptMissingNextUpdate,
+		extraIssuers: cfg.Issuers,
 	}
-	for _, o := range opts {
-		o(s)
+	if s.logf == nil {
+		s.logf = func(string, ...any) {}
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.skew == 0 {
+		s.skew = DefaultSkew
 	}
 	for i := range certs {
 		c := &certs[i]

@@ -108,7 +108,7 @@ func TestStaplerPicksBySerialAndIssuer(t *testing.T) {
 	// match would staple rb for a.
 	both := append(pemResp(rb), pemResp(ra)...)
 	f := writeTemp(t, dir, "both.pem", both)
-	s, err := NewStapler(p.certs(), "PEM "+f, WithClock(fixedNow))
+	s, err := NewStapler(StaplerConfig{Certificates: p.certs(), Files: "PEM " + f, Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestStaplerPositionalDER(t *testing.T) {
 	dir := t.TempDir()
 	fa := writeTemp(t, dir, "a.der", mkResp(t, p.a, p.ca1, respOpts{}))
 	fb := writeTemp(t, dir, "b.pem", pemResp(mkResp(t, p.b, p.ca2, respOpts{})))
-	s, err := NewStapler(p.certs(), fa+" : PEM "+fb, WithClock(fixedNow))
+	s, err := NewStapler(StaplerConfig{Certificates: p.certs(), Files: fa + " : PEM " + fb, Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,29 +142,28 @@ func TestStaplerRejects(t *testing.T) {
 	p := newPKI(t)
 	ra := mkResp(t, p.a, p.ca1, respOpts{})
 	cases := []struct {
-		name string
-		resp []byte
-		opts []StaplerOption
-		ok   bool
+		name   string
+		resp   []byte
+		noNext bool // AcceptMissingNextUpdate
+		ok     bool
 	}{
-		{"good", ra, nil, true},
-		{"expired", mkResp(t, p.a, p.ca1, respOpts{thisUpdate: testNow.Add(-48 * time.Hour), nextUpdate: testNow.Add(-10 * time.Minute)}), nil, false},
-		{"future", mkResp(t, p.a, p.ca1, respOpts{thisUpdate: testNow.Add(10 * time.Minute)}), nil, false},
-		{"revoked", mkResp(t, p.a, p.ca1, respOpts{status: Revoked}), nil, false},
-		{"unknown", mkResp(t, p.a, p.ca1, respOpts{status: Unknown}), nil, false},
-		{"wrong issuer", mkResp(t, p.a, p.ca2, respOpts{}), nil, false},
-		{"no nextUpdate", mkResp(t, p.a, p.ca1, respOpts{noNext: true}), nil, false},
-		{"no nextUpdate, Exim rule", mkResp(t, p.a, p.ca1, respOpts{noNext: true}), []StaplerOption{WithMissingNextUpdate(true)}, true},
-		{"signer expires before nextUpdate", mkResp(t, p.a, p.ca1, respOpts{signer: mkCert(t, p.ca1, certOpts{serial: 30, ocspSign: true, notAfter: testNow.Add(time.Hour)})}), nil, false},
-		{"delegated signer", mkResp(t, p.a, p.ca1, respOpts{signer: mkCert(t, p.ca1, certOpts{serial: 31, ocspSign: true})}), nil, true},
-		{"garbage", []byte("not ocsp"), nil, false},
+		{"good", ra, false, true},
+		{"expired", mkResp(t, p.a, p.ca1, respOpts{thisUpdate: testNow.Add(-48 * time.Hour), nextUpdate: testNow.Add(-10 * time.Minute)}), false, false},
+		{"future", mkResp(t, p.a, p.ca1, respOpts{thisUpdate: testNow.Add(10 * time.Minute)}), false, false},
+		{"revoked", mkResp(t, p.a, p.ca1, respOpts{status: Revoked}), false, false},
+		{"unknown", mkResp(t, p.a, p.ca1, respOpts{status: Unknown}), false, false},
+		{"wrong issuer", mkResp(t, p.a, p.ca2, respOpts{}), false, false},
+		{"no nextUpdate", mkResp(t, p.a, p.ca1, respOpts{noNext: true}), false, false},
+		{"no nextUpdate, Exim rule", mkResp(t, p.a, p.ca1, respOpts{noNext: true}), true, true},
+		{"signer expires before nextUpdate", mkResp(t, p.a, p.ca1, respOpts{signer: mkCert(t, p.ca1, certOpts{serial: 30, ocspSign: true, notAfter: testNow.Add(time.Hour)})}), false, false},
+		{"delegated signer", mkResp(t, p.a, p.ca1, respOpts{signer: mkCert(t, p.ca1, certOpts{serial: 31, ocspSign: true})}), false, true},
+		{"garbage", []byte("not ocsp"), false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := writeTemp(t, t.TempDir(), "r.der", c.resp)
 			var log logRec
-			opts := append([]StaplerOption{WithClock(fixedNow), WithLogger(log.logf)}, c.opts...)
-			s, err := NewStapler(p.certs()[:1], f, opts...)
+			s, err := NewStapler(StaplerConfig{Certificates: p.certs()[:1], Files: f, Now: fixedNow, Logf: log.logf, AcceptMissingNextUpdate: c.noNext})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,7 +185,7 @@ func TestStaplerRejects(t *testing.T) {
 func TestStaplerMissingFile(t *testing.T) {
 	p := newPKI(t)
 	var log logRec
-	s, err := NewStapler(p.certs(), "/nonexistent/ocsp.der", WithLogger(log.logf), WithClock(fixedNow))
+	s, err := NewStapler(StaplerConfig{Certificates: p.certs(), Files: "/nonexistent/ocsp.der", Logf: log.logf, Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +195,7 @@ func TestStaplerMissingFile(t *testing.T) {
 	if len(log.lines) == 0 {
 		t.Error("nothing logged")
 	}
-	if _, err := NewStapler(nil, ""); err == nil {
+	if _, err := NewStapler(StaplerConfig{}); err == nil {
 		t.Error("no certificates: no error")
 	}
 }
@@ -209,7 +208,7 @@ func TestStaplerAtomicReplace(t *testing.T) {
 	r1 := mkResp(t, p.a, p.ca1, respOpts{thisUpdate: testNow.Add(-2 * time.Hour)})
 	r2 := mkResp(t, p.a, p.ca1, respOpts{thisUpdate: testNow.Add(-time.Hour)})
 	f := writeTemp(t, dir, "a.der", r1)
-	s, err := NewStapler(p.certs(), f, WithClock(fixedNow))
+	s, err := NewStapler(StaplerConfig{Certificates: p.certs(), Files: f, Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
