@@ -52,6 +52,9 @@ type flight struct {
 	done chan struct{}
 	resp *Response
 	err  error
+	// abandoned: the query ended because the leader's own context was
+	// cancelled or ran out, which says nothing about the answer.
+	abandoned bool
 }
 
 type cache struct {
@@ -97,8 +100,10 @@ func (k *cache) query(ctx context.Context, r *Resolver, qname string, qtype uint
 				return nil, r.ctxError(qname, qtype, "", ctx.Err())
 			}
 			// The leader's own deadline or cancellation says nothing
-			// about ours: ask again (usually the cache now has it).
-			if isContextError(f.err) && ctx.Err() == nil {
+			// about ours: ask again. The Resolver's timeout (WithTimeout)
+			// running out is a real answer, shared like any other; asking
+			// again would make each follower wait one more timeout.
+			if f.abandoned && ctxDone(ctx) == nil {
 				continue
 			}
 			return f.resp, f.err
@@ -109,6 +114,7 @@ func (k *cache) query(ctx context.Context, r *Resolver, qname string, qtype uint
 		r.stats.misses.Add(1)
 
 		f.resp, f.err = r.exchange(ctx, qname, qtype)
+		f.abandoned = isContextError(f.err) && ctxDone(ctx) != nil
 		k.mu.Lock()
 		delete(k.inflight, key)
 		k.store(key, f.resp, f.err)
