@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/textproto"
+
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
 // A Status is the client's view of one recipient after a transaction.
@@ -28,7 +29,7 @@ func (s Status) String() string {
 
 // statusOf maps a reply class to a status: 2 delivered, 4 deferred, any
 // other failed.
-func statusOf(r Reply) Status {
+func statusOf(r smtp.Reply) Status {
 	switch r.Class() {
 	case 2:
 		return Delivered
@@ -45,7 +46,7 @@ type RecipientOutcome struct {
 	// Reply is the reply that decided the status: the RCPT reply for a
 	// recipient refused there, the per-recipient PRDR reply, the final
 	// reply when it overrides them, or the single end-of-data reply.
-	Reply Reply
+	Reply smtp.Reply
 	// Message is Exim's text for the address: for a refusal by a
 	// per-recipient reply "PRDR error after DATA: 550 ..." (the command
 	// is the one that ended the data), otherwise the reply as a string;
@@ -61,26 +62,25 @@ type RecipientOutcome struct {
 type DataResult struct {
 	PRDR       bool               // the server answered with the 353 block
 	Recipients []RecipientOutcome // in the order given
-	Final      Reply              // the final (or only) reply; zero if not read
-}
-
-// A ProtocolError is a reply the client cannot use where it stands, such
-// as a 1xx or 3xx in place of a per-recipient reply.
-type ProtocolError struct {
-	After string // the command that was answered, e.g. "DATA"
-	Reply Reply
-	Why   string
-}
-
-func (e *ProtocolError) Error() string {
-	return fmt.Sprintf("SMTP protocol error after %s: %s: %s", e.After, e.Why, e.Reply)
+	Final      smtp.Reply         // the final (or only) reply; zero if not read
 }
 
 // ReadDataReplies reads the server's answer to the end of the message
-// data from r: either one ordinary reply, or the 353 intro, one reply
-// per recipient and the final reply. rcpts are the recipients the
+// data from r with smtp.ReadDataResponse, for a client that speaks SMTP
+// itself, and combines it with Combine. rcpts are the recipients the
 // server accepted at RCPT time, in order; cmd is the command that ended
 // the data ("DATA", or "BDAT 457 LAST"), used in messages.
+func ReadDataReplies(r *smtp.ReplyReader, rcpts []string, cmd string) (*DataResult, error) {
+	resp, err := smtp.ReadDataResponse(r, len(rcpts), cmd)
+	return Combine(resp, rcpts, err)
+}
+
+// Combine turns the answer to the end of the message data (from
+// smtp.Client.Data or BDAT, or smtp.ReadDataResponse) and the error
+// that came with it into a status per recipient. rcpts are the
+// recipients the server accepted at RCPT time, in order. A
+// *smtp.CommandError for a final reply other than 2xx is not an error
+// here: it is the outcome.
 //
 // The replies are combined as Exim's smtp transport does:
 //
@@ -94,73 +94,53 @@ func (e *ProtocolError) Error() string {
 //     with it; the others keep their per-recipient result.
 //   - final 2xx: the per-recipient results stand.
 //
-// On a read error or a malformed reply the error is returned with a
-// result in which every recipient not yet decided is Deferred with Err
-// set (the server may or may not have taken the message).
-func ReadDataReplies(r *textproto.Reader, rcpts []string, cmd string) (*DataResult, error) {
-	res := &DataResult{Recipients: make([]RecipientOutcome, len(rcpts))}
-	for i, a := range rcpts {
-		res.Recipients[i] = RecipientOutcome{Recipient: a, Status: Deferred}
+// On a read error, a malformed reply or a *smtp.ProtocolError the
+// error is returned with a result in which every recipient is Deferred
+// with Err set (the server may or may not have taken the message).
+func Combine(resp *smtp.DataResponse, rcpts []string, err error) (*DataResult, error) {
+	if resp == nil {
+		resp = &smtp.DataResponse{}
 	}
-	undecided := func(from int, err error) {
-		for i := from; i < len(res.Recipients); i++ {
-			res.Recipients[i] = RecipientOutcome{Recipient: rcpts[i], Status: Deferred, Err: err, Message: err.Error()}
-		}
+	cmd := resp.Command
+	if cmd == "" {
+		cmd = "DATA"
 	}
-	first, err := ReadReply(r)
+	res := &DataResult{PRDR: resp.PRDR, Recipients: make([]RecipientOutcome, len(rcpts))}
+	var ce *smtp.CommandError
+	if errors.As(err, &ce) && resp.Final.Code != 0 && ce.Reply.Code == resp.Final.Code {
+		err = nil // a refusal at the end of the data: the outcome
+	}
+	if err == nil && resp.PRDR && len(resp.Recipients) != len(rcpts) {
+		err = &smtp.ProtocolError{After: cmd, Reply: resp.Final,
+			Why: fmt.Sprintf("%d per-recipient replies for %d recipients", len(resp.Recipients), len(rcpts))}
+	}
+	if err == nil && resp.Final.Code == 0 {
+		err = &smtp.ReplyError{Err: io.ErrUnexpectedEOF}
+	}
 	if err != nil {
 		err = readErr(cmd, err)
-		undecided(0, err)
+		for i, a := range rcpts {
+			res.Recipients[i] = RecipientOutcome{Recipient: a, Status: Deferred, Err: err, Message: err.Error()}
+		}
 		return res, err
 	}
-	switch first.Class() {
-	case 2, 4, 5:
-		res.Final = first
-		for i := range res.Recipients {
-			res.Recipients[i].Status = statusOf(first)
-			res.Recipients[i].Reply = first
-			res.Recipients[i].Message = first.String()
+	final := resp.Final
+	res.Final = final
+	if !resp.PRDR {
+		for i, a := range rcpts {
+			res.Recipients[i] = RecipientOutcome{Recipient: a, Status: statusOf(final), Reply: final, Message: final.String()}
 		}
 		return res, nil
-	case 3:
-	default:
-		err := &ProtocolError{After: cmd, Reply: first, Why: "unexpected reply class"}
-		undecided(0, err)
-		return res, err
 	}
-	res.PRDR = true
-	for i := range rcpts {
-		rep, err := ReadReply(r)
-		if err == nil && rep.Class() != 2 && rep.Class() != 4 && rep.Class() != 5 {
-			err = &ProtocolError{After: cmd, Reply: rep, Why: "per-recipient reply of unexpected class"}
-		} else if err != nil {
-			err = readErr(cmd, err)
-		}
-		if err != nil {
-			undecided(0, err) // nothing counts without the final reply
-			return res, err
-		}
+	for i, a := range rcpts {
 		o := &res.Recipients[i]
-		o.Status, o.Reply = statusOf(rep), rep
+		rep := resp.Recipients[i]
+		o.Recipient, o.Status, o.Reply = a, statusOf(rep), rep
 		if o.Status == Delivered {
 			o.Message = rep.String()
 		} else {
 			o.Message = "PRDR error after " + cmd + ": " + rep.String()
 		}
-	}
-	final, err := ReadReply(r)
-	if err == nil && final.Class() != 2 && final.Class() != 4 && final.Class() != 5 {
-		err = &ProtocolError{After: cmd, Reply: final, Why: "final reply of unexpected class"}
-	} else if err != nil {
-		err = readErr(cmd, err)
-	}
-	if err != nil {
-		undecided(0, err)
-		return res, err
-	}
-	res.Final = final
-	for i := range res.Recipients {
-		o := &res.Recipients[i]
 		switch final.Class() {
 		case 5:
 			o.Status, o.Reply, o.Message = Failed, final, final.String()
@@ -179,11 +159,12 @@ func ReadDataReplies(r *textproto.Reader, rcpts []string, cmd string) (*DataResu
 
 // readErr adds the command to a read error.
 func readErr(cmd string, err error) error {
-	if err == io.EOF {
-		err = &ReplyError{Err: io.ErrUnexpectedEOF}
-	}
-	var re *ReplyError
-	if errors.As(err, &re) {
+	var re *smtp.ReplyError
+	var pe *smtp.ProtocolError
+	switch {
+	case errors.As(err, &pe):
+		return err
+	case errors.As(err, &re):
 		return fmt.Errorf("after %s: %w", cmd, err)
 	}
 	return fmt.Errorf("reading reply after %s: %w", cmd, err)

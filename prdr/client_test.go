@@ -1,16 +1,16 @@
 package prdr
 
 import (
-	"bufio"
 	"errors"
 	"io"
-	"net/textproto"
 	"strings"
 	"testing"
+
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
-func reader(s string) *textproto.Reader {
-	return textproto.NewReader(bufio.NewReader(strings.NewReader(s)))
+func reader(s string) *smtp.ReplyReader {
+	return smtp.NewReplyReader(strings.NewReader(s))
 }
 
 func TestReadDataReplies(t *testing.T) {
@@ -39,9 +39,10 @@ func TestReadDataReplies(t *testing.T) {
 		{"any 3xx intro", "354 x\r\n250 a\r\n250 b\r\n250 c\r\n250 fin\r\n", "DDD", true, nil, nil},
 		{"truncated in block", intro + "250 a\r\n550 b\r\n", "TTT", true, nil, io.ErrUnexpectedEOF},
 		{"truncated final", intro + "250 a\r\n550 b\r\n250 c\r\n250-fin\r\n", "TTT", true, nil, io.ErrUnexpectedEOF},
-		{"truncated mid-line", intro + "250 a\r\n25", "TTT", true, nil, ErrMalformed},
+		{"truncated mid-line", intro + "250 a\r\n25", "TTT", true, nil, io.ErrUnexpectedEOF},
+		{"bare LF", intro + "250 a\n250 b\r\n", "TTT", true, nil, smtp.ErrMalformed},
 		{"empty", "", "TTT", false, nil, io.ErrUnexpectedEOF},
-		{"garbage", "hello\r\n", "TTT", false, nil, ErrMalformed},
+		{"garbage", "hello\r\n", "TTT", false, nil, smtp.ErrMalformed},
 		{"3xx per-recipient", intro + "250 a\r\n353 b\r\n", "TTT", true, nil, nil},
 		{"3xx final", intro + "250 a\r\n250 b\r\n250 c\r\n354 x\r\n", "TTT", true, nil, nil},
 	}
@@ -58,9 +59,9 @@ func TestReadDataReplies(t *testing.T) {
 			case tt.err != nil && !errors.Is(err, tt.err):
 				t.Fatalf("err = %v, want %v", err, tt.err)
 			case strings.HasPrefix(tt.name, "3xx"):
-				var pe *ProtocolError
+				var pe *smtp.ProtocolError
 				if !errors.As(err, &pe) {
-					t.Fatalf("err = %v, want *ProtocolError", err)
+					t.Fatalf("err = %v, want *smtp.ProtocolError", err)
 				}
 			}
 			if res.PRDR != tt.prdr {

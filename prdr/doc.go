@@ -3,17 +3,17 @@
 // behaviour and texts, so that a Go MTA can interoperate with Exim's
 // prdr_enable server and its hosts_try_prdr client.
 //
-// The package depends on the standard library only and is not tied to
-// an SMTP framework: the server side writes to any io.Writer, the client
-// side reads from a net/textproto.Reader.
+// The package speaks SMTP through package smtp (replies, EHLO
+// extensions, MAIL parameters, the client) and is not tied to an SMTP
+// server framework: the server side writes to any io.Writer.
 //
 // # Server
 //
 // Advertise Keyword ("PRDR") in the EHLO reply and parse the MAIL
-// parameters with ParseMailParams; MailParams.PRDR says whether the
-// client asked for PRDR. When the message body has been received (after
-// the dot of DATA or after BDAT ... LAST), call Respond with the
-// recipients accepted at RCPT time and a DecideFunc. If PRDR was
+// parameters with smtp.ParseMailParams; smtp.MailParams.PRDR says
+// whether the client asked for PRDR. When the message body has been
+// received (after the dot of DATA or after BDAT ... LAST), call Respond
+// with the recipients accepted at RCPT time and a DecideFunc. If PRDR was
 // requested and more than one recipient remains, Respond writes
 //
 //	353 PRDR content analysis beginning
@@ -28,12 +28,14 @@
 //
 // # Client
 //
-// Offered checks an EHLO reply for the keyword; MailSuffix gives the
-// " PRDR" to append to MAIL (only with two or more recipients, as
-// Exim); ReadDataReplies reads the end-of-data replies and combines
-// them with Exim's rules into a Status per recipient. Send is a small
-// complete SMTP client (EHLO, MAIL, RCPT, DATA or BDAT, QUIT) built on
-// them. Package prdrtest has an in-process server for tests.
+// smtp.Extensions.Has(Keyword) checks an EHLO reply for the keyword;
+// MailSuffix says whether to add the parameter to MAIL (only with two
+// or more recipients, as Exim); Combine turns the end-of-data replies
+// of smtp.Client.Data or BDAT into a Status per recipient with Exim's
+// rules, and ReadDataReplies does the same for a client that reads the
+// replies itself. Send is one whole transaction (EHLO, MAIL, RCPT,
+// DATA or BDAT, QUIT) on an smtp.Client, configured with With…
+// options. Package prdrtest has an in-process server for tests.
 //
 // # Differences from Exim
 //
@@ -50,11 +52,11 @@
 // Exim's server ignores the PRDR MAIL parameter silently when
 // prdr_enable is false; a server using this package without advertising
 // PRDR should do the same and pass Transaction.Requested as false.
-// ParseMailParams rejects a PRDR parameter with a value or given twice,
-// which Exim accepts.
+// smtp.ParseMailParams rejects a PRDR parameter with a value or given
+// twice, which Exim accepts.
 //
-// Exim's client matches the EHLO keyword case-sensitively; Offered, like
-// RFC 5321, ignores case. Exim treats an I/O error inside the PRDR block
-// as a failure of the remaining addresses; ReadDataReplies defers every
+// Exim's client matches the EHLO keyword case-sensitively;
+// smtp.Extensions, like RFC 5321, ignore case. Exim treats an I/O error inside the PRDR block
+// as a failure of the remaining addresses; Combine defers every
 // recipient instead, since the message may or may not have been taken.
 package prdr

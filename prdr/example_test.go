@@ -1,14 +1,13 @@
 package prdr_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net/textproto"
 	"strings"
 
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/prdr/prdrtest"
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
 // The server side: after the message body, one reply per recipient.
@@ -45,7 +44,7 @@ func ExampleReadDataReplies() {
 		"250 PRDR R=<a@x> acceptance\r\n" +
 		"550 PRDR R=<b@x> refusal\r\n" +
 		"250 id=X message accepted for some recipients\r\n"
-	r := textproto.NewReader(bufio.NewReader(strings.NewReader(replies)))
+	r := smtp.NewReplyReader(strings.NewReader(replies)) // the connection
 	res, err := prdr.ReadDataReplies(r, []string{"a@x", "b@x"}, "DATA")
 	if err != nil {
 		panic(err)
@@ -71,7 +70,7 @@ func ExampleSend() {
 	}
 	defer srv.Close()
 	res, err := prdr.Send(context.Background(), srv.Addr, "me@example.com",
-		[]string{"a@example.org", "b@example.org"}, strings.NewReader("Subject: hi\n\nhello\n"), &prdr.Options{BDAT: true})
+		[]string{"a@example.org", "b@example.org"}, strings.NewReader("Subject: hi\n\nhello\n"), prdr.WithBDAT(0))
 	if err != nil {
 		panic(err)
 	}

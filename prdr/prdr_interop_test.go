@@ -64,7 +64,11 @@ func TestInteropClientToExim(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			msg := "Subject: prdr interop\n\n.dot line\nbody\n"
-			res, err := prdr.Send(ctx, eximAddr, "sender@client.test", to, strings.NewReader(msg), &prdr.Options{Helo: "client.test", BDAT: bdat})
+			opts := []prdr.Option{prdr.WithHelo("client.test")}
+			if bdat {
+				opts = append(opts, prdr.WithBDAT(0))
+			}
+			res, err := prdr.Send(ctx, eximAddr, "sender@client.test", to, strings.NewReader(msg), opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +99,7 @@ func TestInteropClientToExim(t *testing.T) {
 		})
 	}
 	t.Run("one recipient", func(t *testing.T) {
-		res, err := prdr.Send(context.Background(), eximAddr, "sender@client.test", []string{"prdr-reject9@exim.test"}, strings.NewReader("x\n"), nil)
+		res, err := prdr.Send(context.Background(), eximAddr, "sender@client.test", []string{"prdr-reject9@exim.test"}, strings.NewReader("x\n"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +136,7 @@ func TestInteropEximToServer(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := prdr.Send(ctx, eximAddr, "sender@client.test", []string{good, bad}, strings.NewReader("Subject: relay\n\nhello\n"), nil)
+	res, err := prdr.Send(ctx, eximAddr, "sender@client.test", []string{good, bad}, strings.NewReader("Subject: relay\n\nhello\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,35 +1,54 @@
 package prdr
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/textproto"
-	"os"
-	"strconv"
 	"strings"
-	"time"
+
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
-// Options configure Send. The zero value (or nil) is usable.
-type Options struct {
-	// Helo is the EHLO name; default "localhost".
-	Helo string
-	// BDAT sends the message with BDAT when the server offers CHUNKING
-	// (RFC 3030); otherwise DATA is used.
-	BDAT bool
-	// ChunkSize is the BDAT chunk size; 0 sends the message in one
-	// "BDAT n LAST".
-	ChunkSize int
-	// NoPRDR never adds the PRDR parameter, even when it is offered.
-	NoPRDR bool
-	// Dialer dials the server; default a net.Dialer.
-	Dialer interface {
-		DialContext(ctx context.Context, network, addr string) (net.Conn, error)
-	}
+// A Dialer opens the connection for Send; *net.Dialer is one.
+type Dialer interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// An Option configures Send.
+type Option func(*sendConfig)
+
+type sendConfig struct {
+	helo    string
+	bdat    bool
+	chunk   int
+	noPRDR  bool
+	dialer  Dialer
+	onReply func(stage string, r smtp.Reply)
+}
+
+// WithHelo sets the EHLO (and HELO) name; the default is "localhost".
+func WithHelo(name string) Option { return func(c *sendConfig) { c.helo = name } }
+
+// WithBDAT sends the message with BDAT when the server offers CHUNKING
+// (RFC 3030), in chunks of chunkSize octets; 0 sends it in one "BDAT n
+// LAST". Without it, or without CHUNKING, DATA is used.
+func WithBDAT(chunkSize int) Option {
+	return func(c *sendConfig) { c.bdat, c.chunk = true, chunkSize }
+}
+
+// WithoutPRDR never adds the PRDR parameter, even when it is offered.
+func WithoutPRDR() Option { return func(c *sendConfig) { c.noPRDR = true } }
+
+// WithDialer dials the server with d instead of a net.Dialer.
+func WithDialer(d Dialer) Option { return func(c *sendConfig) { c.dialer = d } }
+
+// WithOnReply passes every reply of the session to f, with its stage,
+// as smtp.Client.OnReply: where a caller raises smtp:connect and
+// smtp:ehlo events.
+func WithOnReply(f func(stage string, r smtp.Reply)) Option {
+	return func(c *sendConfig) { c.onReply = f }
 }
 
 // A SendResult is the outcome of one Send.
@@ -42,33 +61,24 @@ type SendResult struct {
 	Data       *DataResult        // the end-of-data replies; nil if no data was sent
 }
 
-// A CommandError is a reply that ends the session before any
-// recipient could be tried: a greeting other than 220 or a refused
-// EHLO.
-type CommandError struct {
-	Cmd   string // "connect" for the greeting, else the command sent
-	Reply Reply
-}
-
-func (e *CommandError) Error() string {
-	return fmt.Sprintf("SMTP %s: %s", e.Cmd, e.Reply)
-}
-
-// Send delivers one message to the SMTP server at addr (host:port) and
-// returns the outcome for each recipient. It says EHLO, sends MAIL FROM
-// with the PRDR parameter when the server offers PRDR and there are at
-// least two recipients, one RCPT per address, then the data with DATA
-// (dot-stuffed, bare LF made CRLF) or BDAT, reads the end-of-data
-// replies with ReadDataReplies and says QUIT.
+// Send delivers one message to the SMTP server at addr (host:port) with
+// an smtp.Client and returns the outcome for each recipient. It says
+// EHLO (HELO when EHLO is refused), sends MAIL FROM with the PRDR
+// parameter when the server offers PRDR and there are at least two
+// recipients, one RCPT per address, then the message from data with
+// DATA (dot-stuffed, bare LF made CRLF) or BDAT (WithBDAT), combines
+// the end-of-data replies with Combine and says QUIT.
 //
 // A refused MAIL, RCPT or data transfer is not an error: it shows in
 // the recipients' outcomes. The error is for a connection that fails, a
-// greeting or EHLO that is refused, and a malformed reply; the result
-// may then be partial (see ReadDataReplies). The context's deadline
-// bounds the whole session, and cancelling the context aborts it.
-func Send(ctx context.Context, addr, from string, to []string, data io.Reader, opts *Options) (*SendResult, error) {
-	if opts == nil {
-		opts = &Options{}
+// greeting or EHLO that is refused (a *smtp.CommandError), and a
+// malformed reply; the result may then be partial (see Combine). The
+// context's deadline bounds the whole session, and cancelling the
+// context aborts it.
+func Send(ctx context.Context, addr, from string, to []string, data io.Reader, opts ...Option) (*SendResult, error) {
+	var cfg sendConfig
+	for _, o := range opts {
+		o(&cfg)
 	}
 	if len(to) == 0 {
 		return nil, errors.New("prdr: Send: no recipients")
@@ -78,177 +88,107 @@ func Send(ctx context.Context, addr, from string, to []string, data io.Reader, o
 			return nil, fmt.Errorf("prdr: Send: invalid address %q", a)
 		}
 	}
-	msg, err := io.ReadAll(data)
-	if err != nil {
-		return nil, fmt.Errorf("prdr: reading message: %w", err)
-	}
-	msg = toCRLF(msg)
-
-	var d interface {
-		DialContext(ctx context.Context, network, addr string) (net.Conn, error)
-	} = &net.Dialer{}
-	if opts.Dialer != nil {
-		d = opts.Dialer
+	var d Dialer = &net.Dialer{}
+	if cfg.dialer != nil {
+		d = cfg.dialer
 	}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("prdr: %w", err)
 	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-
-	rwc := struct {
-		io.Reader
-		io.Writer
-		io.Closer
-	}{LimitLines(conn), conn, conn}
-	s := &session{c: textproto.NewConn(rwc), res: &SendResult{}}
-	err = s.run(from, to, msg, opts)
-	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-		cerr := ctx.Err()
-		if dl, ok := ctx.Deadline(); cerr == nil && ok && !time.Now().Before(dl) {
-			cerr = context.DeadlineExceeded
-		}
-		if cerr != nil {
-			err = fmt.Errorf("%w (%w)", cerr, err)
-		}
-	}
-	if err != nil {
-		err = fmt.Errorf("prdr: %w", err)
-	}
-	return s.res, err
-}
-
-type session struct {
-	c   *textproto.Conn
-	res *SendResult
-}
-
-// cmd sends one command and reads its reply.
-func (s *session) cmd(line string) (Reply, error) {
-	if err := s.c.PrintfLine("%s", line); err != nil {
-		return Reply{}, err
-	}
-	rep, err := ReadReply(&s.c.Reader)
-	if err != nil {
-		return Reply{}, readErr(verb(line), err)
-	}
-	return rep, nil
-}
-
-func verb(line string) string {
-	v, _, _ := strings.Cut(line, ":")
-	v, _, _ = strings.Cut(v, " ")
-	return v
-}
-
-func (s *session) run(from string, to []string, msg []byte, opts *Options) error {
-	res := s.res
-	res.Recipients = make([]RecipientOutcome, len(to))
+	c := smtp.NewClient(conn)
+	defer c.Close()
+	c.LocalName, c.OnReply = cfg.helo, cfg.onReply
+	res := &SendResult{Recipients: make([]RecipientOutcome, len(to))}
 	for i, a := range to {
 		res.Recipients[i] = RecipientOutcome{Recipient: a, Status: Deferred}
 	}
-	greet, err := ReadReply(&s.c.Reader)
-	if err != nil {
-		return readErr("connect", err)
+	if err := send(ctx, c, &cfg, res, from, to, data); err != nil {
+		return res, fmt.Errorf("prdr: %w", err)
 	}
-	if greet.Code != 220 {
-		s.quit()
-		return &CommandError{Cmd: "connect", Reply: greet}
+	return res, nil
+}
+
+// refusal returns the reply of a *smtp.CommandError, or false for any
+// other error.
+func refusal(err error) (smtp.Reply, bool) {
+	var ce *smtp.CommandError
+	if errors.As(err, &ce) {
+		return ce.Reply, true
 	}
-	helo := opts.Helo
-	if helo == "" {
-		helo = "localhost"
-	}
-	ehlo, err := s.cmd("EHLO " + helo)
-	if err != nil {
+	return smtp.Reply{}, false
+}
+
+func send(ctx context.Context, c *smtp.Client, cfg *sendConfig, res *SendResult, from string, to []string, data io.Reader) error {
+	quit := func() { c.Quit(ctx) } // errors do not matter: the outcome is known
+	if _, err := c.Hello(ctx); err != nil {
+		if _, ok := refusal(err); ok {
+			quit()
+		}
 		return err
 	}
-	if ehlo.Class() != 2 {
-		s.quit()
-		return &CommandError{Cmd: "EHLO " + helo, Reply: ehlo}
-	}
-	res.Offered = Offered(ehlo)
-	res.Chunking = opts.BDAT && hasKeyword(ehlo, "CHUNKING")
-	suffix := ""
-	if !opts.NoPRDR {
-		suffix = MailSuffix(res.Offered, len(to))
-	}
-	res.Requested = suffix != ""
+	ext := c.Extensions()
+	res.Offered = ext.Has(Keyword)
+	res.Chunking = cfg.bdat && ext.Has("CHUNKING")
+	res.Requested = !cfg.noPRDR && MailSuffix(res.Offered, len(to)) != ""
 
-	all := func(idx []int, rep Reply) {
+	set := func(idx []int, rep smtp.Reply) {
 		for _, i := range idx {
-			res.Recipients[i].Status = statusOf(rep)
-			res.Recipients[i].Reply = rep
-			res.Recipients[i].Message = rep.String()
+			o := &res.Recipients[i]
+			o.Status, o.Reply, o.Message = statusOf(rep), rep, rep.String()
 		}
 	}
 	everyone := make([]int, len(to))
 	for i := range everyone {
 		everyone[i] = i
 	}
-	mail, err := s.cmd("MAIL FROM:<" + from + ">" + suffix)
-	if err != nil {
-		return err
+	var mp *smtp.MailParams
+	if res.Requested {
+		mp = &smtp.MailParams{PRDR: true}
 	}
-	if mail.Class() != 2 {
-		all(everyone, mail)
-		s.quit()
-		return nil
+	if _, err := c.Mail(ctx, from, mp); err != nil {
+		if rep, ok := refusal(err); ok {
+			set(everyone, rep)
+			quit()
+			return nil
+		}
+		return err
 	}
 	var okIdx []int
 	var okAddr []string
 	for i, a := range to {
-		rep, err := s.cmd("RCPT TO:<" + a + ">")
-		if err != nil {
-			return err
-		}
-		if rep.Class() == 2 {
-			okIdx = append(okIdx, i)
-			okAddr = append(okAddr, a)
-			continue
-		}
-		all([]int{i}, rep)
-	}
-	if len(okIdx) == 0 {
-		s.quit()
-		return nil
-	}
-
-	var dataCmd string
-	if res.Chunking {
-		dataCmd, err = s.sendBDAT(msg, opts.ChunkSize, func(rep Reply) { all(okIdx, rep) })
-		if err != nil || dataCmd == "" {
-			if err == nil {
-				s.quit()
+		if _, err := c.Rcpt(ctx, a, nil); err != nil {
+			if rep, ok := refusal(err); ok {
+				set([]int{i}, rep)
+				continue
 			}
 			return err
 		}
+		okIdx = append(okIdx, i)
+		okAddr = append(okAddr, a)
+	}
+	if len(okIdx) == 0 {
+		quit()
+		return nil
+	}
+
+	var resp *smtp.DataResponse
+	var err error
+	if res.Chunking {
+		resp, err = c.BDAT(ctx, data, cfg.chunk)
 	} else {
-		dataCmd = "DATA"
-		rep, err := s.cmd("DATA")
-		if err != nil {
-			return err
-		}
-		if rep.Code != 354 {
-			all(okIdx, rep)
-			s.quit()
+		resp, err = c.Data(ctx, data)
+	}
+	if resp == nil {
+		if rep, ok := refusal(err); ok { // DATA or a BDAT chunk refused
+			set(okIdx, rep)
+			quit()
 			return nil
 		}
-		dw := s.c.DotWriter()
-		if _, err := dw.Write(msg); err != nil {
-			return err
-		}
-		if err := dw.Close(); err != nil {
-			return err
-		}
+		return err
 	}
-	res.DataCmd = dataCmd
-	dr, err := ReadDataReplies(&s.c.Reader, okAddr, dataCmd)
+	res.DataCmd = resp.Command
+	dr, err := Combine(resp, okAddr, err)
 	res.Data = dr
 	for j, i := range okIdx {
 		res.Recipients[i] = dr.Recipients[j]
@@ -256,105 +196,6 @@ func (s *session) run(from string, to []string, msg []byte, opts *Options) error
 	if err != nil {
 		return err
 	}
-	s.quit()
+	quit()
 	return nil
-}
-
-// sendBDAT sends msg in chunks and returns the last command, or "" when
-// the server refused a chunk (refuse is then called with its reply).
-func (s *session) sendBDAT(msg []byte, size int, refuse func(Reply)) (string, error) {
-	if size <= 0 {
-		size = len(msg)
-	}
-	for {
-		n := min(size, len(msg))
-		last := n == len(msg)
-		line := "BDAT " + strconv.Itoa(n)
-		if last {
-			line += " LAST"
-		}
-		w := s.c.W
-		if _, err := w.WriteString(line + "\r\n"); err != nil {
-			return "", err
-		}
-		if _, err := w.Write(msg[:n]); err != nil {
-			return "", err
-		}
-		if err := w.Flush(); err != nil {
-			return "", err
-		}
-		msg = msg[n:]
-		if last {
-			return line, nil
-		}
-		rep, err := ReadReply(&s.c.Reader)
-		if err != nil {
-			return "", readErr(line, err)
-		}
-		if rep.Class() != 2 {
-			refuse(rep)
-			return "", nil
-		}
-	}
-}
-
-// quit says QUIT and reads the reply, ignoring errors: the outcome is
-// known by then.
-func (s *session) quit() {
-	if s.c.PrintfLine("QUIT") == nil {
-		ReadReply(&s.c.Reader)
-	}
-}
-
-// toCRLF turns every bare LF into CRLF and makes sure a non-empty
-// message ends with CRLF.
-func toCRLF(b []byte) []byte {
-	var out bytes.Buffer
-	out.Grow(len(b) + len(b)/32 + 2)
-	for i, c := range b {
-		if c == '\n' && (i == 0 || b[i-1] != '\r') {
-			out.WriteByte('\r')
-		}
-		out.WriteByte(c)
-	}
-	if out.Len() > 0 && !bytes.HasSuffix(out.Bytes(), []byte("\r\n")) {
-		out.WriteString("\r\n")
-	}
-	return out.Bytes()
-}
-
-// maxLine bounds a reply line from the server (RFC 5321 §4.5.3.1.5 says
-// 512 octets; this is generous), so that a hostile server cannot make
-// the client buffer without end.
-const maxLine = 64 << 10
-
-// ErrLineTooLong is returned when a server's reply line exceeds 64 KiB.
-var ErrLineTooLong = errors.New("reply line too long")
-
-// LimitLines wraps a connection's reading side so that a server's reply
-// line longer than 64 KiB fails the read with ErrLineTooLong instead of
-// growing a buffer without end: put it under the textproto.Reader that
-// ReadReply and ReadDataReplies read from. Send does this itself.
-func LimitLines(r io.Reader) io.Reader { return &lineLimiter{r: r} }
-
-// lineLimiter fails reads once more than maxLine bytes come without a
-// line feed.
-type lineLimiter struct {
-	r   io.Reader
-	run int
-}
-
-func (l *lineLimiter) Read(p []byte) (int, error) {
-	if l.run > maxLine {
-		return 0, ErrLineTooLong
-	}
-	n, err := l.r.Read(p)
-	for _, c := range p[:n] {
-		if c == '\n' {
-			l.run = 0
-		} else {
-			l.run++
-		}
-	}
-	return n, err
 }

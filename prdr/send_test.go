@@ -11,6 +11,7 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/prdr/prdrtest"
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
 // policy rejects local parts starting "reject", defers "defer", like
@@ -58,35 +59,35 @@ func TestSendRoundTrip(t *testing.T) {
 	tests := []struct {
 		name     string
 		cfg      prdrtest.Config
-		opts     prdr.Options
+		opts     []prdr.Option
 		to       []string
 		want     string
 		prdrUsed bool
 		bdat     bool
 		dataCmd  string
 	}{
-		{"DATA", prdrtest.Config{}, prdr.Options{}, to, "delivered/250 failed/550 deferred/450", true, false, "DATA"},
-		{"BDAT one chunk", prdrtest.Config{}, prdr.Options{BDAT: true}, to, "delivered/250 failed/550 deferred/450", true, true, "BDAT 44 LAST"},
-		{"BDAT chunks", prdrtest.Config{}, prdr.Options{BDAT: true, ChunkSize: 7}, to, "delivered/250 failed/550 deferred/450", true, true, "BDAT 2 LAST"},
-		{"BDAT not offered", prdrtest.Config{NoChunking: true}, prdr.Options{BDAT: true}, to, "delivered/250 failed/550 deferred/450", true, false, "DATA"},
-		{"PRDR not offered", prdrtest.Config{NoPRDR: true}, prdr.Options{}, to, "delivered/250 delivered/250 delivered/250", false, false, "DATA"},
-		{"NoPRDR option", prdrtest.Config{}, prdr.Options{NoPRDR: true}, to, "delivered/250 delivered/250 delivered/250", false, false, "DATA"},
-		{"one recipient", prdrtest.Config{}, prdr.Options{}, []string{"reject@x.test"}, "failed/550", false, false, "DATA"},
-		{"all refused", prdrtest.Config{}, prdr.Options{}, []string{"reject1@x", "reject2@x"}, "failed/550 failed/550", true, false, "DATA"},
-		{"all deferred (Exim would say 250)", prdrtest.Config{}, prdr.Options{}, []string{"defer1@x", "defer2@x"}, "deferred/450 deferred/450", true, false, "DATA"},
-		{"RCPT refused", prdrtest.Config{RejectRcpt: func(r string) prdr.Reply {
+		{"DATA", prdrtest.Config{}, nil, to, "delivered/250 failed/550 deferred/450", true, false, "DATA"},
+		{"BDAT one chunk", prdrtest.Config{}, []prdr.Option{prdr.WithBDAT(0)}, to, "delivered/250 failed/550 deferred/450", true, true, "BDAT 44 LAST"},
+		{"BDAT chunks", prdrtest.Config{}, []prdr.Option{prdr.WithBDAT(7)}, to, "delivered/250 failed/550 deferred/450", true, true, "BDAT 2 LAST"},
+		{"BDAT not offered", prdrtest.Config{NoChunking: true}, []prdr.Option{prdr.WithBDAT(0)}, to, "delivered/250 failed/550 deferred/450", true, false, "DATA"},
+		{"PRDR not offered", prdrtest.Config{NoPRDR: true}, nil, to, "delivered/250 delivered/250 delivered/250", false, false, "DATA"},
+		{"NoPRDR option", prdrtest.Config{}, []prdr.Option{prdr.WithoutPRDR()}, to, "delivered/250 delivered/250 delivered/250", false, false, "DATA"},
+		{"one recipient", prdrtest.Config{}, nil, []string{"reject@x.test"}, "failed/550", false, false, "DATA"},
+		{"all refused", prdrtest.Config{}, nil, []string{"reject1@x", "reject2@x"}, "failed/550 failed/550", true, false, "DATA"},
+		{"all deferred (Exim would say 250)", prdrtest.Config{}, nil, []string{"defer1@x", "defer2@x"}, "deferred/450 deferred/450", true, false, "DATA"},
+		{"RCPT refused", prdrtest.Config{RejectRcpt: func(r string) smtp.Reply {
 			if r == "ok@x.test" {
-				return prdr.Reply{Code: 550, Text: []string{"5.1.1 no such user"}}
+				return smtp.Reply{Code: 550, Text: []string{"5.1.1 no such user"}}
 			}
-			return prdr.Reply{}
-		}}, prdr.Options{}, to, "failed/550 failed/550 deferred/450", true, false, "DATA"},
+			return smtp.Reply{}
+		}}, nil, to, "failed/550 failed/550 deferred/450", true, false, "DATA"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := start(t, tt.cfg)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			res, err := prdr.Send(ctx, s.Addr, "sender@y.test", tt.to, strings.NewReader(body), &tt.opts)
+			res, err := prdr.Send(ctx, s.Addr, "sender@y.test", tt.to, strings.NewReader(body), tt.opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,7 +113,7 @@ func TestSendRoundTrip(t *testing.T) {
 
 func TestSendMessages(t *testing.T) {
 	s := start(t, prdrtest.Config{})
-	res, err := prdr.Send(context.Background(), s.Addr, "", []string{"ok@x", "reject@x"}, strings.NewReader("x\n"), &prdr.Options{BDAT: true})
+	res, err := prdr.Send(context.Background(), s.Addr, "", []string{"ok@x", "reject@x"}, strings.NewReader("x\n"), prdr.WithBDAT(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestSendSlowServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	t0 := time.Now()
-	_, err := prdr.Send(ctx, s.Addr, "a@x", []string{"b@x", "c@x"}, strings.NewReader("x"), nil)
+	_, err := prdr.Send(ctx, s.Addr, "a@x", []string{"b@x", "c@x"}, strings.NewReader("x"))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want deadline exceeded", err)
 	}
@@ -154,7 +155,7 @@ func TestSendCancel(t *testing.T) {
 	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
-	_, err = prdr.Send(ctx, ln.Addr().String(), "a@x", []string{"b@x"}, strings.NewReader("x"), nil)
+	_, err = prdr.Send(ctx, ln.Addr().String(), "a@x", []string{"b@x"}, strings.NewReader("x"))
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want canceled", err)
 	}
@@ -211,38 +212,40 @@ func TestSendErrors(t *testing.T) {
 		"EHLO": "250-fake\r\n250 PRDR\r\n", "MAIL": "250 ok\r\n", "RCPT": "250 ok\r\n",
 		"DATA": "354 go\r\n", ".": "353 go\r\n250 a\r\n", "QUIT": "221 bye\r\n",
 	}
-	with := func(k, v string) map[string]string {
+	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
 		for a, b := range std {
 			m[a] = b
 		}
-		m[k] = v
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
 		return m
 	}
-	var ce *prdr.CommandError
-	if _, err := prdr.Send(context.Background(), fakeServer(t, "554 go away\r\n", std), "a@x", []string{"b@x"}, strings.NewReader("x"), nil); !errors.As(err, &ce) || ce.Reply.Code != 554 {
+	var ce *smtp.CommandError
+	if _, err := prdr.Send(context.Background(), fakeServer(t, "554 go away\r\n", std), "a@x", []string{"b@x"}, strings.NewReader("x")); !errors.As(err, &ce) || ce.Reply.Code != 554 {
 		t.Errorf("greeting: %v", err)
 	}
-	if _, err := prdr.Send(context.Background(), fakeServer(t, "220 hi\r\n", with("EHLO", "502 no\r\n")), "a@x", []string{"b@x"}, strings.NewReader("x"), nil); !errors.As(err, &ce) {
+	if _, err := prdr.Send(context.Background(), fakeServer(t, "220 hi\r\n", with("EHLO", "502 no\r\n", "HELO", "502 no\r\n")), "a@x", []string{"b@x"}, strings.NewReader("x")); !errors.As(err, &ce) {
 		t.Errorf("EHLO: %v", err)
 	}
 	// Truncated PRDR block: the server closes after one recipient reply.
-	res, err := prdr.Send(context.Background(), fakeServer(t, "220 hi\r\n", with(".", "353 go\r\n250 a\r\n<close>")), "a@x", []string{"b@x", "c@x"}, strings.NewReader("x"), nil)
+	res, err := prdr.Send(context.Background(), fakeServer(t, "220 hi\r\n", with(".", "353 go\r\n250 a\r\n<close>")), "a@x", []string{"b@x", "c@x"}, strings.NewReader("x"))
 	if err == nil || res == nil || res.Recipients[0].Status != prdr.Deferred || res.Recipients[0].Err == nil {
 		t.Errorf("truncated: %v %+v", err, res)
 	}
 	// MAIL refused: not an error, every recipient gets the reply.
-	res, err = prdr.Send(context.Background(), fakeServer(t, "220 hi\r\n", with("MAIL", "452 full\r\n")), "a@x", []string{"b@x", "c@x"}, strings.NewReader("x"), nil)
+	res, err = prdr.Send(context.Background(), fakeServer(t, "220 hi\r\n", with("MAIL", "452 full\r\n")), "a@x", []string{"b@x", "c@x"}, strings.NewReader("x"))
 	if err != nil || statuses(res) != "deferred/452 deferred/452" {
 		t.Errorf("MAIL refused: %v %s", err, statuses(res))
 	}
-	if _, err := prdr.Send(context.Background(), fakeServer(t, "220 "+strings.Repeat("x", 200<<10), std), "a@x", []string{"b@x"}, strings.NewReader("x"), nil); !errors.Is(err, prdr.ErrLineTooLong) {
+	if _, err := prdr.Send(context.Background(), fakeServer(t, "220 "+strings.Repeat("x", 200<<10), std), "a@x", []string{"b@x"}, strings.NewReader("x")); !errors.Is(err, smtp.ErrLineTooLong) {
 		t.Errorf("endless line: %v", err)
 	}
-	if _, err := prdr.Send(context.Background(), "127.0.0.1:1", "a@x", []string{"b@x"}, strings.NewReader("x"), nil); err == nil {
+	if _, err := prdr.Send(context.Background(), "127.0.0.1:1", "a@x", []string{"b@x"}, strings.NewReader("x")); err == nil {
 		t.Error("no error for a refused connection")
 	}
-	if _, err := prdr.Send(context.Background(), "127.0.0.1:1", "a@x", []string{"b>@x"}, strings.NewReader("x"), nil); err == nil {
+	if _, err := prdr.Send(context.Background(), "127.0.0.1:1", "a@x", []string{"b>@x"}, strings.NewReader("x")); err == nil {
 		t.Error("no error for a bad address")
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
 // A Verdict is a per-recipient decision on a message.
@@ -58,7 +60,7 @@ type Decision struct {
 //	250 PRDR R=<rcpt> acceptance
 //	450 PRDR R=<rcpt> temporary refusal
 //	550 PRDR R=<rcpt> refusal
-func (d Decision) Reply(rcpt string) Reply {
+func (d Decision) Reply(rcpt string) smtp.Reply {
 	v := d.Verdict
 	if v < Accept || v > Permanent {
 		v = Permanent
@@ -73,13 +75,13 @@ func (d Decision) Reply(rcpt string) Reply {
 	}
 	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
 	prefix := ""
-	if d.Enhanced != "" && isEnhanced(d.Enhanced, code/100) {
+	if e, err := smtp.ParseEnhancedCode(d.Enhanced); err == nil && e.Class == code/100 {
 		prefix = d.Enhanced + " "
 	}
 	for i, l := range lines {
 		lines[i] = prefix + sanitize(l)
 	}
-	return Reply{Code: code, Text: lines}
+	return smtp.Reply{Code: code, Text: lines}
 }
 
 // sanitize keeps a reply line on one line: CR, LF and other controls
@@ -115,7 +117,7 @@ func (t *Transaction) Active() bool { return t.Requested && len(t.Recipients) > 
 type Result struct {
 	Recipient string
 	Verdict   Verdict
-	Reply     Reply // the per-recipient reply sent (the final reply when PRDR was not active)
+	Reply     smtp.Reply // the per-recipient reply sent (the final reply when PRDR was not active)
 }
 
 // Delivered reports whether the recipient accepted the message, that
@@ -124,9 +126,9 @@ func (r Result) Delivered() bool { return r.Verdict == Accept }
 
 // An Outcome is the server's answer to one message.
 type Outcome struct {
-	PRDR    bool     // the 353 block was sent
-	Results []Result // one per recipient, in RCPT order
-	Final   Reply    // the last reply sent
+	PRDR    bool       // the 353 block was sent
+	Results []Result   // one per recipient, in RCPT order
+	Final   smtp.Reply // the last reply sent
 }
 
 // Accepted returns the recipients the message must be delivered to.
@@ -141,7 +143,7 @@ func (o *Outcome) Accepted() []string {
 }
 
 // IntroReply is the reply that opens the PRDR block.
-var IntroReply = Reply{Code: 353, Text: []string{"PRDR content analysis beginning"}}
+var IntroReply = smtp.Reply{Code: smtp.ReplyPRDRStart, Text: []string{"PRDR content analysis beginning"}}
 
 // FinalReply computes the overall reply after the per-recipient replies
 // from the verdicts, fixing Exim's bit-trick computation (see the
@@ -153,7 +155,7 @@ var IntroReply = Reply{Code: 353, Text: []string{"PRDR content analysis beginnin
 //	every recipient permanently refused    550 [id=X ]message rejected for all recipients
 //
 // With no verdicts at all it gives the 550.
-func FinalReply(messageID string, verdicts []Verdict) Reply {
+func FinalReply(messageID string, verdicts []Verdict) smtp.Reply {
 	var acc, temp int
 	for _, v := range verdicts {
 		switch v {
@@ -169,13 +171,13 @@ func FinalReply(messageID string, verdicts []Verdict) Reply {
 	}
 	switch {
 	case acc > 0 && acc == len(verdicts):
-		return Reply{Code: 250, Text: []string{id + "message accepted"}}
+		return smtp.Reply{Code: 250, Text: []string{id + "message accepted"}}
 	case acc > 0:
-		return Reply{Code: 250, Text: []string{id + "message accepted for some recipients"}}
+		return smtp.Reply{Code: 250, Text: []string{id + "message accepted for some recipients"}}
 	case temp > 0:
-		return Reply{Code: 450, Text: []string{id + "message temporarily rejected for all recipients"}}
+		return smtp.Reply{Code: 450, Text: []string{id + "message temporarily rejected for all recipients"}}
 	}
-	return Reply{Code: 550, Text: []string{id + "message rejected for all recipients"}}
+	return smtp.Reply{Code: 550, Text: []string{id + "message rejected for all recipients"}}
 }
 
 // A DecideFunc returns the decision for recipient number i (from 0) of

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"net/textproto"
@@ -20,6 +19,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/resolver"
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
 // Exim's own (negative) errnos, as msg:host:defer and msg:defer give
@@ -278,14 +278,15 @@ type smtpClient struct {
 	last bool
 
 	conn net.Conn
-	tp   *textproto.Conn
+	tp   *textproto.Conn // for writing; replies are read with rr
+	rr   *smtp.ReplyReader
 
 	greeting, heloResp string // first lines with the code, for the DSN
 	dane, tlsOn, prdr  bool
 }
 
 // smtpErr is a reply that ends (part of) the session.
-func smtpErrMsg(after string, r prdr.Reply) string {
+func smtpErrMsg(after string, r smtp.Reply) string {
 	return "SMTP error from remote mail server after " + after + ": " + r.String()
 }
 
@@ -368,7 +369,7 @@ func (c *smtpClient) session(ctx context.Context, data []byte, rcpts []*spoolRcp
 		return nil, hd
 	}
 	if ehlo.Class() == 5 {
-		return failAll(smtpErrMsg("HELO "+cfg.Hostname, ehlo), ehlo.Enhanced())
+		return failAll(smtpErrMsg("HELO "+cfg.Hostname, ehlo), ehlo.Enhanced().String())
 	}
 
 	// STARTTLS.
@@ -404,7 +405,7 @@ func (c *smtpClient) session(ctx context.Context, data []byte, rcpts []*spoolRcp
 				return nil, hd
 			}
 			if ehlo.Class() == 5 {
-				return failAll(smtpErrMsg("HELO "+cfg.Hostname, ehlo), ehlo.Enhanced())
+				return failAll(smtpErrMsg("HELO "+cfg.Hostname, ehlo), ehlo.Enhanced().String())
 			}
 		}
 	}
@@ -415,8 +416,8 @@ func (c *smtpClient) session(ctx context.Context, data []byte, rcpts []*spoolRcp
 		if hasKeyword(ehlo, "SIZE") {
 			mail += " SIZE=" + strconv.Itoa(len(data))
 		}
-		c.prdr = prdr.Offered(ehlo) && len(rcpts) >= 2
-		mail += prdr.MailSuffix(prdr.Offered(ehlo), len(rcpts))
+		c.prdr = hasKeyword(ehlo, prdr.Keyword) && len(rcpts) >= 2
+		mail += prdr.MailSuffix(hasKeyword(ehlo, prdr.Keyword), len(rcpts))
 	}
 	r, err := c.cmd(mail)
 	if err != nil {
@@ -426,7 +427,7 @@ func (c *smtpClient) session(ctx context.Context, data []byte, rcpts []*spoolRcp
 	case 2:
 	case 5:
 		c.quit()
-		return failAll(smtpErrMsg(mail, r), r.Enhanced())
+		return failAll(smtpErrMsg(mail, r), r.Enhanced().String())
 	default:
 		c.quit()
 		return nil, &hostDefer{message: smtpErrMsg(mail, r)}
@@ -446,7 +447,7 @@ func (c *smtpClient) session(ctx context.Context, data []byte, rcpts []*spoolRcp
 			accepted = append(accepted, rc.Addr)
 			acceptedIdx = append(acceptedIdx, i)
 		case 5:
-			results[i] = result{status: prdr.Failed, message: smtpErrMsg(cmd, r), status5: r.Enhanced()}
+			results[i] = result{status: prdr.Failed, message: smtpErrMsg(cmd, r), status5: r.Enhanced().String()}
 		default:
 			msg := smtpErrMsg(cmd, r)
 			results[i] = result{status: prdr.Deferred, message: msg}
@@ -475,7 +476,7 @@ func (c *smtpClient) session(ctx context.Context, data []byte, rcpts []*spoolRcp
 			st = prdr.Failed
 		}
 		for _, i := range acceptedIdx {
-			results[i] = result{status: st, message: smtpErrMsg("DATA", r), status5: r.Enhanced()}
+			results[i] = result{status: st, message: smtpErrMsg("DATA", r), status5: r.Enhanced().String()}
 		}
 		c.quit()
 		return results, nil
@@ -489,13 +490,13 @@ func (c *smtpClient) session(ctx context.Context, data []byte, rcpts []*spoolRcp
 		return nil, ioDefer(err)
 	}
 	c.conn.SetDeadline(time.Now().Add(cfg.SMTPTimeout))
-	dr, err := prdr.ReadDataReplies(&c.tp.Reader, accepted, "DATA")
+	dr, err := prdr.ReadDataReplies(c.rr, accepted, "DATA")
 	if dr == nil {
 		return nil, ioDefer(err)
 	}
 	for k, o := range dr.Recipients {
 		i := acceptedIdx[k]
-		res := result{status: o.Status, message: o.Message, status5: o.Reply.Enhanced()}
+		res := result{status: o.Status, message: o.Message, status5: o.Reply.Enhanced().String()}
 		switch o.Status {
 		case prdr.Delivered:
 			res.confirm = dr.Final.String()
@@ -527,24 +528,21 @@ func (c *smtpClient) ev(name events.Name, data string) events.Event {
 
 func (c *smtpClient) setConn(conn net.Conn) {
 	c.conn = conn
-	// Reply lines are bounded (prdr.LimitLines): a hostile server must
-	// not make the queue runner buffer without end.
-	c.tp = textproto.NewConn(struct {
-		io.Reader
-		io.Writer
-		io.Closer
-	}{prdr.LimitLines(conn), conn, conn})
+	c.tp = textproto.NewConn(conn)
+	// Replies are bounded (smtp.Limits): a hostile server must not
+	// make the queue runner buffer without end.
+	c.rr = smtp.NewReplyReader(conn)
 }
 
-func (c *smtpClient) read() (prdr.Reply, error) {
+func (c *smtpClient) read() (smtp.Reply, error) {
 	c.conn.SetDeadline(time.Now().Add(c.q.srv.cfg.SMTPTimeout))
-	return prdr.ReadReply(&c.tp.Reader)
+	return c.rr.ReadReply()
 }
 
-func (c *smtpClient) cmd(line string) (prdr.Reply, error) {
+func (c *smtpClient) cmd(line string) (smtp.Reply, error) {
 	c.conn.SetDeadline(time.Now().Add(c.q.srv.cfg.SMTPTimeout))
 	if err := c.tp.PrintfLine("%s", line); err != nil {
-		return prdr.Reply{}, err
+		return smtp.Reply{}, err
 	}
 	return c.read()
 }
@@ -553,12 +551,12 @@ func (c *smtpClient) cmd(line string) (prdr.Reply, error) {
 func (c *smtpClient) quit() {
 	c.conn.SetDeadline(time.Now().Add(min(c.q.srv.cfg.SMTPTimeout, 5*time.Second)))
 	if c.tp.PrintfLine("QUIT") == nil {
-		prdr.ReadReply(&c.tp.Reader)
+		c.rr.ReadReply()
 	}
 }
 
 // hello sends EHLO (HELO after a 5xx) and raises smtp:ehlo.
-func (c *smtpClient) hello(ctx context.Context) (prdr.Reply, bool, *hostDefer) {
+func (c *smtpClient) hello(ctx context.Context) (smtp.Reply, bool, *hostDefer) {
 	srv := c.q.srv
 	name := srv.cfg.Hostname
 	r, err := c.cmd("EHLO " + name)
@@ -592,7 +590,7 @@ func (c *smtpClient) hello(ctx context.Context) (prdr.Reply, bool, *hostDefer) {
 
 // replyLines gives the reply's lines as received: code, separator,
 // text.
-func replyLines(r prdr.Reply) []string {
+func replyLines(r smtp.Reply) []string {
 	if len(r.Text) == 0 {
 		return []string{strconv.Itoa(r.Code)}
 	}
@@ -608,15 +606,7 @@ func replyLines(r prdr.Reply) []string {
 }
 
 // hasKeyword reports whether an EHLO reply lists the extension.
-func hasKeyword(r prdr.Reply, kw string) bool {
-	for _, l := range r.Text[min(1, len(r.Text)):] {
-		f := strings.Fields(l)
-		if len(f) > 0 && strings.EqualFold(f[0], kw) {
-			return true
-		}
-	}
-	return false
-}
+func hasKeyword(r smtp.Reply, kw string) bool { return smtp.ParseEHLO(r).Has(kw) }
 
 // tlsConfig builds the client TLS configuration: opportunistic (no
 // verification) or DANE (dane.ClientConfig), with tls:cert events for

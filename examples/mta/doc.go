@@ -13,7 +13,7 @@
 //	    mode (banner, then 503 to everything but QUIT, proxyproto.RefuseCommands)
 //	  → -max-sessions-per-host on that client address (421 and close)
 //	  → banner 220, EHLO (SIZE, 8BITMIME, PIPELINING, PRDR, ENHANCEDSTATUSCODES)
-//	  → MAIL: prdr.ParseMailParams (PRDR, SIZE, BODY); spf.Check with the
+//	  → MAIL: smtp.ParseMailParams (PRDR, SIZE, BODY); spf.Check with the
 //	    client IP, HELO and sender; the Outcome is kept for DMARC
 //	  → RCPT: routed (forward.go): an SRS0/SRS1 address at -srs-domain is
 //	    reversed (srs.Reverse; bad hash or expired: 550 5.7.1) and routed

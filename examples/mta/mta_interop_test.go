@@ -68,7 +68,7 @@ func TestInteropEximRelaysWithPRDR(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := prdr.Send(ctx, exim.Addr, "sender@client.test", to,
-		strings.NewReader("From: sender@client.test\nSubject: relay "+tag+"\n\n.dot line\nbody\n"), &prdr.Options{Helo: "client.test"})
+		strings.NewReader("From: sender@client.test\nSubject: relay "+tag+"\n\n.dot line\nbody\n"), prdr.WithHelo("client.test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestInteropSpamd(t *testing.T) {
 		defer f.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		res, err := prdr.Send(ctx, ts.addr, "s@client.test", []string{"strict@mta.test", "lenient@mta.test"}, f, &prdr.Options{Helo: "client.test"})
+		res, err := prdr.Send(ctx, ts.addr, "s@client.test", []string{"strict@mta.test", "lenient@mta.test"}, f, prdr.WithHelo("client.test"))
 		if err != nil {
 			t.Fatal(err)
 		}

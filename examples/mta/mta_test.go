@@ -571,7 +571,7 @@ var stubScanner = bmi.ScannerFunc(func(_ context.Context, m *bmi.Message) (bmi.V
 func TestPRDR(t *testing.T) {
 	ts := start(t, func(c *Config) { c.Scanner = stubScanner })
 	to := []string{"bob@example.com", "spam1@example.com", "junk1@example.org"}
-	res, err := prdr.Send(context.Background(), ts.addr, "a@sender.test", to, strings.NewReader("Subject: prdr\n\nbody\n"), &prdr.Options{Helo: "client.test"})
+	res, err := prdr.Send(context.Background(), ts.addr, "a@sender.test", to, strings.NewReader("Subject: prdr\n\nbody\n"), prdr.WithHelo("client.test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -599,7 +599,7 @@ func TestPRDR(t *testing.T) {
 	}
 
 	// Without PRDR (one recipient) a refusal is the only reply.
-	res, err = prdr.Send(context.Background(), ts.addr, "a@sender.test", []string{"spam2@example.com"}, strings.NewReader("Subject: x\n\nbody\n"), nil)
+	res, err = prdr.Send(context.Background(), ts.addr, "a@sender.test", []string{"spam2@example.com"}, strings.NewReader("Subject: x\n\nbody\n"))
 	if err != nil || res.Recipients[0].Status != prdr.Failed || res.Data.PRDR {
 		t.Errorf("single spam recipient: %v %+v", err, res.Recipients)
 	}
@@ -648,7 +648,7 @@ func TestDCC(t *testing.T) {
 	if n := len(ts2.files(t, "")); n != 0 {
 		t.Errorf("%d files after a deferral", n)
 	}
-	res, err := prdr.Send(context.Background(), ts2.addr, "a@sender.test", []string{"bob@example.com", "carol@example.com"}, strings.NewReader("Subject: g\n\nx\n"), nil)
+	res, err := prdr.Send(context.Background(), ts2.addr, "a@sender.test", []string{"bob@example.com", "carol@example.com"}, strings.NewReader("Subject: g\n\nx\n"))
 	if err != nil || !res.Data.PRDR || res.Recipients[0].Status != prdr.Delivered || res.Recipients[1].Status != prdr.Deferred {
 		t.Errorf("greylist with PRDR: %v %+v", err, res)
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
+	"github.com/mailpolicy/mailpolicy/smtp"
 	"github.com/mailpolicy/mailpolicy/srs"
 )
 
@@ -182,7 +183,7 @@ func (f *fakeSMTP) serve(c net.Conn) {
 		case "MAIL":
 			a, params, _ := parsePath(strings.TrimPrefix(strings.TrimPrefix(arg, "FROM:"), "from:"))
 			from, rcpts = a, nil
-			mp, _ := prdr.ParseMailParams(params)
+			mp, _ := smtp.ParseMailParams(params)
 			usePRDR = mp.PRDR
 			w("250 2.1.0 OK")
 		case "RCPT":
@@ -841,7 +842,7 @@ func TestRemoteLongLine(t *testing.T) {
 	o.send(t, "a@sender.test", []string{"bob@remote.test"}, "Subject: long\n\nx\n")
 	waitFor(t, 10*time.Second, "msg:defer", func() bool { _, ok := o.rec.find(events.MsgDefer); return ok })
 	e, _ := o.rec.find(events.MsgDefer)
-	if !strings.Contains(e.Data, prdr.ErrLineTooLong.Error()) {
+	if !strings.Contains(e.Data, smtp.ErrLineTooLong.Error()) {
 		t.Errorf("msg:defer data %q does not name the long line", e.Data)
 	}
 	if len(f.messages()) != 0 {

@@ -19,6 +19,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/proxyproto"
+	"github.com/mailpolicy/mailpolicy/smtp"
 	"github.com/mailpolicy/mailpolicy/spf"
 )
 
@@ -485,36 +486,43 @@ func (s *session) cmdMail(arg string) error {
 		return s.synprot(false, 555, "5.5.4", "Parameters are not allowed after HELO")
 	}
 	var size int64
-	mp, err := prdr.ParseMailParams(params)
+	mp, err := smtp.ParseMailParams(params)
 	if err != nil {
 		return s.synprot(false, 501, "5.5.4", "Invalid parameter: "+safeText(err.Error()))
 	}
-	for _, p := range mp.Others {
-		switch p.Keyword {
-		case "SIZE":
-			n, err := strconv.ParseInt(p.Value, 10, 64)
-			if err != nil || n < 0 {
-				return s.synprot(false, 501, "5.5.4", "Invalid SIZE parameter")
-			}
-			if n > s.srv.cfg.MaxSize {
-				s.reply(552, "5.3.4", "Message size exceeds fixed maximum message size")
-				return nil
-			}
-			// RFC 1870 §6.1: a size that cannot be held now is a
-			// temporary refusal, before the client sends it.
-			if n > s.srv.budget.available() {
-				s.reply(452, "4.3.1", "Insufficient system storage")
-				return nil
-			}
-			size = n
-		case "BODY":
-			if v := strings.ToUpper(p.Value); v != "7BIT" && v != "8BITMIME" {
-				return s.synprot(false, 501, "5.5.4", "Invalid BODY parameter")
-			}
-		default:
-			s.reply(555, "5.5.4", "Unsupported parameter "+p.Keyword)
+	if mp.Body == smtp.BodyBinaryMIME {
+		return s.synprot(false, 501, "5.5.4", "Invalid BODY parameter")
+	}
+	// Parameters of extensions this server does not offer.
+	unsupported := ""
+	switch {
+	case mp.SMTPUTF8:
+		unsupported = "SMTPUTF8"
+	case mp.Ret != "":
+		unsupported = "RET"
+	case mp.EnvID != "":
+		unsupported = "ENVID"
+	case mp.Auth != "":
+		unsupported = "AUTH"
+	case len(mp.Others) > 0:
+		unsupported = mp.Others[0].Keyword
+	}
+	if unsupported != "" {
+		s.reply(555, "5.5.4", "Unsupported parameter "+unsupported)
+		return nil
+	}
+	if n := mp.Size; n > 0 {
+		if n > s.srv.cfg.MaxSize {
+			s.reply(552, "5.3.4", "Message size exceeds fixed maximum message size")
 			return nil
 		}
+		// RFC 1870 §6.1: a size that cannot be held now is a
+		// temporary refusal, before the client sends it.
+		if n > s.srv.budget.available() {
+			s.reply(452, "4.3.1", "Insufficient system storage")
+			return nil
+		}
+		size = n
 	}
 	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.PolicyTimeout)
 	defer cancel()

@@ -23,7 +23,7 @@ package main
 // Each rcpt_N is the address, its status (delivered, deferred, failed)
 // and the reply that decided it (a RCPT refusal, the per-recipient
 // reply, or the final reply when that overrides it), combined with
-// Exim's rules (see prdr.ReadDataReplies). The exit status is 0 when
+// Exim's rules (see prdr.Combine). The exit status is 0 when
 // the transaction ran, whatever the replies; 1 when the connection
 // failed, the server refused the greeting or EHLO, or a reply was
 // malformed or cut short (what is known is still printed); 2 for a
@@ -104,9 +104,14 @@ func runPRDRSend(ctx context.Context, args []string, stdout, stderr io.Writer) i
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	res, err := prdr.Send(ctx, *server, *from, rcpts, data, &prdr.Options{
-		Helo: *helo, BDAT: *bdat, ChunkSize: *chunkSize, NoPRDR: *noPRDR,
-	})
+	opts := []prdr.Option{prdr.WithHelo(*helo)}
+	if *bdat {
+		opts = append(opts, prdr.WithBDAT(*chunkSize))
+	}
+	if *noPRDR {
+		opts = append(opts, prdr.WithoutPRDR())
+	}
+	res, err := prdr.Send(ctx, *server, *from, rcpts, data, opts...)
 	code := exitOK
 	if err != nil {
 		fmt.Fprintf(stderr, "policycheck prdr-send: %s\n", oneLine(err.Error()))

@@ -2,7 +2,8 @@
 // the end of each message with prdr.Respond, for tests of PRDR clients.
 //
 // It speaks enough SMTP for a client: EHLO/HELO, MAIL (parameters
-// parsed with prdr.ParseMailParams), RCPT, DATA (dot-unstuffed), BDAT
+// parsed with smtp.ParseMailParams), RCPT, DATA (read with an
+// smtp.DataReader: only CRLF "." CRLF ends it), BDAT
 // (RFC 3030), RSET, NOOP and QUIT, one command at a time. It advertises
 // PRDR, CHUNKING, PIPELINING and 8BITMIME unless told otherwise. It is
 // not a mail server: messages are only recorded.
@@ -21,13 +22,14 @@ import (
 	"time"
 
 	"github.com/mailpolicy/mailpolicy/prdr"
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
 // A Message is one message the server answered.
 type Message struct {
 	From       string
 	Recipients []string // accepted at RCPT time
-	Params     prdr.MailParams
+	Params     smtp.MailParams
 	Data       []byte // as received, CRLF line ends, dot-unstuffed
 	BDAT       bool
 	Outcome    *prdr.Outcome
@@ -43,7 +45,7 @@ type Config struct {
 	NoChunking bool
 	// RejectRcpt, when set, is asked about every RCPT; a non-zero reply
 	// is sent instead of 250.
-	RejectRcpt func(rcpt string) prdr.Reply
+	RejectRcpt func(rcpt string) smtp.Reply
 	// Delay is waited before every reply after the greeting.
 	Delay time.Duration
 }
@@ -132,7 +134,7 @@ func (c *conn) reply(code int, text string) error {
 	if c.s.cfg.Delay > 0 {
 		time.Sleep(c.s.cfg.Delay)
 	}
-	_, err := io.WriteString(c.w, prdr.Reply{Code: code, Text: strings.Split(text, "\n")}.Wire())
+	_, err := io.WriteString(c.w, smtp.Reply{Code: code, Text: strings.Split(text, "\n")}.Wire())
 	if err == nil {
 		err = c.w.Flush()
 	}
@@ -260,7 +262,7 @@ func (c *conn) mail(arg string) error {
 	if !ok {
 		return c.reply(501, "5.5.4 syntax: MAIL FROM:<address>")
 	}
-	mp, err := prdr.ParseMailParams(rest)
+	mp, err := smtp.ParseMailParams(strings.TrimLeft(rest, " "))
 	if err != nil {
 		return c.reply(501, "5.5.4 "+err.Error())
 	}
@@ -310,21 +312,7 @@ func (c *conn) finish(data []byte, bdat bool) error {
 	return c.w.Flush()
 }
 
-// readDot reads DATA up to the lone dot, undoing dot-stuffing.
+// readDot reads DATA up to the final dot, undoing dot-stuffing.
 func readDot(r *bufio.Reader) ([]byte, error) {
-	var out []byte
-	for {
-		line, err := r.ReadBytes('\n')
-		if err != nil {
-			return nil, err
-		}
-		s := string(line)
-		if s == ".\r\n" || s == ".\n" {
-			return out, nil
-		}
-		if strings.HasPrefix(s, ".") {
-			line = line[1:]
-		}
-		out = append(out, line...)
-	}
+	return io.ReadAll(smtp.NewDataReader(r))
 }
