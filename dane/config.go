@@ -6,11 +6,14 @@ import (
 )
 
 // ClientConfig returns a copy of base (which may be nil) for a DANE TLS
-// client: SNI is forced to the TLSA set's host name (names[0] without a
-// set), the PKIX verification is switched off (InsecureSkipVerify) and
-// VerifyConnection runs Verify instead, so the handshake fails unless
-// the peer passes DANE. There is no fallback to PKIX. base's own
-// VerifyConnection and VerifyPeerCertificate are dropped.
+// client, for smtp.Client.StartTLS: SNI is forced to the TLSA set's
+// host name (names[0] without a set), the PKIX verification is switched
+// off (InsecureSkipVerify) and VerifyConnection runs Verify instead, so
+// the handshake fails unless the peer passes DANE. There is no fallback
+// to PKIX. base's own VerifyConnection, when set, is called after
+// DANE's verification has passed (for the caller's checks, such as OCSP
+// or tls:cert events), and its error fails the handshake too. base's
+// VerifyPeerCertificate is dropped: it would see no verified chains.
 func ClientConfig(base *tls.Config, set *TLSASet, names []string) *tls.Config {
 	return clientConfig(base, set, names, nil)
 }
@@ -31,6 +34,7 @@ func clientConfig(base *tls.Config, set *TLSASet, names []string, out **Verifica
 	names = append([]string(nil), names...)
 	cfg.InsecureSkipVerify = true
 	cfg.VerifyPeerCertificate = nil
+	then := cfg.VerifyConnection
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 		v, err := Verify(set, cs, names)
 		if out != nil {
@@ -38,6 +42,9 @@ func clientConfig(base *tls.Config, set *TLSASet, names []string, out **Verifica
 		}
 		if err != nil {
 			return fmt.Errorf("DANE verification failed: %w", err)
+		}
+		if then != nil {
+			return then(cs)
 		}
 		return nil
 	}

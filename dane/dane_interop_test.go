@@ -30,6 +30,7 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/internal/peertest"
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
 // interopPeer returns unbound's address and the TLSA cert/key, skipping
@@ -151,9 +152,11 @@ func TestInteropDNSSEC(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer conn.Close()
+		c := smtp.NewClient(conn)
+		c.LocalName = "client.test"
+		defer c.Close()
 		p := &Policy{}
-		s, err := p.Connect(ctx, conn, p.Decide("mx.dane.test", ip, true, set), "client.test", nil)
+		s, err := p.Connect(ctx, c, p.Decide("mx.dane.test", ip, true, set), nil)
 		if err != nil || s.TLSOutDane() != "yes" || s.CV() != "dane" || s.UsageBits() != 8 {
 			t.Errorf("connect: %v %+v", err, s)
 		}

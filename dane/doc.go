@@ -11,9 +11,15 @@
 //     records with LookupTLSA when the host is in hosts_try_dane or
 //     hosts_require_dane and the address is secure, and returns a
 //     Decision: DANE, no DANE, fail or defer.
-//  3. Policy.Connect speaks SMTP up to STARTTLS and runs the handshake
+//  3. Policy.Connect starts TLS on an smtp.Client (smtp.Client.StartTLS)
 //     with ClientConfig, whose VerifyConnection calls Verify. Under DANE
-//     there is no PKIX fallback and no clear-text retry.
+//     there is no PKIX fallback and no clear-text retry. The caller
+//     owns the client: it reads the greeting and says EHLO (raising
+//     smtp:connect and smtp:ehlo through smtp.Client.OnReply), calls
+//     Connect, says EHLO again over TLS and goes on with MAIL. A client
+//     that speaks SMTP itself uses smtp.Client.StartTLS or its own
+//     STARTTLS with ClientConfig(base, set, names) directly; base's
+//     VerifyConnection then runs after DANE's.
 //
 // # Exim names
 //

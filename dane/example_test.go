@@ -1,11 +1,14 @@
 package dane_test
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/netip"
 
 	"github.com/mailpolicy/mailpolicy/dane"
 	"github.com/mailpolicy/mailpolicy/hostlist"
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
 func ExamplePolicy_Decide() {
@@ -26,4 +29,47 @@ func ExamplePolicy_Decide() {
 	// dane 8
 	// event dane:fail dane-required
 	// fail DANE error: mx.example.com lookup not DNSSEC
+}
+
+// Delivery to one host under DANE on an smtp.Client: the caller reads
+// the greeting and says EHLO (raising its own events), Connect starts
+// TLS verified by DANE, and the transaction goes on over TLS.
+func ExamplePolicy_Connect() {
+	ctx := context.Background()
+	p := &dane.Policy{Event: func(name, data string) { fmt.Println("event", name, data) }}
+	ip := netip.MustParseAddr("192.0.2.25")
+	addrs, secure, _ := dane.LookupHost(ctx, "mx.example.com")
+	if len(addrs) > 0 {
+		ip = addrs[0]
+	}
+	d := p.Check(ctx, "mx.example.com", ip, 25, secure)
+	if d.Action != dane.ActionDANE && d.Action != dane.ActionNoDANE {
+		fmt.Println("not connecting:", d.Action, d.Message)
+		return
+	}
+	c, err := smtp.Dial(ctx, net.JoinHostPort(ip.String(), "25"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	c.LocalName = "client.example.org"
+	c.OnReply = func(stage string, r smtp.Reply) {
+		// smtp:connect and smtp:ehlo events go here.
+	}
+	if _, err := c.Hello(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	s, err := p.Connect(ctx, c, d, nil)
+	if err != nil {
+		fmt.Println(err) // the dane:fail event has been raised
+		return
+	}
+	fmt.Println("tls_out_dane:", s.TLSOutDane(), "CV="+s.CV())
+	if _, err := c.Hello(ctx); err != nil { // EHLO again, over TLS
+		fmt.Println(err)
+		return
+	}
+	// c.Mail, c.Rcpt, c.Data, c.Quit ...
 }

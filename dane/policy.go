@@ -2,10 +2,6 @@ package dane
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
-	"fmt"
-	"net"
 	"net/netip"
 	"strconv"
 
@@ -166,99 +162,4 @@ func (p *Policy) Decide(host string, ip netip.Addr, addrSecure bool, set *TLSASe
 		}
 		return fail(ActionDefer, "DANE error: tlsa lookup DEFER", DataDNSSECInvalid)
 	}
-}
-
-// Session is the outcome of Connect.
-type Session struct {
-	Decision *Decision
-	// Conn is the TLS connection, nil when TLS was not started.
-	Conn *tls.Conn
-	// Verification is the DANE check, nil unless DANE was used.
-	Verification *Verification
-}
-
-// TLSOutDane is Exim's $tls_out_dane: "yes" when the peer was verified
-// by DANE, else "no".
-func (s *Session) TLSOutDane() string {
-	if s.daneVerified() {
-		return "yes"
-	}
-	return "no"
-}
-
-func (s *Session) daneVerified() bool {
-	return s != nil && s.Conn != nil && s.Verification != nil && s.Verification.Verified
-}
-
-// UsageBits is $tls_out_tlsa_usage for the connection.
-func (s *Session) UsageBits() int {
-	if s == nil || s.Decision == nil || s.Decision.Action != ActionDANE {
-		return 0
-	}
-	return s.Decision.Set.UsageBits()
-}
-
-// CV is the delivery log's CV= word: "dane" if DANE-verified, "no"
-// otherwise (this client verifies nothing but DANE; "yes", for PKIX,
-// comes from CV).
-func (s *Session) CV() string { return CV(s.daneVerified(), false) }
-
-// CV returns Exim's CV= log word: "dane", "yes" (verified otherwise) or
-// "no".
-func CV(daneVerified, otherwiseVerified bool) string {
-	switch {
-	case daneVerified:
-		return "dane"
-	case otherwiseVerified:
-		return "yes"
-	}
-	return "no"
-}
-
-// Connect runs the SMTP dialogue up to TLS on conn according to d:
-// with ActionDANE, TLS is required and verified with DANE only (events
-// starttls-not-supported or validation-failure on failure, no clear-text
-// fallback); with ActionNoDANE, TLS is started opportunistically without
-// verification when offered. Other actions return an error without
-// using conn. base may be nil.
-func (p *Policy) Connect(ctx context.Context, conn net.Conn, d *Decision, helo string, base *tls.Config) (*Session, error) {
-	s := &Session{Decision: d}
-	switch d.Action {
-	case ActionDANE:
-		var v *Verification
-		cfg := clientConfig(base, d.Set, d.Set.Names, &v)
-		tc, err := StartTLS(ctx, conn, helo, cfg)
-		s.Verification = v
-		if err != nil {
-			if errors.Is(err, ErrNoSTARTTLS) {
-				p.emit(DataSTARTTLSNotSupported)
-			} else {
-				p.emit(DataValidationFailure)
-			}
-			return s, fmt.Errorf("DANE attempt failed; TLS connection to %s: %w", d.Host, err)
-		}
-		s.Conn = tc
-		return s, nil
-	case ActionNoDANE:
-		var cfg *tls.Config
-		if base != nil {
-			cfg = base.Clone()
-		} else {
-			cfg = &tls.Config{}
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = d.Host
-		}
-		cfg.InsecureSkipVerify = true
-		tc, err := StartTLS(ctx, conn, helo, cfg)
-		if errors.Is(err, ErrNoSTARTTLS) {
-			return s, nil
-		}
-		if err != nil {
-			return s, err
-		}
-		s.Conn = tc
-		return s, nil
-	}
-	return s, fmt.Errorf("dane: %s: not connecting: %s", d.Host, d.Message)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mailpolicy/mailpolicy/hostlist"
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
 type eventLog []string
@@ -187,12 +188,19 @@ func TestConnect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer conn.Close()
+			c := smtp.NewClient(conn)
+			c.LocalName = "client.example"
+			defer c.Close()
 			var ev eventLog
 			p := &Policy{Event: ev.add}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			s, err := p.Connect(ctx, conn, tc.d, "client.example", nil)
+			// The caller reads the greeting and says EHLO itself (to
+			// raise smtp:connect and smtp:ehlo), then Connect.
+			if _, err := c.Hello(ctx); err != nil {
+				t.Fatal(err)
+			}
+			s, err := p.Connect(ctx, c, tc.d, nil)
 			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
 				t.Fatalf("error %v, want %v", err, tc.wantErr)
 			}
@@ -202,20 +210,26 @@ func TestConnect(t *testing.T) {
 			if tc.event == "" && len(ev) != 0 || tc.event != "" && (len(ev) != 1 || ev[0] != "dane:fail "+tc.event) {
 				t.Errorf("events %v, want %q", ev, tc.event)
 			}
-			if s.Conn != nil {
+			if s.TLS != nil {
 				// The session is usable: a second EHLO over TLS.
-				if _, err := s.Conn.Write([]byte("EHLO client.example\r\n")); err != nil {
-					t.Fatal(err)
-				}
-				line, err := bufio.NewReader(s.Conn).ReadString('\n')
-				if err != nil || !strings.HasPrefix(line, "250") {
-					t.Errorf("EHLO over TLS: %q %v", line, err)
+				if r, err := c.Hello(ctx); err != nil || r.Code != 250 {
+					t.Errorf("EHLO over TLS: %v %v", r, err)
 				}
 			}
 		})
 	}
+	// A fresh client: Connect reads the greeting and says EHLO itself.
+	conn, err := net.Dial("tcp", smtpServer(t, &cert, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := smtp.NewClient(conn)
+	defer c.Close()
+	if s, err := (&Policy{}).Connect(context.Background(), c, secure(spkiSHA256(good.leaf)), nil); err != nil || s.TLSOutDane() != "yes" {
+		t.Errorf("fresh client: %v %+v", err, s)
+	}
 	// An action that does not connect.
-	if _, err := (&Policy{}).Connect(context.Background(), nil, &Decision{Action: ActionFail, Message: "x"}, "h", nil); err == nil {
+	if _, err := (&Policy{}).Connect(context.Background(), nil, &Decision{Action: ActionFail, Message: "x"}, nil); err == nil {
 		t.Error("Connect with ActionFail succeeded")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -153,5 +154,49 @@ func TestLinkCache(t *testing.T) {
 	// Names are still checked with a warm cache.
 	if _, err := Verify(set, cs, []string{"mx.example.net"}); !errors.Is(err, ErrName) {
 		t.Errorf("wrong name: %v", err)
+	}
+}
+
+// TestClientConfigKeepsVerifyConnection: base's VerifyConnection runs
+// after DANE's verification has passed, its error fails the handshake,
+// and it is not reached when DANE fails.
+func TestClientConfigKeepsVerifyConnection(t *testing.T) {
+	good := newPKI(t, nil, "mx.example.com")
+	addr := serveTLS(t, good.tlsCert(good.leaf, good.inter, good.root))
+	match := &TLSASet{Host: "mx.example.com", Port: 25, State: StateSecure, Records: []TLSA{spkiSHA256(good.leaf)}}
+	mismatch := &TLSASet{Host: "mx.example.com", Port: 25, State: StateSecure, Records: []TLSA{spkiSHA256(good.inter)}}
+	errBase := errors.New("refused by the caller's check")
+	for _, tc := range []struct {
+		name    string
+		set     *TLSASet
+		baseErr error
+		calls   int
+		want    error
+	}{
+		{"DANE passes, base passes", match, nil, 1, nil},
+		{"DANE passes, base refuses", match, errBase, 1, errBase},
+		{"DANE fails", mismatch, nil, 0, ErrNoMatch},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := 0
+			base := &tls.Config{VerifyConnection: func(cs tls.ConnectionState) error {
+				calls++
+				if len(cs.PeerCertificates) == 0 {
+					t.Error("base check without the peer's certificates")
+				}
+				return tc.baseErr
+			}}
+			cfg := ClientConfig(base, tc.set, []string{"mx.example.com"})
+			c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, cfg)
+			if err == nil {
+				c.Close()
+			}
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("handshake: %v, want %v", err, tc.want)
+			}
+			if calls != tc.calls {
+				t.Errorf("base VerifyConnection called %d times, want %d", calls, tc.calls)
+			}
+		})
 	}
 }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/dane"
 	"github.com/mailpolicy/mailpolicy/hostlist"
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
 func init() {
@@ -135,18 +136,15 @@ func lookupDeferred(p *dane.Policy, host string, ip netip.Addr) *dane.Decision {
 
 // daneConnect dials addr and runs the dialogue up to TLS, then QUIT.
 func daneConnect(ctx context.Context, p *dane.Policy, d *dane.Decision, addr, helo string) (*dane.Session, error) {
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, "tcp", addr)
+	c, err := smtp.Dial(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	s, err := p.Connect(ctx, conn, d, helo, nil)
-	if err == nil && s.Conn != nil {
-		io.WriteString(s.Conn, "QUIT\r\n")
-		s.Conn.Close()
-	} else if err == nil {
-		io.WriteString(conn, "QUIT\r\n")
+	defer c.Close()
+	c.LocalName = helo
+	s, err := p.Connect(ctx, c, d, nil)
+	if err == nil {
+		c.Quit(ctx) // the outcome is known: its reply does not matter
 	}
 	return s, err
 }
