@@ -385,3 +385,43 @@ func TestClientRefusesInjection(t *testing.T) {
 		t.Error("bad LocalName accepted")
 	}
 }
+
+// endless yields 'x' lines for ever.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+		if i%70 == 69 {
+			p[i] = '\n'
+		}
+	}
+	return len(p), nil
+}
+
+// A server that stops reading in the middle of the data cannot hold
+// the client past Timeout.
+func TestClientStalledWrite(t *testing.T) {
+	stop := make(chan struct{})
+	c := dial(t, func(p *peer) {
+		p.send("220 mx\r\n")
+		p.expect("EHLO", ehloPRDR)
+		p.expect("MAIL", "250 ok\r\n")
+		p.expect("RCPT", "250 ok\r\n")
+		p.expect("DATA", "354 go\r\n")
+		<-stop // read nothing more
+	})
+	defer close(stop)
+	c.Timeout = 300 * time.Millisecond
+	ctx := context.Background()
+	c.Mail(ctx, "a@b", nil)
+	c.Rcpt(ctx, "x@y", nil)
+	t0 := time.Now()
+	_, err := c.Data(ctx, endless{})
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("err = %v", err)
+	}
+	if d := time.Since(t0); d > 3*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
