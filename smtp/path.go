@@ -71,7 +71,7 @@ func ParsePath(arg string, opts ...SyntaxOption) (Path, error) {
 	if rest != "" && rest[0] != ' ' {
 		return Path{}, &PathError{arg, "text after the path"}
 	}
-	params := strings.Trim(rest, " ")
+	params := strings.Trim(rest, " \t") // white space: a trailing tab too
 	if len(addr) > MaxPath {
 		return Path{}, &PathError{addr, "path too long"}
 	}

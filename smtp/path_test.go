@@ -15,6 +15,9 @@ func TestParsePath(t *testing.T) {
 		{"<a@b.c>", "a@b.c", "", true},
 		{" <a@b.c> SIZE=1", "a@b.c", "SIZE=1", true},
 		{"<a@b.c>  SIZE=1 PRDR ", "a@b.c", "SIZE=1 PRDR", true},
+		{"<a@b.c> SIZE=1\t", "a@b.c", "SIZE=1", true},
+		{"<a@b.c> \t", "a@b.c", "", true},
+		{"<a@b.c>\tSIZE=1", "", "", false},
 		{"<>", "", "", true},
 		{"<> BODY=8BITMIME", "", "BODY=8BITMIME", true},
 		{"<@x.y,@z.w:a@b.c>", "a@b.c", "", true},
@@ -23,6 +26,7 @@ func TestParsePath(t *testing.T) {
 		{"<\"a\\\"b\"@b.c>", "\"a\\\"b\"@b.c", "", true},
 		{"<a@[192.0.2.1]>", "a@[192.0.2.1]", "", true},
 		{"<a@[IPv6:2001:db8::1]>", "a@[IPv6:2001:db8::1]", "", true},
+		{"<a@[ipv6:2001:db8::1]>", "a@[ipv6:2001:db8::1]", "", true}, // RFC 5234 §2.3: the tag is case-insensitive
 		{"<a_b@under_score.test>", "a_b@under_score.test", "", true},
 		{"a@b.c", "", "", false},
 		{"<a@b.c", "", "", false},
