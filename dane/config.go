@@ -11,9 +11,14 @@ import (
 // off (InsecureSkipVerify) and VerifyConnection runs Verify instead, so
 // the handshake fails unless the peer passes DANE. There is no fallback
 // to PKIX. base's own VerifyConnection, when set, is called after
-// DANE's verification has passed (for the caller's checks, such as OCSP
-// or tls:cert events), and its error fails the handshake too. base's
-// VerifyPeerCertificate is dropped: it would see no verified chains.
+// DANE's verification has passed (for the caller's checks, such as
+// OCSP), and its error fails the handshake too. base's
+// VerifyPeerCertificate is kept only when base sets InsecureSkipVerify
+// itself, as a caller does that expects no verified chains; it then
+// runs before DANE's verification (crypto/tls calls it before
+// VerifyConnection), whatever DANE will decide: that is where Exim's
+// tls:cert events, raised for every certificate presented, belong.
+// Otherwise it is dropped: it would see no verified chains.
 func ClientConfig(base *tls.Config, set *TLSASet, names []string) *tls.Config {
 	return clientConfig(base, set, names, nil)
 }
@@ -32,8 +37,10 @@ func clientConfig(base *tls.Config, set *TLSASet, names []string, out **Verifica
 		cfg.ServerName = names[0]
 	}
 	names = append([]string(nil), names...)
+	if base == nil || !base.InsecureSkipVerify {
+		cfg.VerifyPeerCertificate = nil
+	}
 	cfg.InsecureSkipVerify = true
-	cfg.VerifyPeerCertificate = nil
 	then := cfg.VerifyConnection
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 		v, err := Verify(set, cs, names)

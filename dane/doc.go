@@ -19,7 +19,10 @@
 //     Connect, says EHLO again over TLS and goes on with MAIL. A client
 //     that speaks SMTP itself uses smtp.Client.StartTLS or its own
 //     STARTTLS with ClientConfig(base, set, names) directly; base's
-//     VerifyConnection then runs after DANE's.
+//     VerifyConnection then runs after DANE's, and the
+//     VerifyPeerCertificate of a base that sets InsecureSkipVerify
+//     before it (where the MTA raises tls:cert, as Exim does for every
+//     certificate presented).
 //
 // # Exim names
 //

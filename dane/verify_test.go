@@ -200,3 +200,60 @@ func TestClientConfigKeepsVerifyConnection(t *testing.T) {
 		})
 	}
 }
+
+// TestClientConfigVerifyPeerCertificate: base's VerifyPeerCertificate
+// is kept when base itself skips PKIX verification, and then runs
+// before DANE's check, also when that fails (a caller raises Exim's
+// tls:cert events there); without InsecureSkipVerify it is dropped.
+func TestClientConfigVerifyPeerCertificate(t *testing.T) {
+	good := newPKI(t, nil, "mx.example.com")
+	addr := serveTLS(t, good.tlsCert(good.leaf, good.inter, good.root))
+	match := &TLSASet{Host: "mx.example.com", Port: 25, State: StateSecure, Records: []TLSA{spkiSHA256(good.leaf)}}
+	mismatch := &TLSASet{Host: "mx.example.com", Port: 25, State: StateSecure, Records: []TLSA{spkiSHA256(good.inter)}}
+	for _, tc := range []struct {
+		name     string
+		set      *TLSASet
+		insecure bool
+		calls    int
+		want     error
+	}{
+		{"kept, DANE passes", match, true, 1, nil},
+		{"kept, DANE fails", mismatch, true, 1, ErrNoMatch},
+		{"dropped", match, false, 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var order []string
+			base := &tls.Config{
+				InsecureSkipVerify: tc.insecure,
+				VerifyPeerCertificate: func(raw [][]byte, chains [][]*x509.Certificate) error {
+					order = append(order, "peer")
+					if len(raw) != 3 || chains != nil {
+						t.Errorf("VerifyPeerCertificate got %d certificates, chains %v", len(raw), chains)
+					}
+					return nil
+				},
+				VerifyConnection: func(tls.ConnectionState) error {
+					order = append(order, "connection")
+					return nil
+				},
+			}
+			cfg := ClientConfig(base, tc.set, []string{"mx.example.com"})
+			c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, cfg)
+			if err == nil {
+				c.Close()
+			}
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("handshake: %v, want %v", err, tc.want)
+			}
+			n := 0
+			for _, o := range order {
+				if o == "peer" {
+					n++
+				}
+			}
+			if n != tc.calls || n > 0 && order[0] != "peer" {
+				t.Errorf("calls %v, want VerifyPeerCertificate %d times, first", order, tc.calls)
+			}
+		})
+	}
+}
