@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"syscall"
@@ -68,7 +68,7 @@ func (q *queue) deliverMessage(ctx context.Context, env *envelope, data []byte) 
 		if r.State != rcptPending {
 			continue
 		}
-		_, d := splitAddress(r.Addr)
+		_, d := smtp.SplitAddress(r.Addr)
 		if _, ok := groups[d]; !ok {
 			domains = append(domains, d)
 		}
@@ -175,20 +175,20 @@ func (q *queue) attempt(ctx context.Context, env *envelope, data []byte, t targe
 	cfg := &srv.cfg
 	log := cfg.Logger
 	first := rcpts[0]
-	lp, dom := splitAddress(first.Addr)
+	lp, dom := smtp.SplitAddress(first.Addr)
 	base := events.Event{
 		MessageID: env.ID, Router: routerName, Transport: transportName,
 		Host: t.host, HostAddress: t.ip, HostPort: t.port, DNSSEC: t.secure,
 		LocalPart: lp, Domain: dom,
 	}
-	c := &smtpClient{q: q, env: env, t: t, base: base, last: last}
-	results, hd := c.session(ctx, data, rcpts)
-	base = c.base // with the sending address
+	s := &remoteSession{q: q, env: env, t: t, base: base, last: last}
+	results, hd := s.session(ctx, data, rcpts)
+	base = s.base // with the sending address
 
 	var deferred []*spoolRcpt
 	for i, r := range rcpts {
 		r.Host, r.IP, r.Port = t.host, t.ip.String(), t.port
-		r.Greeting, r.HELO = firstLine(c.greeting), firstLine(c.heloResp)
+		r.Greeting, r.HELO = s.greeting, s.heloResp
 		if hd != nil {
 			if hd.message != "" {
 				r.Message = hd.message
@@ -203,7 +203,7 @@ func (q *queue) attempt(ctx context.Context, env *envelope, data []byte, t targe
 		switch res.status {
 		case prdr.Delivered:
 			r.State = rcptDelivered
-			log.Info("delivered", "id", env.ID, "rcpt", r.Addr, "host", t.host, "ip", t.ip.String(), "dane", c.dane, "tls", c.tlsOn, "prdr", c.prdr, "confirm", res.confirm)
+			log.Info("delivered", "id", env.ID, "rcpt", r.Addr, "host", t.host, "ip", t.ip.String(), "dane", s.dane, "tls", s.tlsOn, "prdr", s.prdr, "confirm", res.confirm)
 		case prdr.Failed:
 			r.State = rcptFailed
 			r.Status = res.status5
@@ -221,9 +221,9 @@ func (q *queue) attempt(ctx context.Context, env *envelope, data []byte, t targe
 		if hd != nil {
 			break
 		}
-		l, d := splitAddress(r.Addr)
+		l, d := smtp.SplitAddress(r.Addr)
 		ev := base
-		ev.LocalPart, ev.Domain, ev.DANE = l, d, c.dane
+		ev.LocalPart, ev.Domain, ev.DANE = l, d, s.dane
 		switch results[i].status {
 		case prdr.Delivered:
 			ev.Name, ev.Data = events.MsgDelivery, results[i].confirm
@@ -246,7 +246,7 @@ func (q *queue) attempt(ctx context.Context, env *envelope, data []byte, t targe
 }
 
 func (q *queue) raiseFail(ctx context.Context, env *envelope, r *spoolRcpt) {
-	l, d := splitAddress(r.Addr)
+	l, d := smtp.SplitAddress(r.Addr)
 	q.srv.raiseOut(ctx, events.Event{Name: events.MsgFailDelivery, Data: r.Message, MessageID: env.ID,
 		Router: routerName, Transport: transportName, LocalPart: l, Domain: d})
 }
@@ -264,36 +264,31 @@ func (s *Server) raiseOut(ctx context.Context, ev events.Event) events.Decision 
 	return s.cfg.Bus.Raise(context.WithoutCancel(ctx), &ev)
 }
 
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
-}
-
-// smtpClient is one outbound SMTP session.
-type smtpClient struct {
+// remoteSession is one outbound SMTP session, on an smtp.Client.
+type remoteSession struct {
 	q    *queue
 	env  *envelope
 	t    target
 	base events.Event
 	last bool
 
-	conn net.Conn
-	tp   *textproto.Conn // for writing; replies are read with rr
-	rr   *smtp.ReplyReader
+	c *smtp.Client
 
 	greeting, heloResp string // first lines with the code, for the DSN
+	tlsReady           bool   // the server said 220 to STARTTLS
 	dane, tlsOn, prdr  bool
 }
 
-// smtpErr is a reply that ends (part of) the session.
+// smtpErrMsg is Exim's message for a reply that ends (part of) the
+// session.
 func smtpErrMsg(after string, r smtp.Reply) string {
 	return "SMTP error from remote mail server after " + after + ": " + r.String()
 }
 
 // session runs the dialogue. It returns one result per recipient, or
 // a host defer.
-func (c *smtpClient) session(ctx context.Context, data []byte, rcpts []*spoolRcpt) ([]result, *hostDefer) {
-	srv := c.q.srv
+func (s *remoteSession) session(ctx context.Context, data []byte, rcpts []*spoolRcpt) ([]result, *hostDefer) {
+	srv := s.q.srv
 	cfg := &srv.cfg
 	results := make([]result, len(rcpts))
 	failAll := func(msg, status string) ([]result, *hostDefer) {
@@ -305,25 +300,25 @@ func (c *smtpClient) session(ctx context.Context, data []byte, rcpts []*spoolRcp
 
 	// DANE decision (before connecting, as Exim).
 	var dd *dane.Decision
-	policy := c.q.srv.danePolicy(ctx, c.base)
+	policy := srv.danePolicy(ctx, s.base)
 	if policy != nil {
-		dd = policy.Check(ctx, c.t.host, c.t.ip, c.t.port, c.t.secure, srv.daneOpts()...)
+		dd = policy.Check(ctx, s.t.host, s.t.ip, s.t.port, s.t.secure, srv.daneOpts()...)
 		switch dd.Action {
 		case dane.ActionFail:
 			return failAll(dd.Message, "5.7.5")
 		case dane.ActionDefer:
 			return nil, &hostDefer{message: dd.Message}
 		case dane.ActionDANE:
-			c.dane = true
+			s.dane = true
 		}
 	}
 
 	// tcp:connect.
-	if d := srv.raiseOut(ctx, c.ev(events.TCPConnect, "")); d.Refused() {
+	if d := srv.raiseOut(ctx, s.ev(events.TCPConnect, "")); d.Refused() {
 		return nil, &hostDefer{errno: errnoEvent}
 	}
 	dialer := net.Dialer{Timeout: cfg.SMTPTimeout}
-	conn, err := dialer.DialContext(ctx, "tcp", netip.AddrPortFrom(c.t.ip, uint16(c.t.port)).String())
+	conn, err := dialer.DialContext(ctx, "tcp", netip.AddrPortFrom(s.t.ip, uint16(s.t.port)).String())
 	if err != nil {
 		var errno syscall.Errno
 		if errors.As(err, &errno) {
@@ -332,168 +327,129 @@ func (c *smtpClient) session(ctx context.Context, data []byte, rcpts []*spoolRcp
 		return nil, &hostDefer{message: err.Error()}
 	}
 	if la, err := netip.ParseAddrPort(conn.LocalAddr().String()); err == nil {
-		c.base.SendingIP, c.base.SendingPort = la.Addr().Unmap(), int(la.Port())
+		s.base.SendingIP, s.base.SendingPort = la.Addr().Unmap(), int(la.Port())
 	}
-	c.setConn(conn)
-	stop := context.AfterFunc(ctx, func() { c.conn.Close() })
-	defer stop()
+	// Replies are bounded (smtp.Limits' defaults): a hostile server
+	// must not make the queue runner buffer without end.
+	c := smtp.NewClient(conn)
+	c.LocalName, c.Timeout, c.DataTimeout = cfg.Hostname, cfg.SMTPTimeout, cfg.SMTPTimeout
+	c.OnReply = func(stage string, r smtp.Reply) { s.onReply(ctx, stage, r) }
+	s.c = c
 	defer func() {
-		c.conn.Close()
-		srv.raiseOut(ctx, c.ev(events.TCPClose, ""))
+		c.Close()
+		srv.raiseOut(ctx, s.ev(events.TCPClose, ""))
 	}()
-	ioDefer := func(err error) *hostDefer {
-		if ctx.Err() != nil {
-			return &hostDefer{message: "delivery interrupted: " + ctx.Err().Error()}
-		}
-		return &hostDefer{message: "SMTP session with " + c.t.host + " failed: " + err.Error()}
-	}
 
-	// Banner.
-	banner, err := c.read()
+	// Greeting, then smtp:connect.
+	banner, err := c.Greet(ctx)
 	if err != nil {
-		return nil, ioDefer(err)
+		var ce *smtp.CommandError
+		if errors.As(err, &ce) {
+			s.quit(ctx)
+			return nil, &hostDefer{message: smtpErrMsg("initial connection", ce.Reply)}
+		}
+		return nil, s.ioDefer(ctx, err)
 	}
-	c.greeting = replyLines(banner)[0]
-	if banner.Class() != 2 {
-		c.quit()
-		return nil, &hostDefer{message: smtpErrMsg("initial connection", banner)}
-	}
-	if d := srv.raiseOut(ctx, c.ev(events.SMTPConnect, events.BannerData(replyLines(banner)))); d.Refused() {
-		c.quit()
+	if d := srv.raiseOut(ctx, s.ev(events.SMTPConnect, events.BannerData(replyLines(banner)))); d.Refused() {
+		s.quit(ctx)
 		return nil, &hostDefer{message: d.DeferMessage(), errno: errnoExpandFail}
 	}
 
 	// EHLO, HELO fallback.
-	ehlo, esmtp, hd := c.hello(ctx)
-	if hd != nil {
+	if fail, hd := s.hello(ctx); hd != nil {
 		return nil, hd
-	}
-	if ehlo.Class() == 5 {
-		return failAll(smtpErrMsg("HELO "+cfg.Hostname, ehlo), ehlo.Enhanced().String())
+	} else if fail != nil {
+		return failAll(fail.message, fail.status5)
 	}
 
-	// STARTTLS.
-	offered := esmtp && hasKeyword(ehlo, "STARTTLS")
-	if c.dane && !offered {
-		policy.Event(dane.EventDANEFail, dane.DataSTARTTLSNotSupported)
-		c.quit()
-		return nil, &hostDefer{message: "DANE error: STARTTLS not offered by " + c.t.host}
-	}
-	if offered {
-		r, err := c.cmd("STARTTLS")
-		if err != nil {
-			return nil, ioDefer(err)
+	// STARTTLS: under DANE required (dane.Policy.Connect), otherwise
+	// when offered.
+	if s.dane || c.Extensions().Has("STARTTLS") {
+		if hd := s.startTLS(ctx, policy, dd); hd != nil {
+			return nil, hd
 		}
-		if r.Class() != 2 {
-			if c.dane {
-				policy.Event(dane.EventDANEFail, dane.DataSTARTTLSNotSupported)
-				c.quit()
-				return nil, &hostDefer{message: smtpErrMsg("STARTTLS", r)}
-			}
-		} else {
-			tc := tls.Client(c.conn, c.tlsConfig(ctx, dd))
-			c.conn.SetDeadline(time.Now().Add(cfg.SMTPTimeout))
-			if err := tc.HandshakeContext(ctx); err != nil {
-				if c.dane {
-					policy.Event(dane.EventDANEFail, dane.DataValidationFailure)
-				}
-				return nil, &hostDefer{message: "TLS session: (SSL_connect): " + err.Error()}
-			}
-			c.tlsOn = true
-			c.setConn(tc)
-			if ehlo, esmtp, hd = c.hello(ctx); hd != nil {
+		if s.tlsOn {
+			if fail, hd := s.hello(ctx); hd != nil {
 				return nil, hd
-			}
-			if ehlo.Class() == 5 {
-				return failAll(smtpErrMsg("HELO "+cfg.Hostname, ehlo), ehlo.Enhanced().String())
+			} else if fail != nil {
+				return failAll(fail.message, fail.status5)
 			}
 		}
 	}
 
-	// MAIL.
-	mail := "MAIL FROM:<" + c.env.From + ">"
-	if esmtp {
-		if hasKeyword(ehlo, "SIZE") {
-			mail += " SIZE=" + strconv.Itoa(len(data))
+	// MAIL (no parameters after HELO: no extensions then).
+	ext := c.Extensions()
+	s.prdr = prdr.MailSuffix(ext.Has(prdr.Keyword), len(rcpts)) != ""
+	mp := &smtp.MailParams{PRDR: s.prdr}
+	if ext.Has("SIZE") {
+		mp.Size = int64(len(data))
+	}
+	if _, err := c.Mail(ctx, s.env.From, mp); err != nil {
+		var ce *smtp.CommandError
+		if !errors.As(err, &ce) {
+			return nil, s.ioDefer(ctx, err)
 		}
-		c.prdr = hasKeyword(ehlo, prdr.Keyword) && len(rcpts) >= 2
-		mail += prdr.MailSuffix(hasKeyword(ehlo, prdr.Keyword), len(rcpts))
-	}
-	r, err := c.cmd(mail)
-	if err != nil {
-		return nil, ioDefer(err)
-	}
-	switch r.Class() {
-	case 2:
-	case 5:
-		c.quit()
-		return failAll(smtpErrMsg(mail, r), r.Enhanced().String())
-	default:
-		c.quit()
-		return nil, &hostDefer{message: smtpErrMsg(mail, r)}
+		s.quit(ctx)
+		if ce.Reply.Class() == 5 {
+			return failAll(smtpErrMsg(ce.Cmd, ce.Reply), ce.Reply.Enhanced().String())
+		}
+		return nil, &hostDefer{message: smtpErrMsg(ce.Cmd, ce.Reply)}
 	}
 
 	// RCPT.
 	var accepted []string
 	var acceptedIdx []int
 	for i, rc := range rcpts {
-		cmd := "RCPT TO:<" + rc.Addr + ">"
-		r, err := c.cmd(cmd)
-		if err != nil {
-			return nil, ioDefer(err)
-		}
-		switch r.Class() {
-		case 2:
+		_, err := c.Rcpt(ctx, rc.Addr, nil)
+		var ce *smtp.CommandError
+		switch {
+		case err == nil:
 			accepted = append(accepted, rc.Addr)
 			acceptedIdx = append(acceptedIdx, i)
-		case 5:
-			results[i] = result{status: prdr.Failed, message: smtpErrMsg(cmd, r), status5: r.Enhanced().String()}
+		case !errors.As(err, &ce):
+			return nil, s.ioDefer(ctx, err)
+		case ce.Reply.Class() == 5:
+			results[i] = result{status: prdr.Failed, message: smtpErrMsg(ce.Cmd, ce.Reply), status5: ce.Reply.Enhanced().String()}
 		default:
-			msg := smtpErrMsg(cmd, r)
+			msg := smtpErrMsg(ce.Cmd, ce.Reply)
 			results[i] = result{status: prdr.Deferred, message: msg}
-			l, d := splitAddress(rc.Addr)
-			ev := c.ev(events.MsgRcptHostDefer, msg)
-			ev.LocalPart, ev.Domain, ev.DeferErrno = l, d, events.RcptDeferErrno(r.Code, c.t.fromMX)
+			l, d := smtp.SplitAddress(rc.Addr)
+			ev := s.ev(events.MsgRcptHostDefer, msg)
+			ev.LocalPart, ev.Domain, ev.DeferErrno = l, d, events.RcptDeferErrno(ce.Reply.Code, s.t.fromMX)
 			srv.raiseOut(ctx, ev)
-			if c.last {
+			if s.last {
 				ev.Name = events.MsgRcptDefer
 				srv.raiseOut(ctx, ev)
 			}
 		}
 	}
 	if len(accepted) == 0 {
-		c.quit()
+		s.quit(ctx)
 		return results, nil
 	}
 
-	// DATA.
-	if r, err = c.cmd("DATA"); err != nil {
-		return nil, ioDefer(err)
-	}
-	if r.Code != 354 {
+	// DATA. Every read and write is bounded by SMTPTimeout; the whole
+	// transfer also by the time a slow peer may take for its size.
+	dctx, cancel := context.WithTimeout(ctx, 3*cfg.SMTPTimeout+time.Duration(len(data)/1024)*time.Second)
+	defer cancel()
+	resp, err := c.Data(dctx, bytes.NewReader(data))
+	if resp == nil {
+		var ce *smtp.CommandError
+		if !errors.As(err, &ce) {
+			return nil, s.ioDefer(ctx, err)
+		}
+		// DATA refused.
 		st := prdr.Deferred
-		if r.Class() == 5 {
+		if ce.Reply.Class() == 5 {
 			st = prdr.Failed
 		}
 		for _, i := range acceptedIdx {
-			results[i] = result{status: st, message: smtpErrMsg("DATA", r), status5: r.Enhanced().String()}
+			results[i] = result{status: st, message: smtpErrMsg("DATA", ce.Reply), status5: ce.Reply.Enhanced().String()}
 		}
-		c.quit()
+		s.quit(ctx)
 		return results, nil
 	}
-	c.conn.SetDeadline(time.Now().Add(cfg.SMTPTimeout + time.Duration(len(data)/1024)*time.Second))
-	w := c.tp.DotWriter()
-	if _, err := w.Write(data); err != nil {
-		return nil, ioDefer(err)
-	}
-	if err := w.Close(); err != nil {
-		return nil, ioDefer(err)
-	}
-	c.conn.SetDeadline(time.Now().Add(cfg.SMTPTimeout))
-	dr, err := prdr.ReadDataReplies(c.rr, accepted, "DATA")
-	if dr == nil {
-		return nil, ioDefer(err)
-	}
+	dr, err := prdr.Combine(resp, accepted, err)
 	for k, o := range dr.Recipients {
 		i := acceptedIdx[k]
 		res := result{status: o.Status, message: o.Message, status5: o.Reply.Enhanced().String()}
@@ -508,88 +464,116 @@ func (c *smtpClient) session(ctx context.Context, data []byte, rcpts []*spoolRcp
 				res.message = smtpErrMsg("end of data", o.Reply)
 			}
 			if o.Err != nil {
-				res.message = "SMTP session with " + c.t.host + " failed after end of data: " + o.Err.Error()
+				res.message = "SMTP session with " + s.t.host + " failed after end of data: " + o.Err.Error()
 			}
 		}
 		results[i] = res
 	}
 	if err == nil {
-		c.quit()
+		s.quit(ctx)
 	}
 	return results, nil
 }
 
+// onReply sees every reply the client reads: it keeps the greeting and
+// the HELO response for the DSN and raises smtp:ehlo for every EHLO
+// reply, whatever its code (as Exim; HELO follows a 5xx).
+func (s *remoteSession) onReply(ctx context.Context, stage string, r smtp.Reply) {
+	switch stage {
+	case smtp.StageConnect:
+		s.greeting = replyLines(r)[0]
+	case smtp.StageEHLO:
+		s.q.srv.raiseOut(ctx, s.ev(events.SMTPEHLO, events.EHLOData(replyLines(r))))
+		s.heloResp = replyLines(r)[0]
+	case smtp.StageHELO:
+		s.heloResp = replyLines(r)[0]
+	case smtp.StageSTARTTLS:
+		s.tlsReady = r.Code == smtp.ReplyServiceReady
+	}
+}
+
+// ioDefer is the host defer for a failed session: a broken connection
+// or reply, a timeout, or the queue's shutdown.
+func (s *remoteSession) ioDefer(ctx context.Context, err error) *hostDefer {
+	if ctx.Err() != nil {
+		return &hostDefer{message: "delivery interrupted: " + ctx.Err().Error()}
+	}
+	return &hostDefer{message: "SMTP session with " + s.t.host + " failed: " + err.Error()}
+}
+
+// hello says EHLO, and HELO after a 5xx. A 5xx to HELO fails the
+// recipients (fail); anything else that ends the session defers the
+// host.
+func (s *remoteSession) hello(ctx context.Context) (fail *result, hd *hostDefer) {
+	_, err := s.c.Hello(ctx)
+	if err == nil {
+		return nil, nil
+	}
+	var ce *smtp.CommandError // Cmd: "EHLO name" or "HELO name"
+	if !errors.As(err, &ce) {
+		return nil, s.ioDefer(ctx, err)
+	}
+	s.quit(ctx)
+	msg := smtpErrMsg(ce.Cmd, ce.Reply)
+	if ce.Reply.Class() == 5 {
+		return &result{status: prdr.Failed, message: msg, status5: ce.Reply.Enhanced().String()}, nil
+	}
+	return nil, &hostDefer{message: msg}
+}
+
+// startTLS starts TLS: under DANE with policy.Connect (TLS required,
+// dane:fail raised by it), otherwise opportunistically with
+// smtp.Client.StartTLS (a refusal leaves the session in clear text).
+// s.tlsOn reports success.
+func (s *remoteSession) startTLS(ctx context.Context, policy *dane.Policy, dd *dane.Decision) *hostDefer {
+	var err error
+	if s.dane {
+		_, err = policy.Connect(ctx, s.c, dd, s.tlsConfig(ctx, dd))
+	} else {
+		err = s.c.StartTLS(ctx, s.tlsConfig(ctx, nil))
+	}
+	var ce *smtp.CommandError
+	switch {
+	case err == nil:
+		s.tlsOn = true
+		return nil
+	case errors.Is(err, dane.ErrNoSTARTTLS):
+		s.quit(ctx)
+		return &hostDefer{message: "DANE error: STARTTLS not offered by " + s.t.host}
+	case errors.As(err, &ce):
+		if !s.dane {
+			return nil
+		}
+		s.quit(ctx)
+		return &hostDefer{message: smtpErrMsg("STARTTLS", ce.Reply)}
+	}
+	// The error that broke the connection, without Connect's words.
+	if e := s.c.Err(); e != nil {
+		err = e
+	}
+	if s.tlsReady && ctx.Err() == nil {
+		return &hostDefer{message: "TLS session: (SSL_connect): " + err.Error()}
+	}
+	return s.ioDefer(ctx, err)
+}
+
 // ev is the session's event with a name and data.
-func (c *smtpClient) ev(name events.Name, data string) events.Event {
-	e := c.base
-	e.Name, e.Data, e.DANE = name, data, c.dane
+func (s *remoteSession) ev(name events.Name, data string) events.Event {
+	e := s.base
+	e.Name, e.Data, e.DANE = name, data, s.dane
 	return e
 }
 
-func (c *smtpClient) setConn(conn net.Conn) {
-	c.conn = conn
-	c.tp = textproto.NewConn(conn)
-	// Replies are bounded (smtp.Limits): a hostile server must not
-	// make the queue runner buffer without end.
-	c.rr = smtp.NewReplyReader(conn)
-}
-
-func (c *smtpClient) read() (smtp.Reply, error) {
-	c.conn.SetDeadline(time.Now().Add(c.q.srv.cfg.SMTPTimeout))
-	return c.rr.ReadReply()
-}
-
-func (c *smtpClient) cmd(line string) (smtp.Reply, error) {
-	c.conn.SetDeadline(time.Now().Add(c.q.srv.cfg.SMTPTimeout))
-	if err := c.tp.PrintfLine("%s", line); err != nil {
-		return smtp.Reply{}, err
-	}
-	return c.read()
-}
-
 // quit ends the session politely; errors do not matter any more.
-func (c *smtpClient) quit() {
-	c.conn.SetDeadline(time.Now().Add(min(c.q.srv.cfg.SMTPTimeout, 5*time.Second)))
-	if c.tp.PrintfLine("QUIT") == nil {
-		c.rr.ReadReply()
-	}
-}
-
-// hello sends EHLO (HELO after a 5xx) and raises smtp:ehlo.
-func (c *smtpClient) hello(ctx context.Context) (smtp.Reply, bool, *hostDefer) {
-	srv := c.q.srv
-	name := srv.cfg.Hostname
-	r, err := c.cmd("EHLO " + name)
-	if err != nil {
-		return r, false, &hostDefer{message: "SMTP session with " + c.t.host + " failed: " + err.Error()}
-	}
-	srv.raiseOut(ctx, c.ev(events.SMTPEHLO, events.EHLOData(replyLines(r))))
-	c.heloResp = replyLines(r)[0]
-	switch r.Class() {
-	case 2:
-		return r, true, nil
-	case 5:
-		h, err := c.cmd("HELO " + name)
-		if err != nil {
-			return h, false, &hostDefer{message: "SMTP session with " + c.t.host + " failed: " + err.Error()}
-		}
-		c.heloResp = replyLines(h)[0]
-		switch h.Class() {
-		case 2:
-			return h, false, nil
-		case 5:
-			c.quit()
-			return h, false, nil
-		}
-		c.quit()
-		return h, false, &hostDefer{message: smtpErrMsg("HELO "+name, h)}
-	}
-	c.quit()
-	return r, false, &hostDefer{message: smtpErrMsg("EHLO "+name, r)}
+func (s *remoteSession) quit(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, min(s.q.srv.cfg.SMTPTimeout, 5*time.Second))
+	defer cancel()
+	s.c.Quit(ctx)
 }
 
 // replyLines gives the reply's lines as received: code, separator,
-// text.
+// text (the form of $event_data and of the DSN's greeting and HELO
+// response).
 func replyLines(r smtp.Reply) []string {
 	if len(r.Text) == 0 {
 		return []string{strconv.Itoa(r.Code)}
@@ -605,56 +589,49 @@ func replyLines(r smtp.Reply) []string {
 	return out
 }
 
-// hasKeyword reports whether an EHLO reply lists the extension.
-func hasKeyword(r smtp.Reply, kw string) bool { return smtp.ParseEHLO(r).Has(kw) }
-
-// tlsConfig builds the client TLS configuration: opportunistic (no
-// verification) or DANE (dane.ClientConfig), with tls:cert events for
-// every certificate of the peer chain and the OCSP checks.
-func (c *smtpClient) tlsConfig(ctx context.Context, dd *dane.Decision) *tls.Config {
-	srv := c.q.srv
-	base := &tls.Config{ServerName: c.t.host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
+// tlsConfig builds the client TLS configuration: no PKIX verification
+// (opportunistic TLS; under DANE, dane.Policy.Connect adds DANE's
+// check), tls:cert events for every certificate of the peer chain, and
+// the OCSP checks. The events are raised from VerifyPeerCertificate,
+// which runs before VerifyConnection and so before DANE's verification
+// and OCSP's (Exim raises tls:cert for every certificate presented,
+// whatever the verification then finds).
+func (s *remoteSession) tlsConfig(ctx context.Context, dd *dane.Decision) *tls.Config {
+	srv := s.q.srv
+	cfg := &tls.Config{ServerName: s.t.host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
 	if srv.cfg.TLSConfig != nil {
-		base = srv.cfg.TLSConfig.Clone()
-		base.ServerName, base.InsecureSkipVerify = c.t.host, true
+		cfg = srv.cfg.TLSConfig.Clone()
+		cfg.ServerName, cfg.InsecureSkipVerify = s.t.host, true
 	}
-	cfg := base
-	var verify func(tls.ConnectionState) error
-	if c.dane && dd != nil && dd.Set != nil {
-		cfg = dane.ClientConfig(base, dd.Set, dd.Set.Names)
-		verify = cfg.VerifyConnection
-	}
-	certEvents := func(cs tls.ConnectionState) error {
-		chain := cs.PeerCertificates
-		for depth := len(chain) - 1; depth >= 0; depth-- {
-			ev := c.ev(events.TLSCert, events.CertDepthData(depth))
-			ev.PeerCert = chain[depth]
+	then := cfg.VerifyPeerCertificate
+	cfg.VerifyPeerCertificate = func(raw [][]byte, chains [][]*x509.Certificate) error {
+		for depth := len(raw) - 1; depth >= 0; depth-- {
+			cert, err := x509.ParseCertificate(raw[depth]) // crypto/tls has parsed it already
+			if err != nil {
+				return err
+			}
+			ev := s.ev(events.TLSCert, events.CertDepthData(depth))
+			ev.PeerCert = cert
 			d := srv.raiseOut(ctx, ev)
 			// Opportunistic TLS verifies nothing: verification is
 			// optional (tls_try_verify_hosts), except under DANE.
-			if d.CertOutcome(!c.dane, c.dane) == events.CertRefused {
+			if d.CertOutcome(!s.dane, s.dane) == events.CertRefused {
 				return fmt.Errorf("certificate at depth %d refused by tls:cert event: %s", depth, d.Result)
 			}
 		}
-		return nil
-	}
-	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-		if err := certEvents(cs); err != nil {
-			return err
-		}
-		if verify != nil {
-			return verify(cs)
+		if then != nil {
+			return then(raw, chains)
 		}
 		return nil
 	}
 	if oc := srv.cfg.OCSP; oc != nil {
-		var s *ocsp.Session
-		if c.dane && dd != nil && dd.Set != nil {
-			s = oc.SessionDANE(c.t.host, c.t.ip, dd.Set.UsageBits())
+		var sess *ocsp.Session
+		if s.dane && dd != nil && dd.Set != nil {
+			sess = oc.SessionDANE(s.t.host, s.t.ip, dd.Set.UsageBits())
 		} else {
-			s = oc.Session(c.t.host, c.t.ip)
+			sess = oc.Session(s.t.host, s.t.ip)
 		}
-		cfg = s.Config(cfg)
+		cfg = sess.Config(cfg)
 	}
 	return cfg
 }

@@ -77,20 +77,25 @@
 //	    DNSSEC-secure addresses; ActionFail fails the addresses,
 //	    ActionDefer defers the host, dane:fail through Bus.Notify)
 //	  → tcp:connect (a result refuses: host deferred, ERRNO_EVENT -58)
-//	  → connect to -smtp-port, banner (non-2xx: host deferred),
+//	  → connect to -smtp-port; the dialogue is an smtp.Client's
+//	    (replies bounded by smtp.Limits, every read and write by
+//	    -smtp-timeout): greeting (not 220: host deferred),
 //	    smtp:connect (BannerData; a result: QUIT, host deferred with
 //	    Decision.DeferMessage, ERRNO_EXPANDFAIL -27)
-//	  → EHLO (smtp:ehlo, EHLOData; HELO after a 5xx), STARTTLS when
-//	    offered: opportunistic without verification, or dane.ClientConfig
-//	    under DANE (no STARTTLS or a failed check: dane:fail, host
-//	    deferred); tls:cert per peer certificate (depth from the top
-//	    down, Decision.CertOutcome: refusals only count under DANE);
+//	  → EHLO (smtp:ehlo from Client.OnReply, EHLOData; HELO after a
+//	    5xx), STARTTLS when offered: opportunistic without verification
+//	    (Client.StartTLS; refused: clear text), or dane.Policy.Connect
+//	    under DANE (no STARTTLS, a refusal or a failed check: dane:fail,
+//	    host deferred); tls:cert per peer certificate from
+//	    VerifyPeerCertificate, before any verification (depth from the
+//	    top down, Decision.CertOutcome: refusals only count under DANE);
 //	    OCSP (-ocsp-request/-ocsp-require) via ocsp.Client.Session or
 //	    SessionDANE chained on VerifyConnection; EHLO again
-//	  → MAIL FROM (SIZE, " PRDR" via prdr.MailSuffix), RCPT per recipient
-//	    (5xx fails it; 4xx defers it: msg:rcpt:host:defer, and
-//	    msg:rcpt:defer on the last host, RcptDeferErrno), DATA,
-//	    prdr.ReadDataReplies (per-recipient status), QUIT, tcp:close
+//	  → MAIL FROM (smtp.MailParams: SIZE, PRDR as prdr.MailSuffix
+//	    says), RCPT per recipient (5xx fails it; 4xx defers it:
+//	    msg:rcpt:host:defer, and msg:rcpt:defer on the last host,
+//	    RcptDeferErrno), DATA, prdr.Combine on the smtp.DataResponse
+//	    (per-recipient status), QUIT, tcp:close
 //	  → msg:delivery (data: the server's confirmation), msg:fail:delivery;
 //	    for a host failure msg:host:defer, and msg:defer on the last
 //	    host (DeferData); deferred recipients go to the next host, then

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/mailpolicy/mailpolicy/smtp"
 	"github.com/mailpolicy/mailpolicy/srs"
 )
 
@@ -44,7 +45,7 @@ func (s *Server) relayAllowed(client netip.Addr) bool {
 }
 
 func (s *Server) routeDepth(rcpt string, relayOK bool, depth int) (route, *refusal) {
-	local, domain := splitAddress(rcpt)
+	local, domain := smtp.SplitAddress(rcpt)
 	if s.cfg.SRS != nil && domain == s.cfg.SRSDomain && isSRSLocal(local) && depth == 0 {
 		orig, err := s.cfg.SRS.Reverse(rcpt)
 		if err != nil && !srsPermanent(err) {
@@ -56,7 +57,7 @@ func (s *Server) routeDepth(rcpt string, relayOK bool, depth int) (route, *refus
 			s.cfg.Logger.Info("srs reverse refused", "rcpt", rcpt, "err", err)
 			return route{}, &refusal{550, "5.7.1", "Invalid SRS address <" + rcpt + ">"}
 		}
-		if !validMailbox(orig) {
+		if !smtp.ValidMailbox(orig) {
 			return route{}, &refusal{550, "5.7.1", "Invalid SRS address <" + rcpt + ">"}
 		}
 		return s.routeDepth(orig, s.queue != nil, depth+1)

@@ -22,6 +22,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/resolver"
+	"github.com/mailpolicy/mailpolicy/smtp"
 	"github.com/mailpolicy/mailpolicy/srs"
 )
 
@@ -182,7 +183,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 		o.cfg.OptIn = map[string]string{}
 		for _, oi := range optins {
 			addr, list, ok := strings.Cut(oi, "=")
-			if !ok || !validMailbox(addr) {
+			if !ok || !smtp.ValidMailbox(addr) {
 				return fail("-optin %q: want ADDR=feature:feature", oi)
 			}
 			o.cfg.OptIn[strings.ToLower(addr)] = list
@@ -239,7 +240,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 	}
 	for _, f := range forwards {
 		from, to, ok := strings.Cut(f, "=")
-		if !ok || !validMailbox(from) || !validMailbox(to) {
+		if !ok || !smtp.ValidMailbox(from) || !smtp.ValidMailbox(to) {
 			return fail("-forward %q: want local@domain=remote@other", f)
 		}
 		if o.cfg.Forwards == nil {

@@ -33,6 +33,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/proxyproto"
 	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
+	"github.com/mailpolicy/mailpolicy/smtp"
 	"github.com/miekg/dns"
 )
 
@@ -819,6 +820,7 @@ func TestAddressSyntax(t *testing.T) {
 		{"<\"a b\"@b.c>", "\"a b\"@b.c", true},
 		{"<a@[192.0.2.1]>", "a@[192.0.2.1]", true},
 		{"<a@[IPv6:2001:db8::1]>", "a@[IPv6:2001:db8::1]", true},
+		{"<a@[ipv6:2001:db8::1]>", "a@[ipv6:2001:db8::1]", true}, // the tag is case-insensitive (RFC 5234 §2.3)
 		{"a@b.c", "", false},
 		{"<a@b.c", "", false},
 		{"<a@b.c>x", "", false},
@@ -827,9 +829,9 @@ func TestAddressSyntax(t *testing.T) {
 		{"<a b@c.d>", "", false},
 		{"<a@b\x00.c>", "", false},
 	} {
-		addr, _, ok := parsePath(tc.in)
-		if ok != tc.ok || addr != tc.addr {
-			t.Errorf("parsePath(%q) = %q %v", tc.in, addr, ok)
+		p, err := smtp.ParsePath(tc.in)
+		if (err == nil) != tc.ok || p.Mailbox != tc.addr {
+			t.Errorf("smtp.ParsePath(%q) = %q %v", tc.in, p.Mailbox, err)
 		}
 	}
 	if folderName("spam") != ".spam" || folderName("../..") != ".Junk" || folderName("a.b/c") != ".a_b_c" {

@@ -181,13 +181,14 @@ func (f *fakeSMTP) serve(c net.Conn) {
 			c, tlsOn = tc, true
 			tp = textproto.NewConn(c)
 		case "MAIL":
-			a, params, _ := parsePath(strings.TrimPrefix(strings.TrimPrefix(arg, "FROM:"), "from:"))
-			from, rcpts = a, nil
-			mp, _ := smtp.ParseMailParams(params)
+			p, _ := smtp.ParsePath(strings.TrimPrefix(strings.TrimPrefix(arg, "FROM:"), "from:"))
+			from, rcpts = p.Mailbox, nil
+			mp, _ := smtp.ParseMailParams(p.Params)
 			usePRDR = mp.PRDR
 			w("250 2.1.0 OK")
 		case "RCPT":
-			a, _, _ := parsePath(strings.TrimPrefix(arg, "TO:"))
+			p, _ := smtp.ParsePath(strings.TrimPrefix(arg, "TO:"))
+			a := p.Mailbox
 			rep := ""
 			if f.rcpt != nil {
 				rep = f.rcpt(a)
@@ -617,6 +618,11 @@ func TestDANE(t *testing.T) {
 			if e, ok := o.rec.find(events.DANEFail); !ok || e.Data != "validation-failure" {
 				t.Errorf("dane:fail: %+v", e)
 			}
+			// tls:cert comes before DANE's verification, as in Exim.
+			want := "tcp:connect smtp:connect smtp:ehlo tls:cert dane:fail tcp:close msg:host:defer msg:defer"
+			if got := strings.Join(o.rec.names(), " "); got != want {
+				t.Errorf("events %q, want %q", got, want)
+			}
 			if envs, _ := filepath.Glob(filepath.Join(o.ts.srv.cfg.Spool, "*.env")); len(envs) != 1 {
 				t.Errorf("not deferred: %v", envs)
 			}
@@ -785,7 +791,8 @@ func TestQueueRunnerStops(t *testing.T) {
 	for {
 		buf := make([]byte, 1<<20)
 		stacks := string(buf[:runtime.Stack(buf, true)])
-		if !strings.Contains(stacks, "main.(*queue)") && !strings.Contains(stacks, "main.(*smtpClient)") {
+		if !strings.Contains(stacks, "main.(*queue)") && !strings.Contains(stacks, "main.(*remoteSession)") &&
+			!strings.Contains(stacks, "mailpolicy/smtp.(*Client)") {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -12,6 +12,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/prdr"
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
 // plan is what the checks decided for one recipient.
@@ -253,7 +254,7 @@ func (s *session) receive(tx *transaction, msg []byte) {
 			continue
 		}
 		delivered++
-		local, domain := splitAddress(tx.routes[i].addr)
+		local, domain := smtp.SplitAddress(tx.routes[i].addr)
 		log.Info("delivered", "id", id, "rcpt", tx.rcpts[i], "folder", plans[i].folder)
 		s.srv.raise(ctx, events.Event{Name: events.MsgDelivery, MessageID: id, LocalPart: local, Domain: domain,
 			Router: "local", Transport: "maildir", HostAddress: s.client.Addr()})
@@ -323,7 +324,7 @@ func (s *session) checkDCC(ctx context.Context, tx *transaction, msg []byte) (*d
 }
 
 // receivedHeader is our trace field. Every part is either ours or was
-// checked: the HELO name by validHelo, the addresses by validMailbox.
+// checked: the HELO name by smtp.ValidHelo, the addresses by smtp.ValidMailbox.
 func (s *session) receivedHeader(tx *transaction, id string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Received: from %s ([%s])", s.helo, s.client.Addr())

@@ -21,6 +21,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/proxyproto"
 	"github.com/mailpolicy/mailpolicy/resolver"
+	"github.com/mailpolicy/mailpolicy/smtp"
 	"github.com/mailpolicy/mailpolicy/srs"
 )
 
@@ -233,14 +234,14 @@ func NewServer(cfg Config) (*Server, error) {
 		}
 		cfg.Resolver = r
 	}
-	if cfg.Hostname == "" || !validDomain(cfg.Hostname) {
+	if cfg.Hostname == "" || !smtp.ValidDomain(cfg.Hostname) {
 		return nil, fmt.Errorf("hostname %q is not a valid host name", cfg.Hostname)
 	}
 	if len(cfg.Domains) == 0 {
 		return nil, errors.New("no local domains")
 	}
 	for _, d := range cfg.Domains {
-		if !validDomain(d) {
+		if !smtp.ValidDomain(d) {
 			return nil, fmt.Errorf("local domain %q is not a valid domain", d)
 		}
 	}
@@ -260,7 +261,7 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, errors.New("forwarding needs SRS (a secret and a domain)")
 	}
 	for from, to := range cfg.Forwards {
-		if !validMailbox(from) || !validMailbox(to) {
+		if !smtp.ValidMailbox(from) || !smtp.ValidMailbox(to) {
 			return nil, fmt.Errorf("forward %s=%s: not two addresses", from, to)
 		}
 	}

@@ -444,18 +444,18 @@ func (s *session) inTxLocked() bool {
 }
 
 func (s *session) cmdHelo(verb, arg string) error {
-	if arg == "" || !validHelo(arg) {
-		return s.synprot(false, 501, "5.5.2", "Syntactically invalid "+verb+" argument(s)")
+	if arg == "" || !smtp.ValidHelo(arg) {
+		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.5.2", "Syntactically invalid "+verb+" argument(s)")
 	}
 	s.setTx(nil) // RFC 5321 §4.1.4: EHLO resets the state
 	s.helo, s.esmtp = arg, verb == "EHLO"
 	cfg := &s.srv.cfg
 	greet := fmt.Sprintf("%s Hello %s [%s]", cfg.Hostname, arg, s.client.Addr())
 	if !s.esmtp {
-		s.reply(250, "", greet)
+		s.reply(smtp.ReplyOK, "", greet)
 		return nil
 	}
-	s.reply(250, "", strings.Join([]string{
+	s.reply(smtp.ReplyOK, "", strings.Join([]string{
 		greet,
 		"SIZE " + strconv.FormatInt(cfg.MaxSize, 10),
 		"8BITMIME",
@@ -469,29 +469,30 @@ func (s *session) cmdHelo(verb, arg string) error {
 
 func (s *session) cmdMail(arg string) error {
 	if s.helo == "" {
-		return s.synprot(true, 503, "5.5.1", "EHLO or HELO first")
+		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "EHLO or HELO first")
 	}
 	if s.tx != nil {
-		return s.synprot(true, 503, "5.5.1", "Sender already given")
+		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "Sender already given")
 	}
 	rest, ok := cutPrefixFold(arg, "FROM:")
 	if !ok {
-		return s.synprot(false, 501, "5.5.2", "MAIL must have an address operand: MAIL FROM:<address>")
+		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.5.2", "MAIL must have an address operand: MAIL FROM:<address>")
 	}
-	from, params, ok := parsePath(rest)
-	if !ok {
-		return s.synprot(false, 501, "5.1.7", "Invalid sender address syntax")
+	path, err := smtp.ParsePath(rest)
+	if err != nil {
+		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.1.7", "Invalid sender address syntax")
 	}
+	from, params := path.Mailbox, path.Params
 	if params != "" && !s.esmtp {
-		return s.synprot(false, 555, "5.5.4", "Parameters are not allowed after HELO")
+		return s.synprot(false, smtp.ReplyParamsNotRecognized, "5.5.4", "Parameters are not allowed after HELO")
 	}
 	var size int64
 	mp, err := smtp.ParseMailParams(params)
 	if err != nil {
-		return s.synprot(false, 501, "5.5.4", "Invalid parameter: "+safeText(err.Error()))
+		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.5.4", "Invalid parameter: "+safeText(err.Error()))
 	}
 	if mp.Body == smtp.BodyBinaryMIME {
-		return s.synprot(false, 501, "5.5.4", "Invalid BODY parameter")
+		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.5.4", "Invalid BODY parameter")
 	}
 	// Parameters of extensions this server does not offer.
 	unsupported := ""
@@ -508,18 +509,18 @@ func (s *session) cmdMail(arg string) error {
 		unsupported = mp.Others[0].Keyword
 	}
 	if unsupported != "" {
-		s.reply(555, "5.5.4", "Unsupported parameter "+unsupported)
+		s.reply(smtp.ReplyParamsNotRecognized, "5.5.4", "Unsupported parameter "+unsupported)
 		return nil
 	}
 	if n := mp.Size; n > 0 {
 		if n > s.srv.cfg.MaxSize {
-			s.reply(552, "5.3.4", "Message size exceeds fixed maximum message size")
+			s.reply(smtp.ReplyExceededStorage, "5.3.4", "Message size exceeds fixed maximum message size")
 			return nil
 		}
 		// RFC 1870 §6.1: a size that cannot be held now is a
 		// temporary refusal, before the client sends it.
 		if n > s.srv.budget.available() {
-			s.reply(452, "4.3.1", "Insufficient system storage")
+			s.reply(smtp.ReplyInsufficientStorage, "4.3.1", "Insufficient system storage")
 			return nil
 		}
 		size = n
@@ -531,9 +532,9 @@ func (s *session) cmdMail(arg string) error {
 	s.setTx(tx)
 	s.log().Info("mail from", "from", from, "spf", tx.spf.Result.String(), "prdr", tx.prdr)
 	if tx.prdr {
-		s.reply(250, "2.1.0", "OK, PRDR requested")
+		s.reply(smtp.ReplyOK, "2.1.0", "OK, PRDR requested")
 	} else {
-		s.reply(250, "2.1.0", "OK")
+		s.reply(smtp.ReplyOK, "2.1.0", "OK")
 	}
 	return nil
 }
@@ -548,32 +549,31 @@ func (s *session) checkSPF(ctx context.Context, from string) *spf.Outcome {
 func (s *session) cmdRcpt(arg string) error {
 	tx := s.tx
 	if tx == nil {
-		return s.synprot(true, 503, "5.5.1", "Sender not yet given")
+		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "Sender not yet given")
 	}
 	rest, ok := cutPrefixFold(arg, "TO:")
 	if !ok {
-		return s.synprot(false, 501, "5.5.2", "RCPT must have an address operand: RCPT TO:<address>")
+		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.5.2", "RCPT must have an address operand: RCPT TO:<address>")
 	}
 	tx.env.BeginRcpt()
-	rcpt, params, ok := parsePath(rest)
-	if ok && rcpt == "" {
-		ok = false
-	}
+	path, err := smtp.ParsePath(rest)
+	rcpt, params := path.Mailbox, path.Params
+	ok = err == nil && rcpt != ""
 	if !ok && strings.EqualFold(strings.TrimSpace(rest), "<postmaster>") {
 		rcpt, ok = "postmaster@"+s.srv.cfg.Domains[0], true
 	}
 	if !ok {
 		tx.env.RejectRcpt()
-		return s.synprot(false, 501, "5.1.3", "Invalid recipient address syntax")
+		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.1.3", "Invalid recipient address syntax")
 	}
 	if params != "" {
 		tx.env.RejectRcpt()
-		s.reply(555, "5.5.4", "RCPT parameters are not supported")
+		s.reply(smtp.ReplyParamsNotRecognized, "5.5.4", "RCPT parameters are not supported")
 		return nil
 	}
 	if len(tx.rcpts) >= s.srv.cfg.MaxRecipients {
 		tx.env.RejectRcpt()
-		s.reply(452, "4.5.3", "Too many recipients")
+		s.reply(smtp.ReplyInsufficientStorage, "4.5.3", "Too many recipients")
 		return nil
 	}
 	rt, refused := s.srv.route(rcpt, s.client.Addr())
@@ -588,7 +588,7 @@ func (s *session) cmdRcpt(arg string) error {
 	tx.env.AddRecipient(rcpt)
 	tx.rcpts = append(tx.rcpts, rcpt)
 	tx.routes = append(tx.routes, rt)
-	s.reply(250, "2.1.5", "Accepted")
+	s.reply(smtp.ReplyOK, "2.1.5", "Accepted")
 	return nil
 }
 
