@@ -856,3 +856,26 @@ func TestRemoteLongLine(t *testing.T) {
 		t.Error("delivered despite the broken banner")
 	}
 }
+
+// A null MX (RFC 7505) fails at once, while a stray "." beside a real
+// exchange is only skipped.
+func TestNullMX(t *testing.T) {
+	f := startFake(t, &fakeSMTP{}, "127.0.0.2")
+	o := startOut(t, f.port, []string{
+		"nomail.test. MX 0 .",
+		"nomail.test. A 127.0.0.2", // must not be used as the implicit MX
+		"stray.test. MX 0 .",
+		"stray.test. MX 10 mx.remote.test.",
+		"mx.remote.test. A 127.0.0.2",
+	}, nil)
+	o.send(t, "alice@example.com", []string{"bob@nomail.test"}, "Subject: a\n\nx\n")
+	rep, _ := readBounce(t, o.ts)
+	if r := rep.Recipients[0]; r.Action != dsninfo.Failed || !strings.Contains(r.Diagnostic, "null MX") {
+		t.Errorf("bounce: %+v", r)
+	}
+	if n := len(f.messages()); n != 0 {
+		t.Fatalf("%d messages reached the domain's A record", n)
+	}
+	o.send(t, "a@sender.test", []string{"carol@stray.test"}, "Subject: b\n\nx\n")
+	waitFor(t, 10*time.Second, "delivery", func() bool { return len(f.messages()) == 1 })
+}
