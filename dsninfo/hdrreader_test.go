@@ -3,7 +3,6 @@ package dsninfo
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,12 +34,13 @@ func TestParseManyStrayLines(t *testing.T) {
 	stray := strings.Repeat("not a field: x\n", 1<<20) // a space in every "name"
 	msg := "Content-Type: message/delivery-status\n\n" +
 		"Reporting-MTA: dns; x\n" + stray + "\nFinal-Recipient: rfc822; a@b\n" + stray + "Action: failed\n"
-	start := time.Now()
+	// No wall-clock bound (it fails on a loaded machine under -race): a
+	// reader quadratic in the stray lines would need hours for these
+	// two million and fail by the test binary's timeout instead.
 	r, err := Parse(strings.NewReader(msg))
 	require.NoError(t, err)
 	assert.Equal(t, "x", r.ReportingMTA)
 	require.Len(t, r.Recipients, 1)
 	assert.Equal(t, Failed, r.Recipients[0].Action)
 	assert.Empty(t, r.Recipients[0].Extra)
-	assert.Less(t, time.Since(start), 5*time.Second)
 }

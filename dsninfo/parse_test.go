@@ -378,18 +378,19 @@ func TestParseErrors(t *testing.T) {
 	assert.True(t, errors.Is(err, errBoom))
 }
 
-// Long runs of continuation lines cost linear time.
+// Long runs of continuation lines cost linear time: a quadratic
+// unfolding of these 900,000 lines would not finish before the test
+// binary's timeout (no wall-clock bound here; it fails on a loaded
+// machine under -race).
 func TestParseManyContinuations(t *testing.T) {
 	fold := strings.Repeat(" x\n", 300000)
 	msg := "Subject: a\n" + fold + "Content-Type: message/delivery-status\n\n" +
 		"Reporting-MTA: dns; x\n" + fold + "\nFinal-Recipient: rfc822; a@b\n" + fold + "Action: failed\n"
-	start := time.Now()
 	p := Parser{MaxHeaderBytes: 4 << 20}
 	r, err := p.Parse(strings.NewReader(msg))
 	require.NoError(t, err)
 	assert.Equal(t, Failed, r.Recipients[0].Action)
 	assert.Len(t, r.Recipients[0].FinalRecipient.Value, len("a@b")+2*300000)
-	assert.Less(t, time.Since(start), 5*time.Second)
 }
 
 var errBoom = errors.New("boom")
