@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mailpolicy/mailpolicy/dkim"
 )
 
 // authResults builds the Authentication-Results header with the spf,
@@ -47,13 +49,13 @@ func authResults(c *config, in *Input, o *Outcome) string {
 }
 
 // dkimARWord maps Exim's verify status to an RFC 8601 dkim result.
-func dkimARWord(d DKIMResult) string {
+func dkimARWord(d dkim.Result) string {
 	switch d.Status {
-	case DKIMStatusPass:
+	case dkim.StatusPass:
 		return "pass"
-	case DKIMStatusFail:
+	case dkim.StatusFail:
 		return "fail"
-	case DKIMStatusInvalid:
+	case dkim.StatusInvalid:
 		if d.Temporary {
 			return "temperror"
 		}
@@ -121,7 +123,7 @@ func (w *arWriter) prop(name, value string, identity bool) {
 // over arValueMax is cut and ends in "...", inside the quotes, so it is
 // never taken for a whole domain.
 func arValue(s string, identity bool) string {
-	if len(s) <= arValueMax && plainDKIMARValue(s, identity) {
+	if len(s) <= arValueMax && plainARValue(s, identity) {
 		return s
 	}
 	var b strings.Builder
@@ -168,4 +170,25 @@ func clean(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// plainARValue reports whether s can be written as a pvalue without
+// quotes: letters, digits and "-._+" and, for an identity, one "@" that
+// is not last.
+func plainARValue(s string, identity bool) bool {
+	if s == "" {
+		return false
+	}
+	at := -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c|0x20 >= 'a' && c|0x20 <= 'z', c >= '0' && c <= '9', c == '-', c == '.', c == '_', c == '+':
+		case c == '@' && identity && at < 0:
+			at = i
+		default:
+			return false
+		}
+	}
+	return at < len(s)-1
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/spf"
+
+	"github.com/mailpolicy/mailpolicy/dkim"
 )
 
 // Everything remote-controlled that reaches the Authentication-Results
@@ -92,7 +94,7 @@ func arOutside(s string) (out string, ok bool) {
 func TestARResultHostile(t *testing.T) {
 	for name, v := range arHostileValues {
 		for _, field := range []string{"d", "i", "s", "a"} {
-			r := DKIMResult{Status: DKIMStatusFail, Reason: DKIMReasonBodyHashMismatch,
+			r := dkim.Result{Status: dkim.StatusFail, Reason: dkim.ReasonBodyHashMismatch,
 				Domain: "victim.example", Identifier: "@victim.example", Selector: "sel", Algorithm: "rsa-sha256"}
 			switch field {
 			case "d":
@@ -127,7 +129,7 @@ func TestARResultHostile(t *testing.T) {
 // TestARResultLongValueIsMarked: a cut value stays quoted and ends in
 // "...", so it is not read as a whole (plain-looking) domain.
 func TestARResultLongValueIsMarked(t *testing.T) {
-	r := DKIMResult{Status: DKIMStatusPass, Domain: arHostileValues["long"], Selector: "s", Algorithm: "rsa-sha256"}
+	r := dkim.Result{Status: dkim.StatusPass, Domain: arHostileValues["long"], Selector: "s", Algorithm: "rsa-sha256"}
 	ar := r.ARResult()
 	checkARText(t, ar, 1, 1)
 	if !strings.Contains(ar, ` header.d="aaaa`) || !strings.Contains(ar, `a..."`) {
@@ -151,7 +153,7 @@ func TestARHeaderHostile(t *testing.T) {
 	srv := arHostileZone(t)
 	base := func() Input {
 		return Input{HeaderFrom: []string{"ceo@victim.example"}, MailFrom: "a@victim.example", SPF: spf.Fail,
-			DKIM: []DKIMResult{{Status: DKIMStatusInvalid, Reason: DKIMReasonPubkeyUnavailable,
+			DKIM: []dkim.Result{{Status: dkim.StatusInvalid, Reason: dkim.ReasonPubkeyUnavailable,
 				Domain: "victim.example", Identifier: "@victim.example", Selector: "sel", Algorithm: "rsa-sha256"}}}
 	}
 	for name, v := range arHostileValues {
@@ -204,7 +206,7 @@ func TestARHeaderManySignatures(t *testing.T) {
 	srv := arHostileZone(t)
 	in := Input{HeaderFrom: []string{"ceo@victim.example"}, SPF: spf.None, HELO: "h.example"}
 	for range 40 {
-		in.DKIM = append(in.DKIM, DKIMResult{Status: DKIMStatusFail, Domain: strings.Repeat("d", 300),
+		in.DKIM = append(in.DKIM, dkim.Result{Status: dkim.StatusFail, Domain: strings.Repeat("d", 300),
 			Selector: strings.Repeat("s", 300), Identifier: "@" + strings.Repeat("i", 300), Algorithm: "rsa-sha256"})
 	}
 	o := Evaluate(context.Background(), in, WithResolver(nsResolver(t, srv.Addr, time.Second)), WithAuthservID("mx.test"))
@@ -223,7 +225,7 @@ func TestARHeaderManySignatures(t *testing.T) {
 func TestARHeaderUnchangedWhenClean(t *testing.T) {
 	srv := arHostileZone(t)
 	in := Input{HeaderFrom: []string{"ceo@victim.example"}, MailFrom: "b@bounce.victim.example", SPF: spf.Pass, SPFDomain: "bounce.victim.example",
-		DKIM: []DKIMResult{{Status: DKIMStatusPass, Domain: "victim.example", Identifier: "first.last+tag@victim.example", Selector: "s1", Algorithm: "rsa-sha256"}}}
+		DKIM: []dkim.Result{{Status: dkim.StatusPass, Domain: "victim.example", Identifier: "first.last+tag@victim.example", Selector: "s1", Algorithm: "rsa-sha256"}}}
 	o := Evaluate(context.Background(), in, WithResolver(nsResolver(t, srv.Addr, time.Second)), WithAuthservID("mx.test"))
 	want := "Authentication-Results: mx.test; spf=pass smtp.mailfrom=bounce.victim.example; " +
 		"dkim=pass header.a=rsa-sha256 header.d=victim.example header.i=first.last+tag@victim.example header.s=s1; " +
@@ -239,7 +241,7 @@ func FuzzARValue(f *testing.F) {
 	}
 	f.Add("example.com", "user@example.com", false)
 	f.Fuzz(func(t *testing.T, a, b string, temporary bool) {
-		r := DKIMResult{Status: DKIMStatusInvalid, Reason: DKIMReasonPubkeyUnavailable, Temporary: temporary,
+		r := dkim.Result{Status: dkim.StatusInvalid, Reason: dkim.ReasonPubkeyUnavailable, Temporary: temporary,
 			Domain: a, Identifier: b, Selector: b, Algorithm: a}
 		ar := r.ARResult()
 		checkARText(t, ar, 1, 1)

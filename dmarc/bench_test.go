@@ -8,6 +8,8 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/spf"
+
+	"github.com/mailpolicy/mailpolicy/dkim"
 )
 
 // cachedResolver stands for a caching resolver that already holds the
@@ -32,7 +34,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		want dmarc.Status
 	}{
 		{"aligned-dkim", dmarc.Input{HeaderFrom: []string{"Alice <alice@example.com>"}, SPF: spf.Pass, SPFDomain: "bounces.example.net",
-			DKIM: []dmarc.DKIMResult{{Domain: "mail.example.com", Selector: "s1", Algorithm: "rsa-sha256", Status: "pass"}}}, dmarc.StatusAccept},
+			DKIM: []dkim.Result{{Domain: "mail.example.com", Selector: "s1", Algorithm: "rsa-sha256", Status: dkim.StatusPass}}}, dmarc.StatusAccept},
 		{"subdomain-fail", dmarc.Input{HeaderFrom: []string{"Alice <alice@news.example.com>"}, SPF: spf.Fail, SPFDomain: "evil.example"}, dmarc.StatusQuarantine},
 	}
 	for _, c := range cases {

@@ -32,7 +32,7 @@
 //     temperror: the message will not improve on a retry.
 //   - Only a temporary failure of an aligned identifier gives temperror:
 //     SPF temperror, or a DKIM key lookup that got no DNS answer
-//     (DKIMResult.Temporary). A DKIM key that does not exist is a
+//     (dkim.Result.Temporary). A DKIM key that does not exist is a
 //     permanent failure (RFC 6376 §6.1.2, dkim=permerror), so a forged
 //     signature naming a selector without a key cannot turn p=reject
 //     into a retry; SPF permerror does not either.
@@ -53,10 +53,10 @@
 //	dmarc_history_file     History (OpenHistory, NewHistoryEntry)
 //	dmarc_forensic_sender  WithForensicSender (ForensicReports)
 //	control = dmarc_disable_verify   Input.Disabled (status "off")
-//	dkim_verify_hashes     WithDKIMHashes (VerifyDKIM)
-//	dkim_verify_keytypes   WithDKIMKeyTypes
-//	dkim_verify_min_keysizes  WithDKIMMinKeyBits
-//	dkim_verify_minimal    WithDKIMMinimal
+//
+// DKIM verification is package github.com/mailpolicy/mailpolicy/dkim
+// (dkim.Verify, with Exim's dkim_verify_* options); Evaluate takes its
+// results in Input.DKIM.
 //
 // The report subpackage turns history files into RFC 7489 aggregate
 // reports.

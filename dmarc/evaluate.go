@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/mailpolicy/mailpolicy/spf"
+
+	"github.com/mailpolicy/mailpolicy/dkim"
 )
 
 // ConfigError reports options that cannot work (an unreadable PSL file,
@@ -123,7 +125,7 @@ func (e *evaluator) evalDomain(ctx context.Context, from string) *Outcome {
 
 	o.AlignedSPF = e.in.SPF == spf.Pass && e.aligned(e.in.SPFDomain, from, rec.ASPF, o.OrgDomain)
 	for _, d := range e.in.DKIM {
-		if d.Status == "pass" && e.aligned(d.Domain, from, rec.ADKIM, o.OrgDomain) {
+		if d.Status == dkim.StatusPass && e.aligned(d.Domain, from, rec.ADKIM, o.OrgDomain) {
 			o.AlignedDKIM = true
 			break
 		}
@@ -223,7 +225,7 @@ func (e *evaluator) forensicAddresses(rec *Record, o *Outcome) []string {
 			report = report || !o.AlignedSPF || !o.AlignedDKIM
 		case "d":
 			for _, d := range e.in.DKIM {
-				report = report || d.Status == "fail"
+				report = report || d.Status == dkim.StatusFail
 			}
 		case "s":
 			report = report || e.in.SPF == spf.Fail
@@ -252,7 +254,7 @@ func (e *evaluator) tempFailed(from string, rec *Record, org string) bool {
 		return true
 	}
 	for _, d := range e.in.DKIM {
-		if d.Status == DKIMStatusInvalid && d.Temporary && e.aligned(d.Domain, from, rec.ADKIM, org) {
+		if d.Status == dkim.StatusInvalid && d.Temporary && e.aligned(d.Domain, from, rec.ADKIM, org) {
 			return true
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/spf"
+
+	"github.com/mailpolicy/mailpolicy/dkim"
 )
 
 var zone = []string{
@@ -66,7 +68,7 @@ func TestStatusWords(t *testing.T) {
 		{"aligned spf pass", dmarc.Input{HeaderFrom: from("a@example.com"), SPF: spf.Pass, SPFDomain: "bounce.example.com", MailFrom: "b@bounce.example.com"},
 			dmarc.StatusAccept, "Accept", "reject", "example.com", "dmarc=pass header.from=example.com", nil},
 		{"aligned dkim pass", dmarc.Input{HeaderFrom: from("a@example.com"), SPF: spf.Fail, SPFDomain: "other.example",
-			DKIM: []dmarc.DKIMResult{{Domain: "example.com", Selector: "s1", Algorithm: "rsa-sha256", Status: "pass"}}},
+			DKIM: []dkim.Result{{Domain: "example.com", Selector: "s1", Algorithm: "rsa-sha256", Status: dkim.StatusPass}}},
 			dmarc.StatusAccept, "Accept", "reject", "example.com", "dkim=pass header.a=rsa-sha256 header.d=example.com header.s=s1", nil},
 		{"reject", dmarc.Input{HeaderFrom: from("a@example.com"), SPF: spf.Pass, SPFDomain: "evil.example"},
 			dmarc.StatusReject, "Reject", "reject", "example.com", "dmarc=fail header.from=example.com", nil},
@@ -89,7 +91,7 @@ func TestStatusWords(t *testing.T) {
 		{"disabled", dmarc.Input{HeaderFrom: from("a@example.com"), Disabled: true},
 			dmarc.StatusOff, "", "", "", "dmarc=skipped", nil},
 		{"strict alignment fails for subdomain", dmarc.Input{HeaderFrom: from("a@strict.example"), SPF: spf.Pass, SPFDomain: "mail.strict.example",
-			DKIM: []dmarc.DKIMResult{{Domain: "mail.strict.example", Status: "pass"}}},
+			DKIM: []dkim.Result{{Domain: "mail.strict.example", Status: dkim.StatusPass}}},
 			dmarc.StatusReject, "Reject", "reject", "strict.example", "dmarc=fail", nil},
 		{"strict alignment is caseless", dmarc.Input{HeaderFrom: from("a@STRICT.example"), SPF: spf.Pass, SPFDomain: "Strict.Example"},
 			dmarc.StatusAccept, "Accept", "reject", "strict.example", "dmarc=pass", nil},
@@ -177,7 +179,7 @@ func TestForensicFO(t *testing.T) {
 	assert.Equal(t, []string{"f@none.example"}, o.Forensic, "DKIM did not pass")
 	// fo=d:s: DKIM failure or SPF failure, whatever the alignment; only
 	// mailto: URIs.
-	o = dmarc.Evaluate(ctx, dmarc.Input{HeaderFrom: from("a@fo.example"), DKIM: []dmarc.DKIMResult{{Domain: "x.example", Status: "fail"}}}, opts(srv)...)
+	o = dmarc.Evaluate(ctx, dmarc.Input{HeaderFrom: from("a@fo.example"), DKIM: []dkim.Result{{Domain: "x.example", Status: dkim.StatusFail}}}, opts(srv)...)
 	assert.Equal(t, []string{"d@fo.example"}, o.Forensic)
 	o = dmarc.Evaluate(ctx, dmarc.Input{HeaderFrom: from("a@fo.example"), SPF: spf.Fail}, opts(srv)...)
 	assert.Equal(t, []string{"d@fo.example"}, o.Forensic)
@@ -190,7 +192,7 @@ func TestARHeaderInjection(t *testing.T) {
 	in := dmarc.Input{
 		HeaderFrom: from("a@example.com"),
 		MailFrom:   "x@evil.example\r\nX-Injected: yes",
-		DKIM:       []dmarc.DKIMResult{{Domain: "d.example\r\nX-Evil: 1", Selector: "s;dmarc=pass", Algorithm: "rsa-sha256", Status: "fail"}},
+		DKIM:       []dkim.Result{{Domain: "d.example\r\nX-Evil: 1", Selector: "s;dmarc=pass", Algorithm: "rsa-sha256", Status: dkim.StatusFail}},
 	}
 	o := dmarc.Evaluate(ctx, in, opts(srv, dmarc.WithAuthservID("mx\n.test"))...)
 	assert.NotContains(t, o.ARHeader, "\r")

@@ -2,9 +2,9 @@ package dmarc
 
 import "io"
 
-// The options below configure ForensicReports; Evaluate and VerifyDKIM
-// ignore them. WithClock is shared: ForensicReports shows its time as
-// the arrival time. Only a sender is required: WithForensicSender, or
+// The options below configure ForensicReports; Evaluate ignores them.
+// WithClock (options.go) gives the time ForensicReports shows as the
+// arrival time. Only a sender is required: WithForensicSender, or
 // else WithForensicReporter. The values are checked when
 // ForensicReports starts: one it cannot use makes it return a
 // *ForensicOptionError and no report.

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/mailpolicy/mailpolicy/spf"
+
+	"github.com/mailpolicy/mailpolicy/dkim"
 )
 
 // ARES result codes, the numbers Exim (dmarc.h) and OpenDMARC write in
@@ -182,19 +184,19 @@ func aresSPF(r spf.Result) int {
 // Exim also counts an overlong key record here; it has no reason word
 // of its own (its $dkim_verify_reason is empty), so such a signature is
 // recognised only if the verifier reports it as one of these.
-var dkimKeyProblems = [...]string{
-	DKIMReasonPubkeyUnavailable, DKIMReasonPubkeyDNSSyntax, DKIMReasonPubkeyDERSyntax,
+var dkimKeyProblems = [...]dkim.Reason{
+	dkim.ReasonPubkeyUnavailable, dkim.ReasonPubkeyDNSSyntax, dkim.ReasonPubkeyDERSyntax,
 }
 
-func aresDKIM(status, reason string) int {
+func aresDKIM(status dkim.Status, reason dkim.Reason) int {
 	switch status {
-	case DKIMStatusPass:
+	case dkim.StatusPass:
 		return ARESPass
-	case DKIMStatusFail:
+	case dkim.StatusFail:
 		return ARESFail
-	case DKIMStatusNone:
+	case dkim.StatusNone:
 		return ARESNone
-	case DKIMStatusInvalid:
+	case dkim.StatusInvalid:
 		for _, w := range dkimKeyProblems {
 			if reason == w {
 				return ARESPermError

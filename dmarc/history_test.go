@@ -17,6 +17,8 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/spf"
+
+	"github.com/mailpolicy/mailpolicy/dkim"
 )
 
 // sampleEntry is a representative message: SPF pass for a non-aligned
@@ -29,11 +31,11 @@ func sampleEntry() *dmarc.HistoryEntry {
 		ClientIP:   netip.MustParseAddr("192.0.2.10"),
 		SPF:        spf.Pass,
 		SPFDomain:  "bounce.example.net",
-		DKIM: []dmarc.DKIMResult{
-			{Domain: "example.com", Selector: "sel1", Status: "pass"},
-			{Domain: "other.example", Selector: "s2", Status: "fail", Reason: "bodyhash_mismatch"},
-			{Domain: "broken.example", Selector: "s3", Status: "invalid", Reason: "pubkey_unavailable"},
-			{Domain: "weird.example", Selector: "s4", Status: "invalid", Reason: "signature_tag_missing_or_invalid"},
+		DKIM: []dkim.Result{
+			{Domain: "example.com", Selector: "sel1", Status: dkim.StatusPass},
+			{Domain: "other.example", Selector: "s2", Status: dkim.StatusFail, Reason: "bodyhash_mismatch"},
+			{Domain: "broken.example", Selector: "s3", Status: dkim.StatusInvalid, Reason: "pubkey_unavailable"},
+			{Domain: "weird.example", Selector: "s4", Status: dkim.StatusInvalid, Reason: "signature_tag_missing_or_invalid"},
 		},
 	}
 	o := &dmarc.Outcome{
@@ -122,24 +124,25 @@ func TestHistorySPFCodes(t *testing.T) {
 
 func TestHistoryDKIMCodes(t *testing.T) {
 	for _, c := range []struct {
-		status, reason string
-		want           int
+		status dkim.Status
+		reason dkim.Reason
+		want   int
 	}{
-		{"pass", "", 0},
-		{"fail", "bodyhash_mismatch", 7},
-		{"fail", "pubkey_too_short", 7},
-		{"none", "", 6},
-		{"invalid", "pubkey_unavailable", 5},
-		{"invalid", "pubkey_dns_syntax", 5},
-		{"invalid", "pubkey_der_syntax", 5},
-		{"invalid", "signature_tag_missing_or_invalid", 11},
-		{"invalid", "unsupported_dkim_version", 11},
-		{"invalid", "signature_expired", 11},
-		{"invalid", "", 11},
-		{"invalid", "signature_syntax", 11},
-		{"policy", "", 11},
+		{dkim.StatusPass, "", 0},
+		{dkim.StatusFail, "bodyhash_mismatch", 7},
+		{dkim.StatusFail, "pubkey_too_short", 7},
+		{dkim.StatusNone, "", 6},
+		{dkim.StatusInvalid, "pubkey_unavailable", 5},
+		{dkim.StatusInvalid, "pubkey_dns_syntax", 5},
+		{dkim.StatusInvalid, "pubkey_der_syntax", 5},
+		{dkim.StatusInvalid, "signature_tag_missing_or_invalid", 11},
+		{dkim.StatusInvalid, "unsupported_dkim_version", 11},
+		{dkim.StatusInvalid, "signature_expired", 11},
+		{dkim.StatusInvalid, "", 11},
+		{dkim.StatusInvalid, "signature_syntax", 11},
+		{dkim.Status(99), "", 11},
 	} {
-		in := &dmarc.Input{DKIM: []dmarc.DKIMResult{{Domain: "d", Selector: "s", Status: c.status, Reason: c.reason}}}
+		in := &dmarc.Input{DKIM: []dkim.Result{{Domain: "d", Selector: "s", Status: c.status, Reason: c.reason}}}
 		e := dmarc.NewHistoryEntry(in, &dmarc.Outcome{}, "j", "h", time.Unix(0, 0))
 		if e.DKIM[0].Result != c.want {
 			t.Errorf("%s/%s: %d, want %d", c.status, c.reason, e.DKIM[0].Result, c.want)

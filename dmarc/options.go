@@ -7,9 +7,9 @@ import (
 	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
-// Option configures Evaluate, VerifyDKIM (dkim_options.go lists its
-// own) or ForensicReports (forensic_options.go); each ignores the
-// options that are not its own, so one list can serve all three.
+// Option configures Evaluate or ForensicReports (forensic_options.go);
+// each ignores the options that are not its own, so one list can serve
+// both. DKIM verification is package dkim's, with its own options.
 type Option func(*config)
 
 type config struct {
@@ -19,7 +19,6 @@ type config struct {
 	treeWalk   bool
 	rand       func() int // 0..99 for pct sampling
 	authservID string
-	dkim       dkimOptions     // VerifyDKIM's (dkim_options.go)
 	forensic   forensicOptions // ForensicReports' (forensic_options.go)
 	now        func() time.Time
 }
@@ -34,17 +33,16 @@ func (c *config) init(opts []Option) {
 	}
 }
 
-// WithResolver makes Evaluate and VerifyDKIM use r for DNS. Without it
-// they use resolver.Default(), shared by the whole process.
+// WithResolver makes Evaluate use r for DNS. Without it it uses
+// resolver.Default(), shared by the whole process.
 func WithResolver(r Resolver) Option { return func(c *config) { c.resolver = r } }
 
 // WithRand sets the source for pct= sampling: it must return a number
 // in [0, 100). The message is sampled when the number is below pct.
 func WithRand(f func() int) Option { return func(c *config) { c.rand = f } }
 
-// WithClock sets the clock of VerifyDKIM (the time signatures' x= are
-// compared with) and ForensicReports (the arrival time a report shows);
-// default time.Now.
+// WithClock sets the clock of ForensicReports (the arrival time a
+// report shows); default time.Now.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithAuthservID sets the authserv-id of the Authentication-Results

@@ -6,7 +6,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
-// Resolver is the DNS access DMARC and DKIM need: TXT records, with
+// Resolver is the DNS access DMARC needs: TXT records, with
 // whether the answer was DNSSEC-authenticated. Errors are classified with
 // errors.Is against ErrNotFound / ErrNoData (no record) and ErrTemporary;
 // a *net.DNSError is understood too. Other errors count as temporary.

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 
 	"github.com/mailpolicy/mailpolicy/spf"
+
+	"github.com/mailpolicy/mailpolicy/dkim"
 )
 
 // Policy is a DMARC requested policy (p=, sp=, np=).
@@ -52,45 +54,16 @@ type Record struct {
 	Raw             string   // the TXT text as published
 }
 
-// DKIMResult is one DKIM signature's outcome, as VerifyDKIM reports it
-// and Evaluate consumes it.
-type DKIMResult struct {
-	Domain     string // d=
-	Selector   string // s=
-	Identifier string // i=, "" when absent
-	Algorithm  string // a=, e.g. "rsa-sha256"
-	KeyBits    int    // public key size, 0 when unknown
-	// Status is Exim's $dkim_verify_status: "pass", "fail", "invalid"
-	// or "none" (not verified, e.g. after dkim_verify_minimal).
-	Status string
-	// Reason is Exim's $dkim_verify_reason when set ("pubkey_unavailable",
-	// "pubkey_dns_syntax", "pubkey_der_syntax", "bodyhash_mismatch", "signature_incorrect",
-	// "pubkey_too_short"...).
-	Reason string
-	// Temporary reports an RFC 6376 TEMPFAIL: the key lookup got no
-	// answer (SERVFAIL, timeout, REFUSED, the context ended), so the
-	// same signature may verify later. It is false for every other
-	// result, including a key that does not exist (NXDOMAIN, NODATA, no
-	// DKIM key among the TXT records: a PERMFAIL, RFC 6376 §6.1.2), which
-	// has the same Status "invalid" and Reason "pubkey_unavailable":
-	// Exim uses that word for both and $dkim_verify_reason keeps it.
-	// Evaluate lets only a Temporary aligned result make DMARC
-	// temperror, so a caller building DKIMResults from elsewhere sets it
-	// for lookups that failed and leaves it false otherwise.
-	Temporary bool
-	Err       error
-}
-
 // Input is what Evaluate needs about one message.
 type Input struct {
 	HeaderFrom []string // raw values of every From: header field, in order
 	MailFrom   string   // envelope sender ("" for <>)
 	HELO       string
 	ClientIP   netip.Addr
-	SPF        spf.Result   // from spf.Check
-	SPFDomain  string       // spf.Outcome.UsedDomain
-	DKIM       []DKIMResult // one per signature evaluated
-	Disabled   bool         // control = dmarc_disable_verify: Status "off"
+	SPF        spf.Result    // from spf.Check
+	SPFDomain  string        // spf.Outcome.UsedDomain
+	DKIM       []dkim.Result // from dkim.Verify: one per signature evaluated
+	Disabled   bool          // control = dmarc_disable_verify: Status "off"
 }
 
 // Outcome is the result of Evaluate, in the shape of Exim's $dmarc_*

@@ -15,6 +15,8 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 	"github.com/mailpolicy/mailpolicy/spf"
+
+	"github.com/mailpolicy/mailpolicy/dkim"
 )
 
 func suitePath(t *testing.T, name string) string {
@@ -253,9 +255,9 @@ func TestMoxVerifyVectors(t *testing.T) {
 		}
 		in.SPF = r
 		for _, d := range c.DKIMResults {
-			res := DKIMResult{Domain: d.D, Status: d.Status}
+			res := dkim.Result{Domain: d.D, Status: vectorDKIMStatus[d.Status]}
 			if d.Status == "temperror" {
-				res.Status, res.Reason, res.Temporary = "invalid", "pubkey_unavailable", true
+				res.Status, res.Reason, res.Temporary = dkim.StatusInvalid, dkim.ReasonPubkeyUnavailable, true
 			}
 			in.DKIM = append(in.DKIM, res)
 		}
@@ -301,4 +303,10 @@ func TestMoxVerifyVectors(t *testing.T) {
 			}
 		}
 	}
+}
+
+// vectorDKIMStatus reads the vectors' DKIM status words (an unknown
+// word is none).
+var vectorDKIMStatus = map[string]dkim.Status{
+	"pass": dkim.StatusPass, "fail": dkim.StatusFail, "invalid": dkim.StatusInvalid, "none": dkim.StatusNone,
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/dmarc/report"
 	"github.com/mailpolicy/mailpolicy/spf"
+
+	"github.com/mailpolicy/mailpolicy/dkim"
 )
 
 var (
@@ -26,7 +28,7 @@ type msg struct {
 	from     string // From domain
 	mailFrom string
 	spf      spf.Result
-	dkim     []dmarc.DKIMResult
+	dkim     []dkim.Result
 	status   dmarc.Status
 	alDKIM   bool
 	alSPF    bool
@@ -52,7 +54,7 @@ func (m msg) entry(job string) *dmarc.HistoryEntry {
 // The whole pipeline: history file → ParseHistory → Aggregate →
 // WriteGzip → Parse, with counts checked at the end.
 func TestAggregateEndToEnd(t *testing.T) {
-	pass := []dmarc.DKIMResult{{Domain: "example.com", Selector: "s1", Status: "pass"}}
+	pass := []dkim.Result{{Domain: "example.com", Selector: "s1", Status: dkim.StatusPass}}
 	msgs := []msg{
 		// 3 identical aligned passes from one IP: one row, count 3.
 		{at: time.Hour, ip: "192.0.2.1", from: "example.com", mailFrom: "a@example.com", spf: spf.Pass, dkim: pass,
@@ -69,7 +71,7 @@ func TestAggregateEndToEnd(t *testing.T) {
 		// Same IP but a failing signature: a different row. The record
 		// changed: policy_published must show this latest one.
 		{at: 6 * time.Hour, ip: "198.51.100.7", from: "example.com", mailFrom: "x@spoof.example", spf: spf.SoftFail,
-			dkim:   []dmarc.DKIMResult{{Domain: "example.com", Selector: "s1", Status: "fail", Reason: "bodyhash_mismatch"}},
+			dkim:   []dkim.Result{{Domain: "example.com", Selector: "s1", Status: dkim.StatusFail, Reason: "bodyhash_mismatch"}},
 			status: dmarc.StatusQuarantine, record: recExampleLater, used: "example.com"},
 		// A subdomain evaluated against the org domain's record: counted
 		// under the policy domain example.org.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/mailpolicy/mailpolicy/dkim"
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/resolver"
 	"github.com/mailpolicy/mailpolicy/spf"
@@ -91,10 +92,10 @@ func (s *session) Data(r io.Reader) error {
 	ctx, cancel := context.WithTimeout(context.Background(), policyTimeout)
 	defer cancel()
 	opts := []dmarc.Option{dmarc.WithResolver(s.be.Resolver), dmarc.WithAuthservID(s.be.Hostname)}
-	dkim, _ := dmarc.VerifyDKIM(ctx, bytes.NewReader(msg), opts...)
+	sigs, _ := dkim.Verify(ctx, bytes.NewReader(msg), dkim.WithResolver(s.be.Resolver))
 	from, hdrErr := dmarc.FromHeaders(bytes.NewReader(msg))
 	dm := dmarc.Evaluate(ctx, dmarc.Input{HeaderFrom: from, MailFrom: s.from, HELO: s.helo, ClientIP: s.client,
-		SPF: s.spf.Result, SPFDomain: s.spf.UsedDomain, DKIM: dkim}, opts...)
+		SPF: s.spf.Result, SPFDomain: s.spf.UsedDomain, DKIM: sigs}, opts...)
 	switch {
 	case hdrErr != nil: // a From a mail reader may read otherwise would dodge p=reject
 		return reply(550, 5, 6, 0, "Malformed header section")

@@ -10,11 +10,11 @@
 //		return &smtp.SMTPError{Code: 550, Message: o.SMTPComment}
 //	}
 //	// DATA: DKIM, then DMARC with the SPF outcome
-//	opts := []dmarc.Option{dmarc.WithResolver(res), dmarc.WithAuthservID(hostname)}
-//	dkim, _ := dmarc.VerifyDKIM(ctx, bytes.NewReader(msg), opts...)
+//	sigs, _ := dkim.Verify(ctx, bytes.NewReader(msg), dkim.WithResolver(res))
 //	from, _ := dmarc.FromHeaders(bytes.NewReader(msg))
 //	dm := dmarc.Evaluate(ctx, dmarc.Input{HeaderFrom: from, MailFrom: mailFrom, HELO: helo,
-//		ClientIP: clientIP, SPF: o.Result, SPFDomain: o.UsedDomain, DKIM: dkim}, opts...)
+//		ClientIP: clientIP, SPF: o.Result, SPFDomain: o.UsedDomain, DKIM: sigs},
+//		dmarc.WithResolver(res), dmarc.WithAuthservID(hostname))
 //	if dm.Status == dmarc.StatusReject {
 //		return &smtp.SMTPError{Code: 550, Message: "Rejected by DMARC policy"}
 //	}

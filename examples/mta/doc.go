@@ -27,7 +27,7 @@
 //	    message (554 5.5.2) once it has ended; dot-unstuffing, -max-size
 //	    (552), 998-character lines (554 5.6.0), -data-timeout (421),
 //	    -max-data-memory (452 4.3.1)
-//	  → dmarc.VerifyDKIM + dmarc.Evaluate with the SPF outcome
+//	  → dkim.Verify + dmarc.Evaluate with the SPF outcome
 //	    (-dmarc-enforce: 550 on reject, 451 on temperror, quarantine to
 //	    .Junk; 550 too for a header section with defects — a line
 //	    without a colon, a bad field name, NUL, several From fields —

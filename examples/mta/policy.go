@@ -9,6 +9,7 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/bmi"
 	"github.com/mailpolicy/mailpolicy/dcc"
+	"github.com/mailpolicy/mailpolicy/dkim"
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/prdr"
@@ -289,9 +290,8 @@ type committer interface {
 // the message (defects, several From fields, an oversized header).
 func (s *session) checkDMARC(ctx context.Context, tx *transaction, msg []byte) (o *dmarc.Outcome, in *dmarc.Input, hdrErr error) {
 	cfg := &s.srv.cfg
-	// One option list for both calls: each ignores the other's options.
 	opts := []dmarc.Option{dmarc.WithResolver(cfg.Resolver), dmarc.WithAuthservID(cfg.Hostname)}
-	dkimRes, err := dmarc.VerifyDKIM(ctx, bytes.NewReader(msg), opts...)
+	dkimRes, err := dkim.Verify(ctx, bytes.NewReader(msg), dkim.WithResolver(cfg.Resolver))
 	if err != nil {
 		s.log().Warn("dkim", "err", err)
 	}

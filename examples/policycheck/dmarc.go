@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/netip"
 
+	"github.com/mailpolicy/mailpolicy/dkim"
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/spf"
 )
@@ -88,19 +89,19 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case err != nil:
 		return f.usageError("-message: %v", err)
 	}
-	dkim, err := dmarc.VerifyDKIM(ctx, bytes.NewReader(msg), dmarcOpts...)
+	sigs, err := dkim.Verify(ctx, bytes.NewReader(msg), dkim.WithResolver(dns.resolver))
 	if err != nil && *verbose {
 		fmt.Fprintf(stderr, "policycheck dmarc: dkim: %s\n", oneLine(err.Error()))
 	}
 	o := dmarc.Evaluate(ctx, dmarc.Input{
 		HeaderFrom: from, MailFrom: *sender, HELO: *helo, ClientIP: ip,
-		SPF: so.Result, SPFDomain: so.UsedDomain, DKIM: dkim,
+		SPF: so.Result, SPFDomain: so.UsedDomain, DKIM: sigs,
 	}, dmarcOpts...)
 	if *verbose {
 		if o.Err != nil {
 			fmt.Fprintf(stderr, "policycheck dmarc: %s: %s\n", o.Status, oneLine(o.Err.Error()))
 		}
-		for _, d := range dkim {
+		for _, d := range sigs {
 			fmt.Fprintf(stderr, "policycheck dmarc: dkim d=%s s=%s a=%s: %s %s\n", oneLine(d.Domain), oneLine(d.Selector), d.Algorithm, d.Status, d.Reason)
 		}
 	}

@@ -64,7 +64,7 @@
 //
 // spf-lookup prints the result word alone, such as "pass" or "fail".
 //
-// dmarc runs SPF, DKIM (VerifyDKIM with Exim's default options) and DMARC
+// dmarc runs SPF, DKIM (dkim.Verify with Exim's default options) and DMARC
 // on a message file ("-" for standard input) and prints dmarc_status,
 // dmarc_status_text, dmarc_used_domain, dmarc_domain_policy,
 // dmarc_ar_header, dmarc_alignment_spf and dmarc_alignment_dkim, then

@@ -1,4 +1,4 @@
-package dmarc
+package dkim
 
 import (
 	"bufio"
@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mailpolicy/mailpolicy/resolver"
 	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
 )
 
@@ -25,14 +26,14 @@ import (
 // independently of the verifier (for what go-msgauth cannot sign:
 // rsa-sha1, sha512, l=, bad versions, missing tags).
 
-type dkimTestKeySet struct {
+type testKeySet struct {
 	rsa1024, rsa2048 *rsa.PrivateKey
 	ed               ed25519.PrivateKey
 }
 
-// dkimTestKeys generates the keys once per test binary.
-var dkimTestKeys = sync.OnceValue(func() *dkimTestKeySet {
-	k := &dkimTestKeySet{}
+// testKeys generates the keys once per test binary.
+var testKeys = sync.OnceValue(func() *testKeySet {
+	k := &testKeySet{}
 	var err error
 	if k.rsa1024, err = rsa.GenerateKey(rand.Reader, 1024); err != nil {
 		panic(err)
@@ -46,9 +47,9 @@ var dkimTestKeys = sync.OnceValue(func() *dkimTestKeySet {
 	return k
 })
 
-// dkimKeyRecord is the TXT record publishing pub; extra tags go after
+// keyRecord is the TXT record publishing pub; extra tags go after
 // k= (e.g. "h=sha1; ").
-func dkimKeyRecord(tb testing.TB, pub crypto.PublicKey, extra string) string {
+func keyRecord(tb testing.TB, pub crypto.PublicKey, extra string) string {
 	tb.Helper()
 	switch pub := pub.(type) {
 	case *rsa.PublicKey:
@@ -64,37 +65,37 @@ func dkimKeyRecord(tb testing.TB, pub crypto.PublicKey, extra string) string {
 	return ""
 }
 
-// dkimTestDNS is the key records of a test, served in memory (Resolver
+// testDNS is the key records of a test, served in memory (Resolver
 // for ours, a lookup function for go-msgauth) or by resolvertest.
-type dkimTestDNS struct {
+type testDNS struct {
 	txt      map[string][]string // by name without trailing dot
 	servfail map[string]bool
 }
 
-func newDKIMTestDNS() *dkimTestDNS {
-	return &dkimTestDNS{txt: map[string][]string{}, servfail: map[string]bool{}}
+func newTestDNS() *testDNS {
+	return &testDNS{txt: map[string][]string{}, servfail: map[string]bool{}}
 }
 
-func (d *dkimTestDNS) add(name string, txt ...string) *dkimTestDNS {
+func (d *testDNS) add(name string, txt ...string) *testDNS {
 	d.txt[name] = append(d.txt[name], txt...)
 	return d
 }
 
-// LookupTXT makes dkimTestDNS a Resolver.
-func (d *dkimTestDNS) LookupTXT(_ context.Context, name string) ([]string, bool, error) {
+// LookupTXT makes testDNS a Resolver.
+func (d *testDNS) LookupTXT(_ context.Context, name string) ([]string, bool, error) {
 	name = strings.TrimSuffix(strings.ToLower(name), ".")
 	if d.servfail[name] {
-		return nil, false, ErrTemporary
+		return nil, false, resolver.ErrTemporary
 	}
 	txt, ok := d.txt[name]
 	if !ok {
-		return nil, false, ErrNotFound
+		return nil, false, resolver.ErrNotFound
 	}
 	return txt, false, nil
 }
 
 // msgauthLookup is the same data for go-msgauth's VerifyOptions.
-func (d *dkimTestDNS) msgauthLookup(name string) ([]string, error) {
+func (d *testDNS) msgauthLookup(name string) ([]string, error) {
 	name = strings.TrimSuffix(strings.ToLower(name), ".")
 	if d.servfail[name] {
 		return nil, &net.DNSError{Err: "server failure", Name: name, IsTemporary: true}
@@ -108,12 +109,12 @@ func (d *dkimTestDNS) msgauthLookup(name string) ([]string, error) {
 
 // serve starts a resolvertest server with the same data. Long TXT strings
 // are split into 255-octet character-strings, as a zone file must.
-func (d *dkimTestDNS) serve(tb testing.TB) *resolvertest.Server {
+func (d *testDNS) serve(tb testing.TB) *resolvertest.Server {
 	tb.Helper()
 	z := resolvertest.NewZone()
 	for name, txts := range d.txt {
 		for _, txt := range txts {
-			z.MustAdd(tb, dkimZoneTXT(name, txt))
+			z.MustAdd(tb, zoneTXT(name, txt))
 		}
 	}
 	for name := range d.servfail {
@@ -122,7 +123,7 @@ func (d *dkimTestDNS) serve(tb testing.TB) *resolvertest.Server {
 	return resolvertest.Start(tb, z)
 }
 
-func dkimZoneTXT(name, txt string) string {
+func zoneTXT(name, txt string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s. 300 IN TXT", name)
 	for len(txt) > 0 {
@@ -136,8 +137,8 @@ func dkimZoneTXT(name, txt string) string {
 	return b.String()
 }
 
-// dkimTestMessage is a small CRLF message with the given body.
-func dkimTestMessage(body string) []byte {
+// testMessage is a small CRLF message with the given body.
+func testMessage(body string) []byte {
 	return []byte("From: Alice <alice@example.com>\r\n" +
 		"To: Bob <bob@example.net>\r\n" +
 		"Subject: Hello  there,\r\n\tfolded\r\n" +
@@ -146,8 +147,8 @@ func dkimTestMessage(body string) []byte {
 		"\r\n" + body)
 }
 
-// dkimTestSigner describes a signature made by dkimTestSign.
-type dkimTestSigner struct {
+// testSigner describes a signature made by testSign.
+type testSigner struct {
 	alg      string // a=, e.g. "rsa-sha1"
 	key      crypto.Signer
 	domain   string
@@ -161,14 +162,14 @@ type dkimTestSigner struct {
 	raw      string // if set, the whole tag list before "bh=" (v=, a=... as given)
 }
 
-// dkimTestSign signs msg (CRLF) and returns it with the DKIM-Signature
+// testSign signs msg (CRLF) and returns it with the DKIM-Signature
 // field prepended. It canonicalizes with plain string code of its own
 // (the ref* functions), independent of the verifier's streaming code.
-func dkimTestSign(tb testing.TB, msg []byte, s dkimTestSigner) []byte {
+func testSign(tb testing.TB, msg []byte, s testSigner) []byte {
 	tb.Helper()
 	head, body, ok := strings.Cut(string(msg), "\r\n\r\n")
 	if !ok {
-		tb.Fatal("dkimTestSign: message without body separator")
+		tb.Fatal("testSign: message without body separator")
 	}
 	head += "\r\n"
 	hc, bc, _ := strings.Cut(s.canon, "/")
@@ -319,9 +320,9 @@ func refRelaxedBody(body string) string {
 	return strings.Join(lines, "\r\n") + "\r\n"
 }
 
-// newDKIMTestBufReader reads s through a tiny buffer, so that header
+// newTestBufReader reads s through a tiny buffer, so that header
 // lines longer than it take the ErrBufferFull path.
-func newDKIMTestBufReader(s string) *bufio.Reader {
+func newTestBufReader(s string) *bufio.Reader {
 	return bufio.NewReaderSize(strings.NewReader(s), 16)
 }
 
@@ -330,10 +331,10 @@ func readAllString(r io.Reader) string {
 	return string(b)
 }
 
-// dkimBigBody is n octets of mail-like text: lines of words, single
+// bigBody is n octets of mail-like text: lines of words, single
 // spaces, some double spaces, tabs and trailing whitespace, and blank
 // lines between paragraphs.
-func dkimBigBody(n int) string {
+func bigBody(n int) string {
 	var b strings.Builder
 	words := []string{"lorem", "ipsum", "dolor", "sit", "amet,", "consectetur", "adipiscing", "elit.", "Sed", "do"}
 	for i := 0; b.Len() < n; i++ {

@@ -1,4 +1,4 @@
-package dmarc
+package dkim
 
 import (
 	"bytes"
@@ -7,19 +7,19 @@ import (
 	"testing"
 )
 
-// dkimRecorder is a hash.Hash that keeps what it is given.
-type dkimRecorder struct{ bytes.Buffer }
+// recorder is a hash.Hash that keeps what it is given.
+type recorder struct{ bytes.Buffer }
 
-func (r *dkimRecorder) Sum(b []byte) []byte { return append(b, r.Bytes()...) }
-func (r *dkimRecorder) Size() int           { return 0 }
-func (r *dkimRecorder) BlockSize() int      { return 1 }
+func (r *recorder) Sum(b []byte) []byte { return append(b, r.Bytes()...) }
+func (r *recorder) Size() int           { return 0 }
+func (r *recorder) BlockSize() int      { return 1 }
 
 // canonBody runs body through the streaming canonicalizer, cut into
 // chunks at the given offsets, with a hash limited to limit octets.
 func canonBody(relaxed bool, body string, cuts []int, limit int64) (full, limited string) {
-	c := newDKIMBodyCanon(relaxed)
-	all, lim := &dkimRecorder{}, &dkimRecorder{}
-	c.hashes = []*dkimBodyHash{{h: all, limit: -1}, {h: lim, limit: limit}}
+	c := newBodyCanon(relaxed)
+	all, lim := &recorder{}, &recorder{}
+	c.hashes = []*bodyHash{{h: all, limit: -1}, {h: lim, limit: limit}}
 	prev := 0
 	for _, cut := range cuts {
 		c.write([]byte(body[prev:cut]))
@@ -30,7 +30,7 @@ func canonBody(relaxed bool, body string, cuts []int, limit int64) (full, limite
 	return all.String(), lim.String()
 }
 
-func TestDKIMBodyCanonExamples(t *testing.T) {
+func TestBodyCanonExamples(t *testing.T) {
 	for _, c := range []struct{ body, simple, relaxed string }{
 		{"", "\r\n", ""},
 		{"\r\n", "\r\n", ""},
@@ -63,10 +63,10 @@ func TestDKIMBodyCanonExamples(t *testing.T) {
 	}
 }
 
-// TestDKIMBodyCanonRandom compares the streaming canonicalizers with
+// TestBodyCanonRandom compares the streaming canonicalizers with
 // the plain reference on random bodies cut into random chunks, and the
 // l= limit with a prefix of the reference.
-func TestDKIMBodyCanonRandom(t *testing.T) {
+func TestBodyCanonRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 11))
 	alphabet := []string{"a", "b", " ", "\t", "\r", "\n", "\r\n", "  ", "xyz", "\r\n\r\n"}
 	for i := 0; i < 20000; i++ {
@@ -100,7 +100,7 @@ func TestDKIMBodyCanonRandom(t *testing.T) {
 	}
 }
 
-func TestDKIMRelaxedHeader(t *testing.T) {
+func TestRelaxedHeader(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"Subject: Hello\r\n", "subject:Hello\r\n"},
 		{"SUBJECT :  a \t b  \r\n", "subject:a b\r\n"},
@@ -109,7 +109,7 @@ func TestDKIMRelaxedHeader(t *testing.T) {
 		{"X: a\rb\r\n", "x:a\rb\r\n"},
 	} {
 		colon := strings.IndexByte(c.in, ':')
-		if got := string(appendDKIMRelaxedHeader(nil, []byte(c.in), colon)); got != c.want {
+		if got := string(appendRelaxedHeader(nil, []byte(c.in), colon)); got != c.want {
 			t.Errorf("%q: got %q, want %q", c.in, got, c.want)
 		}
 		if ref := refRelaxedHeader(c.in); ref != c.want && !strings.Contains(c.in, "\rb") {
@@ -118,7 +118,7 @@ func TestDKIMRelaxedHeader(t *testing.T) {
 	}
 }
 
-func TestDKIMReadHeader(t *testing.T) {
+func TestReadHeader(t *testing.T) {
 	for _, c := range []struct {
 		in     string
 		fields []string
@@ -133,8 +133,8 @@ func TestDKIMReadHeader(t *testing.T) {
 		{"\r\nbody", nil, false, "body"},
 		{" lead: x\r\nno colon\r\n\r\n", []string{" lead: x\r\n", "no colon\r\n"}, false, ""},
 	} {
-		br := newDKIMTestBufReader(c.in)
-		h, eof, err := readDKIMHeader(br)
+		br := newTestBufReader(c.in)
+		h, eof, err := readHeader(br)
 		if err != nil {
 			t.Fatalf("%q: %v", c.in, err)
 		}
@@ -149,7 +149,7 @@ func TestDKIMReadHeader(t *testing.T) {
 	}
 }
 
-func TestCleanDKIMRelaxedLine(t *testing.T) {
+func TestCleanRelaxedLine(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 5))
 	naive := func(l string) bool {
 		return !strings.HasSuffix(l, " ") && !strings.Contains(l, "\t") && !strings.Contains(l, "  ")
@@ -159,7 +159,7 @@ func TestCleanDKIMRelaxedLine(t *testing.T) {
 		for j := range b {
 			b[j] = "ab \t\x00\xa0\x20\x09\x89"[r.IntN(9)]
 		}
-		if got, want := cleanDKIMRelaxedLine(b), naive(string(b)); got != want {
+		if got, want := cleanRelaxedLine(b), naive(string(b)); got != want {
 			t.Fatalf("%q: got %v, want %v", b, got, want)
 		}
 	}

@@ -1,4 +1,4 @@
-package dmarc
+package dkim
 
 import (
 	"bytes"
@@ -9,22 +9,22 @@ import (
 // Canonicalization (RFC 6376 §3.4).
 //
 // Header fields are canonicalized per signature from the stored header
-// (appendDKIMRelaxedHeader; simple is the field as is). The body is
+// (appendRelaxedHeader; simple is the field as is). The body is
 // canonicalized as it streams past, once per canonicalization, and the
 // canonical octets are fanned out to every body hash that needs them
-// (dkimBodyCanon and dkimBodyHash): each distinct (canonicalization,
+// (bodyCanon and bodyHash): each distinct (canonicalization,
 // hash, l=) is computed once however many signatures share it.
 //
-// Line ends: LF alone is read as CRLF (see dkimHeader); a CR that is
+// Line ends: LF alone is read as CRLF (see headerSection); a CR that is
 // not followed by LF is an ordinary octet of the line.
 
-// appendDKIMRelaxedHeader appends the relaxed form of one header field
+// appendRelaxedHeader appends the relaxed form of one header field
 // (name, colon at index colon, value, final CRLF) to dst: name in lower
 // case, no whitespace around the colon, continuation lines unfolded,
 // each run of whitespace one space, none at the end, then CRLF.
-func appendDKIMRelaxedHeader(dst, field []byte, colon int) []byte {
+func appendRelaxedHeader(dst, field []byte, colon int) []byte {
 	name := field[:colon]
-	for len(name) > 0 && isDKIMWSP(name[len(name)-1]) {
+	for len(name) > 0 && isWSP(name[len(name)-1]) {
 		name = name[:len(name)-1]
 	}
 	for _, c := range name {
@@ -54,9 +54,9 @@ func appendDKIMRelaxedHeader(dst, field []byte, colon int) []byte {
 	return append(dst, '\r', '\n')
 }
 
-// dkimBodyHash is one body hash being computed: a canonicalization, a
+// bodyHash is one body hash being computed: a canonicalization, a
 // hash algorithm and an l= limit (-1 for the whole body).
-type dkimBodyHash struct {
+type bodyHash struct {
 	relaxed  bool
 	hashName string
 	limit    int64
@@ -65,7 +65,7 @@ type dkimBodyHash struct {
 	sum      []byte
 }
 
-// dkimBodyCanon canonicalizes the body for one canonicalization as it
+// bodyCanon canonicalizes the body for one canonicalization as it
 // is read, chunk by chunk, and writes the result to its hashes.
 //
 // Lines that need no change (for relaxed: no tab, no double space, no
@@ -74,9 +74,9 @@ type dkimBodyHash struct {
 // large writes; the others are rewritten piece by piece into a small
 // buffer. Empty lines are held back until a non-empty line shows they
 // are not at the end of the body.
-type dkimBodyCanon struct {
+type bodyCanon struct {
 	relaxed bool
-	hashes  []*dkimBodyHash
+	hashes  []*bodyHash
 	total   int64 // canonical body length so far
 
 	pendEmpty int64 // empty lines held back
@@ -97,27 +97,27 @@ type dkimBodyCanon struct {
 	sp    [1]byte  // the SP a relaxed whitespace run becomes
 }
 
-func newDKIMBodyCanon(relaxed bool) *dkimBodyCanon {
-	c := &dkimBodyCanon{relaxed: relaxed, pendAt: -1, sp: [1]byte{' '}, out: make([]byte, 0, dkimCanonBuffer)}
+func newBodyCanon(relaxed bool) *bodyCanon {
+	c := &bodyCanon{relaxed: relaxed, pendAt: -1, sp: [1]byte{' '}, out: make([]byte, 0, canonBuffer)}
 	for i := 0; i < len(c.crlfs); i += 2 {
 		c.crlfs[i], c.crlfs[i+1] = '\r', '\n'
 	}
 	return c
 }
 
-// dkimCanonBuffer is the size of the buffer that collects canonical
+// canonBuffer is the size of the buffer that collects canonical
 // octets before they go to the hashes, so that a line rewritten piece
 // by piece does not cost a hash write per piece.
-const dkimCanonBuffer = 4 << 10
+const canonBuffer = 4 << 10
 
 // emit passes canonical octets on: large runs of the input straight to
 // the hashes, anything else through the buffer.
-func (c *dkimBodyCanon) emit(b []byte) {
+func (c *bodyCanon) emit(b []byte) {
 	if len(b) == 0 {
 		return
 	}
 	c.total += int64(len(b))
-	if len(b) >= dkimCanonBuffer/2 {
+	if len(b) >= canonBuffer/2 {
 		c.flushOut()
 		c.hash(b)
 		return
@@ -128,13 +128,13 @@ func (c *dkimBodyCanon) emit(b []byte) {
 	c.out = append(c.out, b...)
 }
 
-func (c *dkimBodyCanon) flushOut() {
+func (c *bodyCanon) flushOut() {
 	c.hash(c.out)
 	c.out = c.out[:0]
 }
 
 // hash writes canonical octets to every hash, each up to its limit.
-func (c *dkimBodyCanon) hash(b []byte) {
+func (c *bodyCanon) hash(b []byte) {
 	if len(b) == 0 {
 		return
 	}
@@ -154,7 +154,7 @@ func (c *dkimBodyCanon) hash(b []byte) {
 	}
 }
 
-func (c *dkimBodyCanon) emitCRLFs(n int64) {
+func (c *bodyCanon) emitCRLFs(n int64) {
 	for n > 0 {
 		k := min(n, int64(len(c.crlfs)/2))
 		c.emit(c.crlfs[:2*k])
@@ -162,14 +162,14 @@ func (c *dkimBodyCanon) emitCRLFs(n int64) {
 	}
 }
 
-func (c *dkimBodyCanon) flushRun() {
+func (c *bodyCanon) flushRun() {
 	c.emit(c.chunk[c.runStart:c.runEnd])
 	c.runStart = c.runEnd
 }
 
 // content is called before content octets are written: the held-back
 // empty lines turn out not to be at the end.
-func (c *dkimBodyCanon) content() {
+func (c *bodyCanon) content() {
 	if c.pendEmpty > 0 {
 		c.emitCRLFs(c.pendEmpty)
 		c.pendEmpty, c.pendAt = 0, -1
@@ -179,7 +179,7 @@ func (c *dkimBodyCanon) content() {
 // write canonicalizes the next chunk of the body. Chunks may split
 // lines anywhere; the feeder cuts after a LF when it can, so that most
 // lines take the fast path.
-func (c *dkimBodyCanon) write(chunk []byte) {
+func (c *bodyCanon) write(chunk []byte) {
 	c.chunk, c.runStart, c.runEnd, c.pendAt = chunk, 0, 0, -1
 	i := 0
 	if c.cr && len(chunk) > 0 {
@@ -220,7 +220,7 @@ func (c *dkimBodyCanon) write(chunk []byte) {
 				i = e + 1
 				continue
 			}
-			if !c.relaxed || cleanDKIMRelaxedLine(chunk[i:le]) {
+			if !c.relaxed || cleanRelaxedLine(chunk[i:le]) {
 				if c.pendEmpty > 0 {
 					if c.pendAt == i {
 						c.runEnd = i // the run grows over the empty lines
@@ -250,10 +250,10 @@ func (c *dkimBodyCanon) write(chunk []byte) {
 	c.chunk = nil
 }
 
-// cleanDKIMRelaxedLine reports whether relaxed canonicalization leaves
+// cleanRelaxedLine reports whether relaxed canonicalization leaves
 // a line (without its CRLF) unchanged: no tab, no two spaces in a row,
 // no space at the end. It looks at eight octets at a time.
-func cleanDKIMRelaxedLine(line []byte) bool {
+func cleanRelaxedLine(line []byte) bool {
 	if line[len(line)-1] == ' ' {
 		return false
 	}
@@ -292,7 +292,7 @@ func zeroOctets(x uint64) uint64 {
 }
 
 // octets canonicalizes part of a line (without line end).
-func (c *dkimBodyCanon) octets(b []byte) {
+func (c *bodyCanon) octets(b []byte) {
 	if !c.relaxed {
 		if len(b) > 0 {
 			c.content()
@@ -328,7 +328,7 @@ func (c *dkimBodyCanon) octets(b []byte) {
 }
 
 // endLine ends a line that did not take the fast path.
-func (c *dkimBodyCanon) endLine() {
+func (c *bodyCanon) endLine() {
 	if c.lineOpen {
 		c.emit(c.crlfs[:2])
 		c.lineOpen = false
@@ -343,7 +343,7 @@ func (c *dkimBodyCanon) endLine() {
 // at the end are dropped, and an empty body is CRLF for simple and
 // nothing for relaxed (RFC 6376 §3.4.3, §3.4.4). It then computes the
 // hashes.
-func (c *dkimBodyCanon) finish() {
+func (c *bodyCanon) finish() {
 	if c.cr {
 		c.cr = false
 		c.octets(c.crlfs[:1])

@@ -1,4 +1,4 @@
-package dmarc
+package dkim
 
 import (
 	"context"
@@ -6,15 +6,17 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"strings"
+
+	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
-// dkimMaxRSABits bounds the RSA keys VerifyDKIM uses: a key record can
+// maxRSABits bounds the RSA keys Verify uses: a key record can
 // carry a modulus of hundreds of thousands of bits, whose verification
 // would cost seconds. Real keys are at most 4096 bits.
-const dkimMaxRSABits = 16384
+const maxRSABits = 16384
 
-// dkimKey is a parsed key record (RFC 6376 §3.6.1, RFC 8463).
-type dkimKey struct {
+// pubKey is a parsed key record (RFC 6376 §3.6.1, RFC 8463).
+type pubKey struct {
 	keyType string // k=: "rsa" or "ed25519"
 	rsa     *rsa.PublicKey
 	ed      ed25519.PublicKey
@@ -24,14 +26,14 @@ type dkimKey struct {
 	strict  bool     // t= has "s": i= must be in d= itself, not a subdomain
 }
 
-// dkimKeyResult is the outcome of one key lookup, cached per query
+// keyResult is the outcome of one key lookup, cached per query
 // name for the signatures of one message.
-type dkimKeyResult struct {
-	key *dkimKey
-	err *DKIMError
+type keyResult struct {
+	key *pubKey
+	err *Error
 }
 
-// lookupDKIMKey fetches and parses the key record of a signature:
+// lookupKey fetches and parses the key record of a signature:
 // TXT at <selector>._domainkey.<domain>. Of several TXT records the
 // first that does not start with a "v=" tag other than v=DKIM1 is used,
 // as Exim does (RFC 6376 §3.6.2.2 leaves the choice to the verifier;
@@ -47,27 +49,27 @@ type dkimKeyResult struct {
 // and malformed replies, which the resolver calls permanent because
 // asking that server again will not help, but which say nothing about
 // whether the key exists.
-func lookupDKIMKey(ctx context.Context, res Resolver, name string) dkimKeyResult {
+func lookupKey(ctx context.Context, res Resolver, name string) keyResult {
 	txts, _, err := res.LookupTXT(ctx, name)
 	if err != nil {
-		if isNoRecord(err) {
-			return dkimKeyResult{err: &DKIMError{Reason: DKIMReasonPubkeyUnavailable, Msg: "no key record at " + name, Err: err}}
+		if resolver.IsNoRecord(err) {
+			return keyResult{err: &Error{Reason: ReasonPubkeyUnavailable, Msg: "no key record at " + name, Err: err}}
 		}
-		return dkimKeyResult{err: &DKIMError{Reason: DKIMReasonPubkeyUnavailable, Temporary: true,
+		return keyResult{err: &Error{Reason: ReasonPubkeyUnavailable, Temporary: true,
 			Msg: "key lookup failed (temporary) at " + name, Err: err}}
 	}
 	for _, txt := range txts {
-		if isDKIMKeyCandidate(txt) {
-			key, kerr := parseDKIMKey(txt)
-			return dkimKeyResult{key: key, err: kerr}
+		if isKeyCandidate(txt) {
+			key, kerr := parseKey(txt)
+			return keyResult{key: key, err: kerr}
 		}
 	}
-	return dkimKeyResult{err: &DKIMError{Reason: DKIMReasonPubkeyUnavailable, Msg: "no DKIM key record among the TXT records at " + name}}
+	return keyResult{err: &Error{Reason: ReasonPubkeyUnavailable, Msg: "no DKIM key record among the TXT records at " + name}}
 }
 
-// isDKIMKeyCandidate reports whether a TXT record can be a DKIM key
+// isKeyCandidate reports whether a TXT record can be a DKIM key
 // record: it does not start with a v= tag, or that tag is v=DKIM1.
-func isDKIMKeyCandidate(txt string) bool {
+func isKeyCandidate(txt string) bool {
 	s := strings.TrimLeft(txt, " \t")
 	if !strings.HasPrefix(s, "v") {
 		return true
@@ -80,19 +82,19 @@ func isDKIMKeyCandidate(txt string) bool {
 	return strings.Trim(val, " \t") == "DKIM1"
 }
 
-// parseDKIMKey parses a key record. Problems with the record itself
+// parseKey parses a key record. Problems with the record itself
 // (tag syntax, v=, k=, missing or revoked p=, base64) are
 // pubkey_dns_syntax; a p= that is not a key of type k= is
 // pubkey_der_syntax (Exim's "public key record import problem" in
 // both cases).
-func parseDKIMKey(txt string) (*dkimKey, *DKIMError) {
-	syntax := func(tag, msg string, err error) (*dkimKey, *DKIMError) {
-		return nil, &DKIMError{Reason: DKIMReasonPubkeyDNSSyntax, Tag: tag, Msg: msg, Err: err}
+func parseKey(txt string) (*pubKey, *Error) {
+	syntax := func(tag, msg string, err error) (*pubKey, *Error) {
+		return nil, &Error{Reason: ReasonPubkeyDNSSyntax, Tag: tag, Msg: msg, Err: err}
 	}
-	der := func(msg string, err error) (*dkimKey, *DKIMError) {
-		return nil, &DKIMError{Reason: DKIMReasonPubkeyDERSyntax, Tag: "p", Msg: msg, Err: err}
+	der := func(msg string, err error) (*pubKey, *Error) {
+		return nil, &Error{Reason: ReasonPubkeyDERSyntax, Tag: "p", Msg: msg, Err: err}
 	}
-	tags, err := parseDKIMTagList(txt)
+	tags, err := parseTagList(txt)
 	if err != nil {
 		return syntax("", "malformed key record", err)
 	}
@@ -101,21 +103,21 @@ func parseDKIMKey(txt string) (*dkimKey, *DKIMError) {
 			return syntax("v", "key record version must be DKIM1 and come first", nil)
 		}
 	}
-	k := &dkimKey{keyType: "rsa", email: true}
-	if kt, ok := dkimTagLookup(tags, "k"); ok {
-		if !isDKIMKeyType(kt) {
-			return syntax("k", "unknown key type "+quoteDKIM(kt), nil)
+	k := &pubKey{keyType: "rsa", email: true}
+	if kt, ok := tagLookup(tags, "k"); ok {
+		if !isKeyType(kt) {
+			return syntax("k", "unknown key type "+quoteValue(kt), nil)
 		}
 		k.keyType = kt
 	}
-	p, ok := dkimTagLookup(tags, "p")
+	p, ok := tagLookup(tags, "p")
 	if !ok {
 		return syntax("p", "key record without public key", nil)
 	}
-	if stripDKIMFWS(p) == "" {
+	if stripFWS(p) == "" {
 		return syntax("p", "key revoked (empty p=)", nil)
 	}
-	b, err := decodeDKIMBase64(p)
+	b, err := decodeBase64(p)
 	if err != nil {
 		return syntax("p", "invalid base64", err)
 	}
@@ -135,7 +137,7 @@ func parseDKIMKey(txt string) (*dkimKey, *DKIMError) {
 			return der("k=rsa but p= holds another type of key", nil)
 		}
 		k.rsa, k.bits = rk, rk.N.BitLen()
-		if k.bits > dkimMaxRSABits {
+		if k.bits > maxRSABits {
 			return der("RSA key too large", nil)
 		}
 	case "ed25519":
@@ -144,17 +146,17 @@ func parseDKIMKey(txt string) (*dkimKey, *DKIMError) {
 		}
 		k.ed, k.bits = ed25519.PublicKey(b), 8*ed25519.PublicKeySize
 	}
-	if h, ok := dkimTagLookup(tags, "h"); ok {
-		k.hashes = splitDKIMColonList(h) // unknown names are ignored (§3.6.1)
+	if h, ok := tagLookup(tags, "h"); ok {
+		k.hashes = splitColonList(h) // unknown names are ignored (§3.6.1)
 	}
-	if s, ok := dkimTagLookup(tags, "s"); ok {
+	if s, ok := tagLookup(tags, "s"); ok {
 		k.email = false
-		for _, svc := range splitDKIMColonList(s) {
+		for _, svc := range splitColonList(s) {
 			k.email = k.email || svc == "*" || strings.EqualFold(svc, "email")
 		}
 	}
-	if t, ok := dkimTagLookup(tags, "t"); ok {
-		for _, f := range splitDKIMColonList(t) {
+	if t, ok := tagLookup(tags, "t"); ok {
+		for _, f := range splitColonList(t) {
 			k.strict = k.strict || f == "s"
 		}
 	}

@@ -1,4 +1,4 @@
-package dmarc
+package dkim
 
 import "strconv"
 
@@ -31,41 +31,41 @@ import "strconv"
 // caller writes before the element and the ";" after it: when the
 // properties would make a line longer, the element is folded once
 // more ("\n\t\t") before the one that does not fit.
-func (r DKIMResult) ARResult() string {
+func (r Result) ARResult() string {
 	w := arWriter{fold: "\n\t\t ", indent: 3, col: 1}
 	word := "permerror"
 	fold := true
 	switch r.Status {
-	case DKIMStatusPass:
+	case StatusPass:
 		word, fold = "pass", false
-	case DKIMStatusNone:
+	case StatusNone:
 		word, fold = "none", false
-	case DKIMStatusInvalid:
+	case StatusInvalid:
 		switch r.Reason {
-		case DKIMReasonPubkeyUnavailable:
+		case ReasonPubkeyUnavailable:
 			if r.Temporary {
 				word = "temperror (pubkey unavailable)"
 			} else {
 				word = "permerror (pubkey unavailable)"
 			}
-		case DKIMReasonPubkeyDNSSyntax, DKIMReasonPubkeyDERSyntax:
+		case ReasonPubkeyDNSSyntax, ReasonPubkeyDERSyntax:
 			word = "neutral (public key record import problem)"
-		case DKIMReasonSignatureTag:
+		case ReasonSignatureTag:
 			word = "neutral (signature tag missing or invalid)"
-		case DKIMReasonVersion:
+		case ReasonVersion:
 			word = "neutral (unsupported DKIM version)"
-		case DKIMReasonExpired:
+		case ReasonExpired:
 			word = "permerror (signature expired)"
 		default:
 			word = "permerror (unspecified problem)"
 		}
-	case DKIMStatusFail:
+	case StatusFail:
 		switch r.Reason {
-		case DKIMReasonBodyHashMismatch:
+		case ReasonBodyHashMismatch:
 			word = "fail (body hash mismatch; body probably modified in transit)"
-		case DKIMReasonSignatureIncorrect:
+		case ReasonSignatureIncorrect:
 			word = "fail (signature did not verify; headers probably modified in transit)"
-		case DKIMReasonPubkeyTooShort:
+		case ReasonPubkeyTooShort:
 			word = "fail (public key too short: " + strconv.Itoa(r.KeyBits) + " bits)"
 		default:
 			word = "fail (unspecified reason)"
@@ -90,10 +90,10 @@ func (r DKIMResult) ARResult() string {
 	return w.b.String()
 }
 
-// plainDKIMARValue reports whether s can be written as a pvalue without
+// plainARValue reports whether s can be written as a pvalue without
 // quotes: letters, digits and "-._+" and, for an identity, one "@" that
 // is not last.
-func plainDKIMARValue(s string, identity bool) bool {
+func plainARValue(s string, identity bool) bool {
 	if s == "" {
 		return false
 	}
@@ -101,7 +101,7 @@ func plainDKIMARValue(s string, identity bool) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case isDKIMAlpha(c), isDKIMDigit(c), c == '-', c == '.', c == '_', c == '+':
+		case isAlpha(c), isDigit(c), c == '-', c == '.', c == '_', c == '+':
 		case c == '@' && identity && at < 0:
 			at = i
 		default:

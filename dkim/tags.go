@@ -1,4 +1,4 @@
-package dmarc
+package dkim
 
 import (
 	"encoding/base64"
@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// dkimTag is one tag=value pair of a DKIM tag list (RFC 6376 §3.2), as
+// tagSpec is one tag=value pair of a DKIM tag list (RFC 6376 §3.2), as
 // used by both DKIM-Signature fields and key records.
-type dkimTag struct {
+type tagSpec struct {
 	name  string
 	value string // without the surrounding whitespace; inner folding kept
 	// start and end bound everything between the "=" and the ";" (or
@@ -17,15 +17,15 @@ type dkimTag struct {
 	start, end int
 }
 
-// dkimTagError is a tag list that breaks the grammar of RFC 6376 §3.2.
-type dkimTagError struct {
+// tagError is a tag list that breaks the grammar of RFC 6376 §3.2.
+type tagError struct {
 	pos int
 	msg string
 }
 
-func (e *dkimTagError) Error() string { return fmt.Sprintf("%s (at offset %d)", e.msg, e.pos) }
+func (e *tagError) Error() string { return fmt.Sprintf("%s (at offset %d)", e.msg, e.pos) }
 
-// parseDKIMTagList parses a tag list strictly:
+// parseTagList parses a tag list strictly:
 //
 //	tag-list  =  tag-spec *( ";" tag-spec ) [ ";" ]
 //	tag-spec  =  [FWS] tag-name [FWS] "=" [FWS] tag-value [FWS]
@@ -39,31 +39,31 @@ func (e *dkimTagError) Error() string { return fmt.Sprintf("%s (at offset %d)", 
 // Octets above 0x7E are accepted in values: RFC 8616 allows UTF-8 in
 // the identities of internationalised mail. Tag names are
 // case-sensitive, as §3.2 requires.
-func parseDKIMTagList(s string) ([]dkimTag, error) {
-	var tags []dkimTag
+func parseTagList(s string) ([]tagSpec, error) {
+	var tags []tagSpec
 	i := 0
 	for {
 		var err error
-		if i, err = skipDKIMFWS(s, i); err != nil {
+		if i, err = skipFWS(s, i); err != nil {
 			return nil, err
 		}
 		if i == len(s) {
 			return tags, nil // empty list, or a trailing ";"
 		}
-		if !isDKIMAlpha(s[i]) {
-			return nil, &dkimTagError{i, fmt.Sprintf("tag name expected, found %q", s[i])}
+		if !isAlpha(s[i]) {
+			return nil, &tagError{i, fmt.Sprintf("tag name expected, found %q", s[i])}
 		}
 		j := i + 1
-		for j < len(s) && (isDKIMAlpha(s[j]) || isDKIMDigit(s[j]) || s[j] == '_') {
+		for j < len(s) && (isAlpha(s[j]) || isDigit(s[j]) || s[j] == '_') {
 			j++
 		}
 		name := s[i:j]
-		k, err := skipDKIMFWS(s, j)
+		k, err := skipFWS(s, j)
 		if err != nil {
 			return nil, err
 		}
 		if k == len(s) || s[k] != '=' {
-			return nil, &dkimTagError{k, fmt.Sprintf("tag %q: \"=\" expected", name)}
+			return nil, &tagError{k, fmt.Sprintf("tag %q: \"=\" expected", name)}
 		}
 		start := k + 1
 		end := strings.IndexByte(s[start:], ';')
@@ -72,16 +72,16 @@ func parseDKIMTagList(s string) ([]dkimTag, error) {
 		} else {
 			end += start
 		}
-		value, err := dkimTagValue(s, start, end)
+		value, err := tagValue(s, start, end)
 		if err != nil {
 			return nil, err
 		}
 		for _, t := range tags {
 			if t.name == name {
-				return nil, &dkimTagError{i, fmt.Sprintf("tag %q occurs twice", name)}
+				return nil, &tagError{i, fmt.Sprintf("tag %q occurs twice", name)}
 			}
 		}
-		tags = append(tags, dkimTag{name: name, value: value, start: start, end: end})
+		tags = append(tags, tagSpec{name: name, value: value, start: start, end: end})
 		if end == len(s) {
 			return tags, nil
 		}
@@ -89,34 +89,34 @@ func parseDKIMTagList(s string) ([]dkimTag, error) {
 	}
 }
 
-// dkimTagValue checks the octets of s[start:end] and returns them
+// tagValue checks the octets of s[start:end] and returns them
 // without leading and trailing whitespace.
-func dkimTagValue(s string, start, end int) (string, error) {
+func tagValue(s string, start, end int) (string, error) {
 	for p := start; p < end; p++ {
 		c := s[p]
 		switch {
 		case c == ' ' || c == '\t':
 		case c == '\r':
-			if p+2 >= end || s[p+1] != '\n' || !isDKIMWSP(s[p+2]) {
-				return "", &dkimTagError{p, "CR not part of a folded line"}
+			if p+2 >= end || s[p+1] != '\n' || !isWSP(s[p+2]) {
+				return "", &tagError{p, "CR not part of a folded line"}
 			}
 			p++ // the LF; the WSP after it is checked next
 		case c < 0x21 || c == 0x7f:
-			return "", &dkimTagError{p, fmt.Sprintf("control character %q in a tag value", c)}
+			return "", &tagError{p, fmt.Sprintf("control character %q in a tag value", c)}
 		}
 	}
 	return strings.Trim(s[start:end], " \t\r\n"), nil
 }
 
-// skipDKIMFWS skips whitespace and folds from s[i].
-func skipDKIMFWS(s string, i int) (int, error) {
+// skipFWS skips whitespace and folds from s[i].
+func skipFWS(s string, i int) (int, error) {
 	for i < len(s) {
 		switch s[i] {
 		case ' ', '\t':
 			i++
 		case '\r':
-			if i+2 >= len(s) || s[i+1] != '\n' || !isDKIMWSP(s[i+2]) {
-				return i, &dkimTagError{i, "CR not part of a folded line"}
+			if i+2 >= len(s) || s[i+1] != '\n' || !isWSP(s[i+2]) {
+				return i, &tagError{i, "CR not part of a folded line"}
 			}
 			i += 3
 		default:
@@ -126,12 +126,12 @@ func skipDKIMFWS(s string, i int) (int, error) {
 	return i, nil
 }
 
-func isDKIMWSP(c byte) bool   { return c == ' ' || c == '\t' }
-func isDKIMAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
-func isDKIMDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isWSP(c byte) bool   { return c == ' ' || c == '\t' }
+func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// dkimTagLookup returns the value of the named tag.
-func dkimTagLookup(tags []dkimTag, name string) (string, bool) {
+// tagLookup returns the value of the named tag.
+func tagLookup(tags []tagSpec, name string) (string, bool) {
 	for _, t := range tags {
 		if t.name == name {
 			return t.value, true
@@ -140,9 +140,9 @@ func dkimTagLookup(tags []dkimTag, name string) (string, bool) {
 	return "", false
 }
 
-// stripDKIMFWS removes all whitespace and folding from a value: b=,
+// stripFWS removes all whitespace and folding from a value: b=,
 // bh= and p= allow it anywhere inside (RFC 6376 §3.5, §3.6.1).
-func stripDKIMFWS(s string) string {
+func stripFWS(s string) string {
 	if !strings.ContainsAny(s, " \t\r\n") {
 		return s
 	}
@@ -158,15 +158,15 @@ func stripDKIMFWS(s string) string {
 	return b.String()
 }
 
-// decodeDKIMBase64 decodes a base64 tag value (b=, bh=, p=), which may
+// decodeBase64 decodes a base64 tag value (b=, bh=, p=), which may
 // be folded; padding is required.
-func decodeDKIMBase64(s string) ([]byte, error) {
-	return base64.StdEncoding.DecodeString(stripDKIMFWS(s))
+func decodeBase64(s string) ([]byte, error) {
+	return base64.StdEncoding.DecodeString(stripFWS(s))
 }
 
-// splitDKIMColonList splits a colon-separated list (h=, q=, and key
+// splitColonList splits a colon-separated list (h=, q=, and key
 // h=, s=, t=), trimming whitespace around each element.
-func splitDKIMColonList(s string) []string {
+func splitColonList(s string) []string {
 	parts := strings.Split(s, ":")
 	for i, p := range parts {
 		parts[i] = strings.Trim(p, " \t\r\n")
@@ -174,22 +174,22 @@ func splitDKIMColonList(s string) []string {
 	return parts
 }
 
-// lenientDKIMTags extracts tags from a list that parseDKIMTagList
+// lenientTags extracts tags from a list that parseTagList
 // rejected, first occurrence winning, so that a malformed signature can
 // still be reported with its d=, s=, i= and a= instead of vanishing.
 // Nothing it returns is used to verify anything.
-func lenientDKIMTags(s string) []dkimTag {
-	var tags []dkimTag
+func lenientTags(s string) []tagSpec {
+	var tags []tagSpec
 	for part := range strings.SplitSeq(s, ";") {
 		name, value, ok := strings.Cut(part, "=")
 		if !ok {
 			continue
 		}
 		name = strings.Trim(name, " \t\r\n")
-		if _, dup := dkimTagLookup(tags, name); dup || name == "" {
+		if _, dup := tagLookup(tags, name); dup || name == "" {
 			continue
 		}
-		tags = append(tags, dkimTag{name: name, value: strings.Trim(value, " \t\r\n")})
+		tags = append(tags, tagSpec{name: name, value: strings.Trim(value, " \t\r\n")})
 	}
 	return tags
 }

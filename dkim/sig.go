@@ -1,4 +1,4 @@
-package dmarc
+package dkim
 
 import (
 	"crypto"
@@ -6,15 +6,15 @@ import (
 	"strings"
 )
 
-// dkimSig is one DKIM-Signature field, parsed.
-type dkimSig struct {
+// signature is one DKIM-Signature field, parsed.
+type signature struct {
 	field    int    // index of the field in the message header
 	ordinal  int    // position among the message's DKIM-Signature fields
 	keyType  string // "rsa" or "ed25519"; "" when a= is missing or unknown
 	hashName string // "sha1", "sha256" or "sha512"
 	hash     crypto.Hash
 
-	// As reported in DKIMResult: the tag values without whitespace.
+	// As reported in Result: the tag values without whitespace.
 	domain, selector, identifier string
 
 	headerRelaxed, bodyRelaxed bool
@@ -27,14 +27,14 @@ type dkimSig struct {
 	// err is set when the signature cannot be verified whatever the key
 	// and body (RFC 6376 §6.1.1); its Reason is signature_tag... or
 	// unsupported_dkim_version.
-	err *DKIMError
+	err *Error
 }
 
-func (s *dkimSig) algorithm() string { return s.keyType + "-" + s.hashName }
+func (s *signature) algorithm() string { return s.keyType + "-" + s.hashName }
 
-// dkimHashByName maps the hash names VerifyDKIM knows, in a= and in
-// WithDKIMHashes, to their crypto.Hash.
-func dkimHashByName(name string) (crypto.Hash, bool) {
+// hashByName maps the hash names Verify knows, in a= and in
+// WithHashes, to their crypto.Hash.
+func hashByName(name string) (crypto.Hash, bool) {
 	switch name {
 	case "sha1":
 		return crypto.SHA1, true
@@ -46,17 +46,17 @@ func dkimHashByName(name string) (crypto.Hash, bool) {
 	return 0, false
 }
 
-// isDKIMKeyType reports whether VerifyDKIM knows the key type name, in
-// a=, k= and WithDKIMKeyTypes.
-func isDKIMKeyType(name string) bool { return name == "rsa" || name == "ed25519" }
+// isKeyType reports whether Verify knows the key type name, in
+// a=, k= and WithKeyTypes.
+func isKeyType(name string) bool { return name == "rsa" || name == "ed25519" }
 
-// dkimMaxTimestamp bounds t= and x= (RFC 6376 §3.5: at most 12 digits).
-const dkimMaxTimestampDigits = 12
+// maxTimestamp bounds t= and x= (RFC 6376 §3.5: at most 12 digits).
+const maxTimestampDigits = 12
 
-// parseDKIMSignature parses the value of a DKIM-Signature field (the
+// parseSignature parses the value of a DKIM-Signature field (the
 // text after the colon, folding included). It never fails: a malformed
 // signature comes back with err set, and with keyType "" if its a= tag
-// cannot be read at all (VerifyDKIM then drops it, as Exim drops a
+// cannot be read at all (Verify then drops it, as Exim drops a
 // signature whose algorithm it does not know).
 //
 // The checks are those of RFC 6376 §3.5 and §6.1.1: v=1; a=, b=, bh=,
@@ -64,93 +64,93 @@ const dkimMaxTimestampDigits = 12
 // or relaxed; d= and s= domain names; h= field names including From;
 // i= within d=; l=, t= and x= decimal (x= after t=); q= including
 // dns/txt; b= and bh= base64.
-func parseDKIMSignature(value string) *dkimSig {
-	s := &dkimSig{bodyLen: -1, created: -1, expires: -1}
-	tags, perr := parseDKIMTagList(value)
+func parseSignature(value string) *signature {
+	s := &signature{bodyLen: -1, created: -1, expires: -1}
+	tags, perr := parseTagList(value)
 	if perr != nil {
-		tags = lenientDKIMTags(value)
+		tags = lenientTags(value)
 	}
-	if a, ok := dkimTagLookup(tags, "a"); ok {
+	if a, ok := tagLookup(tags, "a"); ok {
 		k, h, _ := strings.Cut(strings.ToLower(strings.Trim(a, " \t\r\n")), "-")
-		if hash, ok := dkimHashByName(h); ok && isDKIMKeyType(k) {
+		if hash, ok := hashByName(h); ok && isKeyType(k) {
 			s.keyType, s.hashName, s.hash = k, h, hash
 		}
 	}
-	if d, ok := dkimTagLookup(tags, "d"); ok {
-		s.domain = stripDKIMFWS(d)
+	if d, ok := tagLookup(tags, "d"); ok {
+		s.domain = stripFWS(d)
 	}
-	if sel, ok := dkimTagLookup(tags, "s"); ok {
-		s.selector = stripDKIMFWS(sel)
+	if sel, ok := tagLookup(tags, "s"); ok {
+		s.selector = stripFWS(sel)
 	}
-	if i, ok := dkimTagLookup(tags, "i"); ok {
-		s.identifier = stripDKIMFWS(i)
+	if i, ok := tagLookup(tags, "i"); ok {
+		s.identifier = stripFWS(i)
 	}
 	if perr != nil {
-		s.invalid(DKIMReasonSignatureTag, "", "malformed tag list", perr)
+		s.invalid(ReasonSignatureTag, "", "malformed tag list", perr)
 		return s
 	}
 	s.check(tags)
 	return s
 }
 
-func (s *dkimSig) invalid(reason, tag, msg string, err error) {
-	s.err = &DKIMError{Reason: reason, Tag: tag, Msg: msg, Err: err}
+func (s *signature) invalid(reason Reason, tag, msg string, err error) {
+	s.err = &Error{Reason: reason, Tag: tag, Msg: msg, Err: err}
 }
 
 // check validates the tags one by one, stopping at the first problem.
-func (s *dkimSig) check(tags []dkimTag) {
-	v, ok := dkimTagLookup(tags, "v")
+func (s *signature) check(tags []tagSpec) {
+	v, ok := tagLookup(tags, "v")
 	if !ok {
-		s.invalid(DKIMReasonSignatureTag, "v", "required tag missing", nil)
+		s.invalid(ReasonSignatureTag, "v", "required tag missing", nil)
 		return
 	}
 	if v != "1" {
-		s.invalid(DKIMReasonVersion, "v", "unsupported version "+quoteDKIM(v), nil)
+		s.invalid(ReasonVersion, "v", "unsupported version "+quoteValue(v), nil)
 		return
 	}
 	for _, name := range []string{"a", "b", "bh", "d", "h", "s"} {
-		if _, ok := dkimTagLookup(tags, name); !ok {
-			s.invalid(DKIMReasonSignatureTag, name, "required tag missing", nil)
+		if _, ok := tagLookup(tags, name); !ok {
+			s.invalid(ReasonSignatureTag, name, "required tag missing", nil)
 			return
 		}
 	}
 	if s.keyType == "" {
-		a, _ := dkimTagLookup(tags, "a")
-		s.invalid(DKIMReasonSignatureTag, "a", "unknown algorithm "+quoteDKIM(a), nil)
+		a, _ := tagLookup(tags, "a")
+		s.invalid(ReasonSignatureTag, "a", "unknown algorithm "+quoteValue(a), nil)
 		return
 	}
 	bad := func(tag, msg string) {
-		val, _ := dkimTagLookup(tags, tag)
-		s.invalid(DKIMReasonSignatureTag, tag, msg+" "+quoteDKIM(val), nil)
+		val, _ := tagLookup(tags, tag)
+		s.invalid(ReasonSignatureTag, tag, msg+" "+quoteValue(val), nil)
 	}
-	d, _ := dkimTagLookup(tags, "d")
-	if !isDKIMDomainName(d, 2) {
+	d, _ := tagLookup(tags, "d")
+	if !isDomainName(d, 2) {
 		bad("d", "invalid domain")
 		return
 	}
-	sel, _ := dkimTagLookup(tags, "s")
-	if !isDKIMDomainName(sel, 1) || len(sel)+len("._domainkey.")+len(d) > 253 {
+	sel, _ := tagLookup(tags, "s")
+	if !isDomainName(sel, 1) || len(sel)+len("._domainkey.")+len(d) > 253 {
 		bad("s", "invalid selector")
 		return
 	}
-	if c, ok := dkimTagLookup(tags, "c"); ok {
+	if c, ok := tagLookup(tags, "c"); ok {
 		hc, bc, slash := strings.Cut(strings.ToLower(c), "/")
 		var okH, okB bool
-		s.headerRelaxed, okH = dkimCanonName(hc)
+		s.headerRelaxed, okH = canonName(hc)
 		s.bodyRelaxed, okB = false, true
 		if slash {
-			s.bodyRelaxed, okB = dkimCanonName(bc)
+			s.bodyRelaxed, okB = canonName(bc)
 		}
 		if !okH || !okB {
 			bad("c", "unknown canonicalization")
 			return
 		}
 	}
-	h, _ := dkimTagLookup(tags, "h")
-	s.headers = splitDKIMColonList(h)
+	h, _ := tagLookup(tags, "h")
+	s.headers = splitColonList(h)
 	from := false
 	for _, name := range s.headers {
-		if !isDKIMFieldName(name) {
+		if !isFieldName(name) {
 			bad("h", "invalid header field list")
 			return
 		}
@@ -160,7 +160,7 @@ func (s *dkimSig) check(tags []dkimTag) {
 		bad("h", "From not signed in")
 		return
 	}
-	if i, ok := dkimTagLookup(tags, "i"); ok {
+	if i, ok := tagLookup(tags, "i"); ok {
 		at := strings.LastIndexByte(i, '@')
 		if at < 0 {
 			bad("i", "identity without @ in")
@@ -173,17 +173,17 @@ func (s *dkimSig) check(tags []dkimTag) {
 			return
 		}
 	}
-	if l, ok := dkimTagLookup(tags, "l"); ok {
-		n, ok := parseDKIMDecimal(l, 76)
+	if l, ok := tagLookup(tags, "l"); ok {
+		n, ok := parseDecimal(l, 76)
 		if !ok {
 			bad("l", "invalid body length")
 			return
 		}
 		s.bodyLen = n
 	}
-	if q, ok := dkimTagLookup(tags, "q"); ok {
+	if q, ok := tagLookup(tags, "q"); ok {
 		dns := false
-		for _, m := range splitDKIMColonList(q) {
+		for _, m := range splitColonList(q) {
 			dns = dns || strings.EqualFold(m, "dns/txt")
 		}
 		if !dns {
@@ -191,14 +191,14 @@ func (s *dkimSig) check(tags []dkimTag) {
 			return
 		}
 	}
-	if t, ok := dkimTagLookup(tags, "t"); ok {
-		if s.created, ok = parseDKIMDecimal(t, dkimMaxTimestampDigits); !ok {
+	if t, ok := tagLookup(tags, "t"); ok {
+		if s.created, ok = parseDecimal(t, maxTimestampDigits); !ok {
 			bad("t", "invalid timestamp")
 			return
 		}
 	}
-	if x, ok := dkimTagLookup(tags, "x"); ok {
-		if s.expires, ok = parseDKIMDecimal(x, dkimMaxTimestampDigits); !ok {
+	if x, ok := tagLookup(tags, "x"); ok {
+		if s.expires, ok = parseDecimal(x, maxTimestampDigits); !ok {
 			bad("x", "invalid timestamp")
 			return
 		}
@@ -208,27 +208,27 @@ func (s *dkimSig) check(tags []dkimTag) {
 		}
 	}
 	var err error
-	if s.bodyHash, err = decodeDKIMBase64(mustDKIMTag(tags, "bh")); err != nil || len(s.bodyHash) == 0 {
-		s.invalid(DKIMReasonSignatureTag, "bh", "invalid base64", err)
+	if s.bodyHash, err = decodeBase64(mustTag(tags, "bh")); err != nil || len(s.bodyHash) == 0 {
+		s.invalid(ReasonSignatureTag, "bh", "invalid base64", err)
 		return
 	}
 	for _, t := range tags {
 		if t.name == "b" {
 			s.bStart, s.bEnd = t.start, t.end
-			if s.sig, err = decodeDKIMBase64(t.value); err != nil || len(s.sig) == 0 {
-				s.invalid(DKIMReasonSignatureTag, "b", "invalid base64", err)
+			if s.sig, err = decodeBase64(t.value); err != nil || len(s.sig) == 0 {
+				s.invalid(ReasonSignatureTag, "b", "invalid base64", err)
 				return
 			}
 		}
 	}
 }
 
-func mustDKIMTag(tags []dkimTag, name string) string {
-	v, _ := dkimTagLookup(tags, name)
+func mustTag(tags []tagSpec, name string) string {
+	v, _ := tagLookup(tags, name)
 	return v
 }
 
-func dkimCanonName(s string) (relaxed, ok bool) {
+func canonName(s string) (relaxed, ok bool) {
 	switch s {
 	case "simple":
 		return false, true
@@ -238,16 +238,16 @@ func dkimCanonName(s string) (relaxed, ok bool) {
 	return false, false
 }
 
-// parseDKIMDecimal parses 1 to maxDigits decimal digits; values beyond
+// parseDecimal parses 1 to maxDigits decimal digits; values beyond
 // int64 saturate (only l= can have that many digits, and no body is
 // that long).
-func parseDKIMDecimal(s string, maxDigits int) (int64, bool) {
+func parseDecimal(s string, maxDigits int) (int64, bool) {
 	if s == "" || len(s) > maxDigits {
 		return 0, false
 	}
 	var n int64
 	for i := 0; i < len(s); i++ {
-		if !isDKIMDigit(s[i]) {
+		if !isDigit(s[i]) {
 			return 0, false
 		}
 		if n > (1<<63-1-9)/10 {
@@ -259,12 +259,12 @@ func parseDKIMDecimal(s string, maxDigits int) (int64, bool) {
 	return n, true
 }
 
-// isDKIMDomainName reports whether s is a dot-separated sequence of at
+// isDomainName reports whether s is a dot-separated sequence of at
 // least minLabels labels of letters, digits, hyphens (not at either end)
 // and underscores, each at most 63 octets, at most 253 in all. The
 // underscore is not in RFC 6376's grammar but occurs in DNS names and
 // is harmless in a query.
-func isDKIMDomainName(s string, minLabels int) bool {
+func isDomainName(s string, minLabels int) bool {
 	if len(s) == 0 || len(s) > 253 {
 		return false
 	}
@@ -275,7 +275,7 @@ func isDKIMDomainName(s string, minLabels int) bool {
 		}
 		for i := 0; i < len(label); i++ {
 			c := label[i]
-			if !isDKIMAlpha(c) && !isDKIMDigit(c) && c != '-' && c != '_' {
+			if !isAlpha(c) && !isDigit(c) && c != '-' && c != '_' {
 				return false
 			}
 		}
@@ -284,8 +284,8 @@ func isDKIMDomainName(s string, minLabels int) bool {
 	return labels >= minLabels
 }
 
-// isDKIMFieldName reports whether s is an RFC 5322 field name.
-func isDKIMFieldName(s string) bool {
+// isFieldName reports whether s is an RFC 5322 field name.
+func isFieldName(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -297,8 +297,8 @@ func isDKIMFieldName(s string) bool {
 	return true
 }
 
-// quoteDKIM quotes remote text for an error message, shortened.
-func quoteDKIM(s string) string {
+// quoteValue quotes remote text for an error message, shortened.
+func quoteValue(s string) string {
 	const max = 64
 	if len(s) > max {
 		return strconv.Quote(s[:max]) + "..."
