@@ -1,0 +1,25 @@
+package iprev
+
+import "testing"
+
+// FuzzValidHostName: whatever a PTR zone says, a name that passes is
+// plain LDH text that cannot break a header or a comment.
+func FuzzValidHostName(f *testing.F) {
+	for _, s := range []string{"mail.example.com", "a-b.c", "-a.b", "a..b", "x(y).z", "a;b", "\r\n", "_dmarc.x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !validHostName(s) {
+			return
+		}
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if !(c == '.' || c == '-' || c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+				t.Fatalf("%q accepted with %q", s, c)
+			}
+		}
+		if len(s) > 253 {
+			t.Fatalf("%d octets accepted", len(s))
+		}
+	})
+}
