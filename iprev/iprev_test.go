@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -206,5 +208,38 @@ func BenchmarkCheck(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkCheckNetPeer is the peer: the same forward-confirmed reverse
+// lookup written on the standard library (net.Resolver, PreferGo,
+// dialling the same server): LookupAddr, then LookupNetIP of each name.
+func BenchmarkCheckNetPeer(b *testing.B) {
+	z := resolvertest.MustParseZone(b, zoneText)
+	srv := resolvertest.Start(b, z)
+	nr := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, srv.Addr)
+	}}
+	ip := netip.MustParseAddr("192.0.2.1")
+	check := func() string {
+		names, err := nr.LookupAddr(context.Background(), ip.String())
+		if err != nil {
+			return ""
+		}
+		for _, n := range names {
+			addrs, err := nr.LookupNetIP(context.Background(), "ip4", n)
+			if err == nil && slices.Contains(addrs, ip) {
+				return n
+			}
+		}
+		return ""
+	}
+	if check() != "mail.example.com." {
+		b.Fatal("peer did not confirm")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		check()
 	}
 }
