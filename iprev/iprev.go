@@ -10,21 +10,28 @@ import (
 	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
-// MaxNames bounds the PTR names whose addresses are looked up.
+// MaxNames bounds the PTR names whose addresses are looked up. Names
+// past it (counting only valid host names, each once) are ignored.
 const MaxNames = 10
 
 // Result is the iprev verdict; String gives RFC 8601's word.
 type Result int
 
 const (
-	Pass Result = iota
+	// None is the zero value: no check was made. Check never returns
+	// it; ARResult is empty for it, as Exim writes no iprev method when
+	// no host lookup was done. A forgotten Outcome is never a pass.
+	None Result = iota
+	Pass
 	Fail
 	TempError
 	PermError
 )
 
-var resultWords = [...]string{Pass: "pass", Fail: "fail", TempError: "temperror", PermError: "permerror"}
+var resultWords = [...]string{None: "none", Pass: "pass", Fail: "fail", TempError: "temperror", PermError: "permerror"}
 
+// String returns "none", "pass", "fail", "temperror" or "permerror";
+// an undefined value gives "permerror".
 func (r Result) String() string {
 	if r >= 0 && int(r) < len(resultWords) {
 		return resultWords[r]
@@ -32,11 +39,18 @@ func (r Result) String() string {
 	return "permerror"
 }
 
-// Resolver is the DNS access Check needs. Errors are classified with
-// errors.Is against resolver.ErrNotFound and resolver.ErrNoData (no
-// records) and resolver.ErrPermanent; anything else is temporary.
+// Resolver is the DNS access Check needs; *resolver.Resolver and
+// resolver.NetResolver satisfy it. Each method reports whether its
+// answer was DNSSEC-authenticated.
+//
+// Errors are classified with errors.Is: resolver.ErrNotFound and
+// resolver.ErrNoData (or a *net.DNSError with IsNotFound) mean no
+// records; resolver.ErrPermanent is a permanent failure; anything else,
+// including the context's error, is temporary.
 type Resolver interface {
+	// LookupAddr returns the PTR names of addr.
 	LookupAddr(ctx context.Context, addr netip.Addr) (names []string, authentic bool, err error)
+	// LookupNetIP looks up A ("ip4") or AAAA ("ip6") records.
 	LookupNetIP(ctx context.Context, network, host string) (addrs []netip.Addr, authentic bool, err error)
 }
 
@@ -45,28 +59,40 @@ type Option func(*config)
 
 type config struct{ res Resolver }
 
-// WithResolver makes Check use r; without it, resolver.Default().
+// WithResolver makes Check use r for every DNS query. Without it Check
+// uses resolver.Default(), shared by the whole process; a server should
+// pass its own *resolver.Resolver (with its cache and timeout).
 func WithResolver(r Resolver) Option { return func(c *config) { c.res = r } }
 
 // Outcome is the result of one Check.
 type Outcome struct {
 	Result Result
-	IP     netip.Addr // the client address checked (unmapped)
-	// Name is $sender_host_name: the confirmed name, lower case, without
-	// trailing dot; empty unless Result is Pass.
+	// IP is the client address checked: IPv4-mapped addresses unmapped,
+	// zone dropped.
+	IP netip.Addr
+	// Name is $sender_host_name: the first name, in PTR answer order,
+	// whose addresses include IP; lower case, without trailing dot;
+	// empty unless Result is Pass.
 	Name string
-	// Names are the usable PTR names found (at most MaxNames), lower case.
+	// Names are the PTR names considered: valid host names only, lower
+	// case, without trailing dot, duplicates dropped, at most MaxNames.
 	Names []string
-	// LookupFailed is $host_lookup_failed, LookupDeferred is
-	// $host_lookup_deferred.
+	// LookupFailed is $host_lookup_failed (Fail and PermError);
+	// LookupDeferred is $host_lookup_deferred (TempError).
 	LookupFailed, LookupDeferred bool
-	// Authentic reports that every answer used was DNSSEC-authenticated.
+	// Authentic reports that every DNS answer the result rests on (the
+	// PTR answer and each forward answer looked at, negative ones
+	// included) was DNSSEC-authenticated. Always false for TempError
+	// and PermError.
 	Authentic bool
 	// Err is the DNS failure behind TempError or PermError.
 	Err error
 }
 
-// Check runs the iprev check for ip.
+// Check runs the iprev check for ip: its PTR names, then the A (IPv4
+// and IPv4-mapped clients) or AAAA (IPv6) records of each valid name,
+// in answer order, until one includes ip. The context bounds the whole
+// check.
 func Check(ctx context.Context, ip netip.Addr, opts ...Option) *Outcome {
 	var c config
 	for _, o := range opts {
@@ -76,21 +102,24 @@ func Check(ctx context.Context, ip netip.Addr, opts ...Option) *Outcome {
 		c.res = resolver.Default()
 	}
 	ip = ip.Unmap().WithZone("")
-	o := &Outcome{IP: ip, Authentic: true}
+	o := &Outcome{IP: ip}
 	if !ip.IsValid() {
-		return o.fail(PermError, errors.New("iprev: invalid IP address"))
+		return o.fail(PermError, &resolver.Error{Kind: resolver.ErrPermanent, Rcode: resolver.NoRcode,
+			Err: errors.New("iprev: invalid IP address")})
 	}
 	ptrs, auth, err := c.res.LookupAddr(ctx, ip)
 	o.Authentic = auth
 	if err != nil {
-		if isNoRecord(err) {
+		if resolver.IsNoRecord(err) {
+			// NXDOMAIN or NODATA: a definite answer (RFC 8601 §3: no
+			// PTR is a fail; Exim sets $host_lookup_failed).
 			return o.fail(Fail, nil)
 		}
 		return o.fail(classify(err), err)
 	}
 	for _, n := range ptrs {
 		n = strings.ToLower(strings.TrimSuffix(n, "."))
-		if validHostName(n) && len(o.Names) < MaxNames {
+		if len(o.Names) < MaxNames && validHostName(n) && !contains(o.Names, n) {
 			o.Names = append(o.Names, n)
 		}
 	}
@@ -101,13 +130,17 @@ func Check(ctx context.Context, ip netip.Addr, opts ...Option) *Outcome {
 	worst := Fail
 	var worstErr error
 	for _, n := range o.Names {
+		if err := ctx.Err(); err != nil {
+			return o.fail(TempError, err)
+		}
 		addrs, auth, err := c.res.LookupNetIP(ctx, network, n)
 		o.Authentic = o.Authentic && auth
 		if err != nil {
-			if !isNoRecord(err) {
-				// A temporary failure outranks a permanent one: the name
-				// might still confirm later.
-				if r := classify(err); worst == Fail || r == TempError {
+			if !resolver.IsNoRecord(err) {
+				// A temporary failure outranks a permanent one: that name
+				// might still confirm later. A permanent answer is never
+				// reported as temporary.
+				if r := classify(err); worst == Fail || r == TempError && worst != TempError {
 					worst, worstErr = r, err
 				}
 			}
@@ -123,21 +156,26 @@ func Check(ctx context.Context, ip netip.Addr, opts ...Option) *Outcome {
 	return o.fail(worst, worstErr)
 }
 
-func (o *Outcome) fail(r Result, err error) *Outcome {
-	o.Result, o.Err = r, err
-	if r == TempError {
-		o.LookupDeferred = true
-	} else {
-		o.LookupFailed = true
+func contains(names []string, n string) bool {
+	for _, s := range names {
+		if s == n {
+			return true
+		}
 	}
-	if r != Pass {
-		o.Authentic = false
-	}
-	return o
+	return false
 }
 
-func isNoRecord(err error) bool {
-	return errors.Is(err, resolver.ErrNotFound) || errors.Is(err, resolver.ErrNoData)
+func (o *Outcome) fail(r Result, err error) *Outcome {
+	o.Result, o.Err = r, err
+	switch r {
+	case TempError:
+		o.LookupDeferred, o.Authentic = true, false
+	case PermError:
+		o.LookupFailed, o.Authentic = true, false
+	default:
+		o.LookupFailed = true
+	}
+	return o
 }
 
 func classify(err error) Result {
@@ -147,9 +185,13 @@ func classify(err error) Result {
 	return TempError
 }
 
-// validHostName accepts LDH labels of 1-63 octets, 253 octets in all:
-// what may stand in $sender_host_name and an Authentication-Results
-// comment.
+// validHostName accepts what may stand in $sender_host_name and an
+// Authentication-Results comment: LDH host names (RFC 1123 §2.1), that
+// is labels of 1-63 letters, digits and hyphens, not starting or ending
+// with a hyphen, separated by single dots, 253 octets at most, given in
+// lower case and without the trailing dot. Anything else a PTR zone may
+// publish (escaped octets, spaces, parentheses, semicolons, controls,
+// UTF-8, underscores) is refused.
 func validHostName(s string) bool {
 	if s == "" || len(s) > 253 {
 		return false
@@ -168,7 +210,7 @@ func validHostName(s string) bool {
 			if label == 0 {
 				return false
 			}
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_':
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
 		default:
 			return false
 		}
@@ -177,11 +219,12 @@ func validHostName(s string) bool {
 			return false
 		}
 	}
-	return s[len(s)-1] != '-'
+	return label > 0 && s[len(s)-1] != '-'
 }
 
 // Variables returns Exim's host-lookup variables in a fixed order:
-// sender_host_name, host_lookup_failed, host_lookup_deferred.
+// sender_host_name, host_lookup_failed ("0" or "1"),
+// host_lookup_deferred ("0" or "1").
 func (o *Outcome) Variables() []eximvar.Variable {
 	return []eximvar.Variable{
 		{Name: "sender_host_name", Value: o.Name},
@@ -197,22 +240,43 @@ func zeroOne(b bool) string {
 	return "0"
 }
 
-// ARResult is the method as Exim's ${authresults} writes it, without
-// the separating ";": "iprev=pass (mail.example.com)
-// smtp.remote-ip=192.0.2.1". Names are checked host names, so nothing
-// from the PTR zone can add text beyond them.
-func (o *Outcome) ARResult() string {
+// ARResult is the iprev method as Exim's ${authresults} writes it,
+// without the separating ";": "iprev=pass (mail.example.com)
+// smtp.remote-ip=192.0.2.1", "iprev=fail smtp.remote-ip=192.0.2.1",
+// "iprev=temperror …" or "iprev=permerror …" (Exim, having no
+// permerror, writes fail there). Empty for None. The name comment is
+// written only when Name is a valid host name, so nothing a PTR zone
+// (or a hand-built Outcome) holds can add text to the header; the
+// output is always 7-bit.
+func (o *Outcome) ARResult() string { return o.arResult("smtp.remote-ip=", true) }
+
+// ARResultRFC is the same method with RFC 8601 §2.7.3's registered
+// property instead of Exim's smtp.remote-ip, the name after it:
+// "iprev=pass policy.iprev=192.0.2.1 (mail.example.com)". Empty for
+// None.
+func (o *Outcome) ARResultRFC() string { return o.arResult("policy.iprev=", false) }
+
+func (o *Outcome) arResult(prop string, commentFirst bool) string {
+	if o == nil || o.Result == None {
+		return ""
+	}
+	comment := ""
+	if o.Result == Pass && validHostName(o.Name) {
+		comment = " (" + o.Name + ")"
+	}
 	var b strings.Builder
 	b.WriteString("iprev=")
 	b.WriteString(o.Result.String())
-	if o.Result == Pass && o.Name != "" {
-		b.WriteString(" (")
-		b.WriteString(o.Name)
-		b.WriteByte(')')
+	if commentFirst {
+		b.WriteString(comment)
 	}
-	if o.IP.IsValid() {
-		b.WriteString(" smtp.remote-ip=")
-		b.WriteString(o.IP.String())
+	if ip := o.IP.Unmap().WithZone(""); ip.IsValid() {
+		b.WriteByte(' ')
+		b.WriteString(prop)
+		b.WriteString(ip.String())
+	}
+	if !commentFirst {
+		b.WriteString(comment)
 	}
 	return b.String()
 }

@@ -45,6 +45,15 @@ mixed.example.com.        IN A   192.0.2.8
 1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. IN PTR v6.example.com.
 v6.example.com.           IN AAAA 2001:db8::1
 v6.example.com.           IN A    192.0.2.99
+2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. IN PTR v6liar.example.com.
+v6liar.example.com.       IN A    192.0.2.2
+v6liar.example.com.       IN AAAA 2001:db8::99
+13.2.0.192.in-addr.arpa.  IN PTR nowhere.example.com.
+13.2.0.192.in-addr.arpa.  IN PTR noaddr.example.com.
+noaddr.example.com.       IN TXT  "no address here"
+14.2.0.192.in-addr.arpa.  IN PTR v4.example.com.
+v4.example.com.           IN AAAA ::ffff:192.0.2.14
+15.2.0.192.in-addr.arpa.  IN TXT  "PTR name exists, no PTR"
 `
 
 func setup(t *testing.T) (*resolvertest.Zone, *resolver.Resolver) {
@@ -96,7 +105,12 @@ func TestCheck(t *testing.T) {
 		{ip: "192.0.2.10", want: iprev.Fail, failed: true},             // the confirming name is the 12th
 		{ip: "192.0.2.11", want: iprev.Pass, name: "m9.example.com"},   // the 10th still counts
 		{ip: "192.0.2.200", want: iprev.Fail, failed: true},            // no PTR at all
-		{ip: "2001:db8::1", want: iprev.Pass, name: "v6.example.com"},
+		{ip: "2001:db8::1", want: iprev.Pass, name: "v6.example.com"},  // AAAA asked for IPv6
+		{ip: "2001:db8::2", want: iprev.Fail, failed: true},            // AAAA leads elsewhere
+		{ip: "fe80::1%eth0", want: iprev.Fail, failed: true},           // zone dropped, no PTR
+		{ip: "192.0.2.13", want: iprev.Fail, failed: true},             // NXDOMAIN and NODATA names
+		{ip: "192.0.2.14", want: iprev.Fail, failed: true},             // only a mapped AAAA: IPv4 asks for A
+		{ip: "192.0.2.15", want: iprev.Fail, failed: true},             // NODATA for PTR
 	} {
 		t.Run(tc.ip, func(t *testing.T) {
 			o := iprev.Check(context.Background(), netip.MustParseAddr(tc.ip), iprev.WithResolver(r))
@@ -241,5 +255,168 @@ func BenchmarkCheckNetPeer(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		check()
+	}
+}
+
+// fakeResolver answers from maps and counts forward queries.
+type fakeResolver struct {
+	ptr     []string
+	ptrErr  error
+	ptrAuth bool
+	fwd     map[string][]netip.Addr
+	fwdErr  map[string]error
+	asked   []string
+}
+
+func (f *fakeResolver) LookupAddr(ctx context.Context, addr netip.Addr) ([]string, bool, error) {
+	return f.ptr, f.ptrAuth, f.ptrErr
+}
+
+func (f *fakeResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, bool, error) {
+	f.asked = append(f.asked, network+" "+host)
+	if err := f.fwdErr[host]; err != nil {
+		return nil, f.ptrAuth, err
+	}
+	if a, ok := f.fwd[host]; ok {
+		return a, f.ptrAuth, nil
+	}
+	return nil, f.ptrAuth, &resolver.Error{Name: host, Kind: resolver.ErrNotFound, Rcode: resolver.NoRcode}
+}
+
+func TestHostileAndDuplicateNames(t *testing.T) {
+	ip := netip.MustParseAddr("192.0.2.1")
+	f := &fakeResolver{
+		ptr: []string{
+			"evil.example.com.\r\nX-Injected: yes", "a(b).example.com", "semi;colon.example.com",
+			"under_score.example.com", "mail.example.com..", "-lead.example.com", "trail-.example.com",
+			"ex\u00e4mple.com", "", ".", "a..b", strings.Repeat("a", 64) + ".com", "x\\032y.example.com",
+			"dup.example.com.", "DUP.example.com", "dup.example.com",
+		},
+		fwd: map[string][]netip.Addr{"dup.example.com": {netip.MustParseAddr("198.51.100.1")}},
+	}
+	for i := range 12 {
+		f.ptr = append(f.ptr, fmt.Sprintf("n%d.example.com", i))
+	}
+	f.fwd["n9.example.com"] = []netip.Addr{ip}
+	f.fwd["n10.example.com"] = []netip.Addr{ip}
+	o := iprev.Check(context.Background(), ip, iprev.WithResolver(f))
+	// dup once, then n0..n8: n9 would be the 11th name.
+	if o.Result != iprev.Fail || len(o.Names) != iprev.MaxNames || o.Names[0] != "dup.example.com" {
+		t.Fatalf("got %v, names %q", o.Result, o.Names)
+	}
+	if len(f.asked) != iprev.MaxNames {
+		t.Errorf("%d forward queries: %q", len(f.asked), f.asked)
+	}
+	for _, q := range f.asked {
+		if !strings.HasPrefix(q, "ip4 ") || strings.ContainsAny(q[4:], "()_;\r\n\\ ") || strings.Contains(q, "..") {
+			t.Errorf("queried %q", q)
+		}
+	}
+	if ar := o.ARResult(); ar != "iprev=fail smtp.remote-ip=192.0.2.1" {
+		t.Errorf("ARResult %q", ar)
+	}
+}
+
+func TestMappedAnswers(t *testing.T) {
+	// An IPv4-mapped client asks for A records and matches them.
+	f := &fakeResolver{ptr: []string{"mail.example.com"}, fwd: map[string][]netip.Addr{
+		"mail.example.com": {netip.MustParseAddr("::ffff:192.0.2.1")}}}
+	o := iprev.Check(context.Background(), netip.MustParseAddr("::ffff:192.0.2.1"), iprev.WithResolver(f))
+	if o.Result != iprev.Pass || o.IP.String() != "192.0.2.1" || f.asked[0] != "ip4 mail.example.com" {
+		t.Errorf("got %v ip %v asked %q", o.Result, o.IP, f.asked)
+	}
+}
+
+func TestPermanentNeverTemporary(t *testing.T) {
+	perm := &resolver.Error{Kind: resolver.ErrPermanent, Rcode: 5}
+	temp := &resolver.Error{Kind: resolver.ErrTemporary, Rcode: 2}
+	ip := netip.MustParseAddr("192.0.2.1")
+	for _, tc := range []struct {
+		errs map[string]error
+		want iprev.Result
+	}{
+		{map[string]error{"a.example": perm}, iprev.PermError},
+		{map[string]error{"a.example": perm, "b.example": temp}, iprev.TempError},
+		{map[string]error{"a.example": temp, "b.example": perm}, iprev.TempError},
+		{map[string]error{"a.example": perm, "b.example": perm}, iprev.PermError},
+	} {
+		f := &fakeResolver{ptr: []string{"a.example", "b.example"}, fwdErr: tc.errs}
+		if o := iprev.Check(context.Background(), ip, iprev.WithResolver(f)); o.Result != tc.want {
+			t.Errorf("%v: got %v", tc.errs, o.Result)
+		}
+		// A confirmed name wins over any failure.
+		f = &fakeResolver{ptr: []string{"a.example", "b.example", "ok.example"}, fwdErr: tc.errs,
+			fwd: map[string][]netip.Addr{"ok.example": {ip}}}
+		if o := iprev.Check(context.Background(), ip, iprev.WithResolver(f)); o.Result != iprev.Pass || o.Err != nil || o.LookupDeferred || o.LookupFailed {
+			t.Errorf("%v then a confirming name: got %+v", tc.errs, o)
+		}
+	}
+	f := &fakeResolver{ptrErr: perm}
+	if o := iprev.Check(context.Background(), ip, iprev.WithResolver(f)); o.Result != iprev.PermError || !o.LookupFailed || o.LookupDeferred {
+		t.Errorf("PTR REFUSED: got %+v", o)
+	}
+	// A *net.DNSError NXDOMAIN from a custom resolver is a fail.
+	f = &fakeResolver{ptrErr: &net.DNSError{Err: "no such host", IsNotFound: true}}
+	if o := iprev.Check(context.Background(), ip, iprev.WithResolver(f)); o.Result != iprev.Fail || o.Err != nil {
+		t.Errorf("net NXDOMAIN: got %+v", o)
+	}
+}
+
+func TestAuthenticNegative(t *testing.T) {
+	z, r := setup(t)
+	z.SetAuthentic(true)
+	// NXDOMAIN for the PTR, authenticated: an authentic fail.
+	if o := iprev.Check(context.Background(), netip.MustParseAddr("192.0.2.200"), iprev.WithResolver(r)); o.Result != iprev.Fail || !o.Authentic {
+		t.Errorf("authenticated NXDOMAIN: %v authentic %v", o.Result, o.Authentic)
+	}
+	if o := iprev.Check(context.Background(), netip.MustParseAddr("192.0.2.4"), iprev.WithResolver(r)); o.Authentic {
+		t.Error("temperror reported authentic")
+	}
+}
+
+func TestContextDeadline(t *testing.T) {
+	z, _ := setup(t)
+	z.SetFault("100.2.0.192.in-addr.arpa", 0, resolvertest.FaultTimeout)
+	srv := resolvertest.Start(t, z)
+	r, err := resolver.New(resolver.WithNameservers(srv.Addr), resolver.WithTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	o := iprev.Check(ctx, netip.MustParseAddr("192.0.2.100"), iprev.WithResolver(r))
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v past a 150ms deadline", d)
+	}
+	if o.Result != iprev.TempError || !o.LookupDeferred || !errors.Is(o.Err, context.DeadlineExceeded) {
+		t.Errorf("got %v, %v", o.Result, o.Err)
+	}
+}
+
+func TestZeroOutcome(t *testing.T) {
+	var o iprev.Outcome
+	if o.Result != iprev.None || o.Result.String() != "none" || o.ARResult() != "" || o.ARResultRFC() != "" {
+		t.Errorf("zero Outcome: %v %q %q", o.Result, o.ARResult(), o.ARResultRFC())
+	}
+	if got := iprev.Result(99).String(); got != "permerror" {
+		t.Errorf("undefined Result: %q", got)
+	}
+	// A hand-built Outcome cannot put a hostile name into the header.
+	h := iprev.Outcome{Result: iprev.Pass, Name: "x) smtp.auth=admin (\r\n", IP: netip.MustParseAddr("::ffff:192.0.2.1")}
+	if ar := h.ARResult(); ar != "iprev=pass smtp.remote-ip=192.0.2.1" {
+		t.Errorf("hand-built ARResult %q", ar)
+	}
+}
+
+func TestARResultRFC(t *testing.T) {
+	_, r := setup(t)
+	o := iprev.Check(context.Background(), netip.MustParseAddr("192.0.2.1"), iprev.WithResolver(r))
+	if ar, want := o.ARResultRFC(), "iprev=pass policy.iprev=192.0.2.1 (mail.example.com)"; ar != want {
+		t.Errorf("ARResultRFC %q, want %q", ar, want)
+	}
+	o = iprev.Check(context.Background(), netip.MustParseAddr("192.0.2.6"), iprev.WithResolver(r))
+	if ar, want := o.ARResultRFC(), "iprev=permerror policy.iprev=192.0.2.6"; ar != want {
+		t.Errorf("ARResultRFC %q, want %q", ar, want)
 	}
 }
