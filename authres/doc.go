@@ -8,7 +8,7 @@
 // methods with Exim's texts:
 //
 //	Local(authservID, user)       local=pass (non-smtp, <id>) u=<user>      (authres_local)
-//	IPrev(result, name, ip)       iprev=pass (<name>) smtp.remote-ip=<ip>   (authres_iprev)
+//	FromIPrev(*iprev.Outcome)     iprev=pass (<name>) smtp.remote-ip=<ip>   (authres_iprev; IPrev from plain values)
 //	Auth(mechanism, user)         auth=pass (<mechanism>) smtp.auth=<user>  (authres_smtpauth)
 //	FromSPF(*spf.Outcome)         spf=pass smtp.mailfrom=<domain>           (authres_spf)
 //	FromDKIM([]dkim.Result)       dkim=pass header.d= header.i= header.s= header.a= per signature (authres_dkim)
@@ -16,8 +16,6 @@
 //
 // Build puts methods in Exim's order (local, iprev, auth, spf, dkim,
 // dmarc, arc, then others) and Header.String writes the field.
-// Package iprev is not in the module yet: IPrev takes its result as
-// plain values, and a FromIPrev(*iprev.Outcome) is to map onto it.
 //
 // # The text
 //

@@ -162,6 +162,11 @@ func TestHostile(t *testing.T) {
 		"=;=;=",
 		" ",
 		"a.example\u0085next",
+		"victim.example\r\n\tdkim=pass",
+		strings.Repeat(`"\\`, 2500),
+		strings.Repeat("\u202e", 2000),
+		strings.Repeat("é", 300) + strings.Repeat("a", 300),
+		strings.Repeat("a", 5000) + ".example",
 	}
 	for _, e := range evil {
 		h := Build("mx.example",

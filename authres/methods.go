@@ -7,6 +7,7 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/dkim"
 	"github.com/mailpolicy/mailpolicy/dmarc"
+	"github.com/mailpolicy/mailpolicy/iprev"
 	"github.com/mailpolicy/mailpolicy/spf"
 )
 
@@ -32,13 +33,22 @@ func Local(authservID, user string) Method {
 		Props: []Prop{{Property: "u", Value: user}}}
 }
 
-// IPrev is the iprev method (RFC 8601 §3): result "pass" with the
-// verified host name as the comment, "fail", or "temperror" (Exim
+// FromIPrev is Exim's iprev method (authres_iprev) for iprev.Check's
+// outcome: "iprev=pass (<host name>) smtp.remote-ip=<ip>", or fail,
+// temperror or permerror without the comment. The zero Method for a
+// nil Outcome.
+func FromIPrev(o *iprev.Outcome) Method {
+	if o == nil {
+		return Method{}
+	}
+	return IPrev(o.Result.String(), o.Name, o.IP)
+}
+
+// IPrev is the iprev method (RFC 8601 §3) from plain values, for a
+// caller with its own reverse lookup: result "pass" with the verified
+// host name as the comment, "fail", "temperror" or "permerror" (Exim
 // writes no comment then), and smtp.remote-ip when ip is valid; the
 // zero Method (left out by Build) when result is "".
-//
-// It takes plain values because package iprev is not part of the
-// module yet; FromIPrev(*iprev.Outcome) will map its outcome onto this.
 func IPrev(result, hostName string, ip netip.Addr) Method {
 	if result == "" {
 		return Method{}
@@ -127,7 +137,7 @@ func FromSPF(o *spf.Outcome) Method {
 //	                       fail (public key too short: <n> bits)
 //	                       fail (unspecified reason)
 //
-// Exim's differences kept from dkim.Result.ARResult: "temperror" where
+// Deliberate differences from Exim (dkim's former ARResult had them too): "temperror" where
 // Exim misspells it "tmperror", a missing key a permerror (RFC 6376
 // §6.1.2), an expired signature reported. Exim's ";" inside the two
 // fail comments is "," here (every comment's ";" is): go-msgauth and

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/dkim"
 	"github.com/mailpolicy/mailpolicy/dmarc"
+	"github.com/mailpolicy/mailpolicy/iprev"
 	"github.com/mailpolicy/mailpolicy/spf"
 )
 
@@ -71,6 +72,11 @@ func TestFromDKIM(t *testing.T) {
 		if got := one(ms[0]); got != c.want+props {
 			t.Errorf("%v/%v:\n got %s\nwant %s", c.r.Status, c.r.Reason, got, c.want+props)
 		}
+	}
+	// Exim's test-suite example (with its fold where ours falls).
+	ex := FromDKIM([]dkim.Result{{Status: dkim.StatusFail, Reason: dkim.ReasonPubkeyTooShort, KeyBits: 512, Domain: "test.ex", Selector: "ses", Algorithm: "rsa-sha1"}})
+	if got := Build("x", ex...).String(); got != "Authentication-Results: x;\r\n\tdkim=fail (public key too short: 512 bits) header.d=test.ex header.s=ses\r\n\t\theader.a=rsa-sha1" {
+		t.Errorf("Exim's example: %q", got)
 	}
 	if ms := FromDKIM(nil); ms != nil {
 		t.Errorf("no signatures: %v", ms)
@@ -143,12 +149,14 @@ func TestAuthIPrevLocal(t *testing.T) {
 		{IPrev("temperror", "", netip.Addr{}), "iprev=temperror"},
 		{Local("mx.example", "root"), "local=pass (non-smtp, mx.example) u=root"},
 		{Local("mx.example", ""), "local=pass (non-smtp, mx.example)"},
+		{FromIPrev(&iprev.Outcome{Result: iprev.Pass, Name: "mail.example.com", IP: netip.MustParseAddr("192.0.2.1")}), "iprev=pass (mail.example.com) smtp.remote-ip=192.0.2.1"},
+		{FromIPrev(&iprev.Outcome{Result: iprev.PermError, IP: netip.MustParseAddr("192.0.2.1")}), "iprev=permerror smtp.remote-ip=192.0.2.1"},
 	} {
 		if got := one(c.m); got != c.want {
 			t.Errorf("got %s\nwant %s", got, c.want)
 		}
 	}
-	if Auth("", "x").Name != "" || IPrev("", "h", netip.Addr{}).Name != "" {
+	if Auth("", "x").Name != "" || FromIPrev(nil).Name != "" || IPrev("", "h", netip.Addr{}).Name != "" {
 		t.Error("no result gave a method")
 	}
 }
