@@ -4,9 +4,10 @@
 // words (Reason: pubkey_unavailable, pubkey_dns_syntax,
 // pubkey_der_syntax, signature_tag_missing_or_invalid,
 // unsupported_dkim_version, bodyhash_mismatch, signature_incorrect,
-// pubkey_too_short), the other $dkim_* variables of a signature
-// (Result.Variables) and the dkim element of ${authresults}
-// (Result.ARResult).
+// pubkey_too_short) and the other $dkim_* variables of a signature
+// (Result.Variables). The dkim methods of ${authresults} are package
+// authres's: authres.FromDKIM writes one per Result, with Exim's words
+// and comments.
 //
 // Verify reads a message once: the header section is kept (at most
 // MaxHeaderBytes), the body is streamed and hashed once per distinct

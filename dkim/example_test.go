@@ -40,14 +40,12 @@ func Example() {
 	}
 	for _, r := range results {
 		fmt.Println(r.Domain, r.Selector, r.Algorithm, r.Status, r.Temporary)
-		fmt.Println(r.ARResult())
 		for _, v := range r.Variables() {
 			fmt.Printf("$%s=%s\n", v.Name, v.Value)
 		}
 	}
 	// Output:
 	// example.com sel ed25519-sha256 pass false
-	// dkim=pass header.d=example.com header.s=sel header.a=ed25519-sha256
 	// $dkim_cur_signer=example.com
 	// $dkim_domain=example.com
 	// $dkim_selector=sel

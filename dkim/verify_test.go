@@ -228,13 +228,6 @@ func checkResults(t *testing.T, got []Result, want []wantResult) {
 		if g.Err != nil && (!errors.As(g.Err, &de) || de.Reason != g.Reason) {
 			t.Errorf("result %d: Err %#v does not carry reason %q", i, g.Err, g.Reason)
 		}
-		ar := g.ARResult()
-		if open, close := strings.IndexByte(ar, '('), strings.IndexByte(ar, ')'); open >= 0 && close > open {
-			ar = ar[:open] + ar[close+1:] // Exim's comments contain ";"
-		}
-		if strings.ContainsAny(ar, "\r;()") {
-			t.Errorf("result %d: AR %q", i, g.ARResult())
-		}
 	}
 }
 
@@ -342,9 +335,6 @@ func TestVerifyMinKeyBits(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkResults(t, got, []wantResult{{"example.com", "rsa-sha256", StatusFail, ReasonPubkeyTooShort, 1024}})
-	if ar := got[0].ARResult(); ar != "dkim=fail (public key too short: 1024 bits)\n\t\t header.d=example.com header.s=rsa1024 header.a=rsa-sha256" {
-		t.Errorf("AR %q", ar)
-	}
 }
 
 // TestVerifyContext: a cancelled context makes lookups fail, which

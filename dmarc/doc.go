@@ -1,8 +1,10 @@
 // Package dmarc evaluates DMARC (RFC 7489, with DMARCbis options) with
 // Exim's vocabulary: the status words of the dmarc_status condition,
 // $dmarc_status_text, $dmarc_used_domain, $dmarc_domain_policy, the
-// alignment variables, the Authentication-Results element, the history
-// file format and forensic reports.
+// alignment variables, the history file format and forensic reports.
+// The Authentication-Results field (Exim's ${authresults} and
+// $dmarc_ar_header) is package authres's: authres.FromDMARC gives this
+// package's Outcome as the dmarc method.
 //
 // Exim's own DMARC takes shortcuts (with libopendmarc: no organizational
 // domain fallback, sp= never applied, pct= ignored, DNS failures turned
@@ -28,18 +30,14 @@
 //     first address of the last field. No From gives nofrom (Err
 //     ErrNoFrom); a From that cannot be read in full (a *FromError:
 //     unparsable, a domain literal, no address) gives at least nofrom,
-//     never accept or none, and its AR word is permerror where Exim says
-//     temperror: the message will not improve on a retry.
+//     never accept or none (authres writes it dmarc=permerror where
+//     Exim says temperror: the message will not improve on a retry).
 //   - Only a temporary failure of an aligned identifier gives temperror:
 //     SPF temperror, or a DKIM key lookup that got no DNS answer
 //     (dkim.Result.Temporary). A DKIM key that does not exist is a
 //     permanent failure (RFC 6376 §6.1.2, dkim=permerror), so a forged
 //     signature naming a selector without a key cannot turn p=reject
 //     into a retry; SPF permerror does not either.
-//   - The Authentication-Results header is 7-bit printable whatever the
-//     message carries: values that are not plain tokens are quoted, with
-//     controls and non-ASCII replaced by "?", cut at 384 octets, and
-//     lines are folded to stay within 998 octets.
 //
 // # Exim names
 //

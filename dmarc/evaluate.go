@@ -25,8 +25,8 @@ type evaluator struct {
 // Evaluate applies DMARC to one message (RFC 7489, Exim's vocabulary):
 // it finds the From domain, discovers its policy record, checks SPF and
 // DKIM alignment, applies p=/sp= (np= with WithTreeWalk) and pct=, and
-// returns Exim's status words and texts with an Authentication-Results
-// header.
+// returns Exim's status words and texts. Package authres writes the
+// Authentication-Results field (authres.FromDMARC).
 //
 // With several From domains (several From: fields or addresses), each
 // is evaluated and the most severe outcome is returned, so that a
@@ -37,7 +37,6 @@ func Evaluate(ctx context.Context, in Input, opts ...Option) *Outcome {
 	c.init(opts)
 	o := evaluate(ctx, &in, &c)
 	o.StatusText = o.Status.Text()
-	o.ARHeader = authResults(&c, &in, o)
 	return o
 }
 

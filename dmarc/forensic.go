@@ -273,7 +273,11 @@ func newForensicBuilder(in *Input, o *Outcome, original []byte, c *config) (*for
 	if o.FromDomain != "" {
 		r = forensicField(r, "Reported-Domain", forensicASCII(o.FromDomain))
 	}
-	r = forensicField(r, "Authentication-Results", forensicAuthResults(o, b.msgIDDom))
+	id := c.authservID
+	if id == "" {
+		id = b.msgIDDom
+	}
+	r = forensicField(r, "Authentication-Results", forensicAuthResults(opts.authResults, o, id))
 	r = forensicField(r, "Identity-Alignment", forensicAlignment(o))
 	r = forensicField(r, "Delivery-Result", forensicDelivery(o.Status))
 	b.arf = r
@@ -384,23 +388,45 @@ func (b *forensicBuilder) build(rcpt, msgID, boundary string, level int) []byte 
 	return m
 }
 
-// forensicAuthResults is the value of Evaluate's Authentication-Results
-// header, unfolded; without one it states the DMARC result alone, as
-// RFC 6591 §3.1 wants the field present.
-func forensicAuthResults(o *Outcome, authservID string) string {
-	v := o.ARHeader
+// forensicAuthResults is the value of the caller's Authentication-Results
+// field (WithForensicAuthResults), unfolded; without one it states the
+// DMARC result alone, as RFC 6591 §3.1 wants the field present.
+func forensicAuthResults(v string, o *Outcome, authservID string) string {
 	if c := strings.IndexByte(v, ':'); c >= 0 && strings.EqualFold(strings.TrimSpace(v[:c]), "Authentication-Results") {
 		v = v[c+1:]
 	}
 	v = strings.NewReplacer("\r\n", "", "\n", "", "\t", " ").Replace(v)
-	v = strings.TrimSpace(forensicASCII(v))
+	v = strings.Join(strings.Fields(forensicASCII(v)), " ") // folds become one space
 	if v == "" {
-		v = authservID + "; dmarc=" + o.Status.ARWord()
+		v = forensicASCII(authservID) + "; dmarc=" + forensicDMARCWord(o)
 		if o.FromDomain != "" {
 			v += " header.from=" + forensicASCII(o.FromDomain)
 		}
 	}
 	return v
+}
+
+// forensicDMARCWord is RFC 7489 §11.2's dmarc= result for the outcome,
+// as authres.FromDMARC writes it by default.
+func forensicDMARCWord(o *Outcome) string {
+	switch o.Status {
+	case StatusAccept:
+		return "pass"
+	case StatusReject, StatusQuarantine:
+		return "fail"
+	case StatusNone:
+		if o.Record != nil {
+			return "fail"
+		}
+		return "none"
+	case StatusNoRecord:
+		return "none"
+	case StatusNoFrom:
+		return "permerror"
+	case StatusTempError:
+		return "temperror"
+	}
+	return "none"
 }
 
 // forensicAlignment is the Identity-Alignment: value (RFC 7489 §7.3):

@@ -29,7 +29,7 @@ func FuzzForensicReports(f *testing.F) {
 		in.MailFrom = mailFrom
 		o.FromDomain = fromDomain
 		o.UsedDomain = fromDomain
-		o.ARHeader = ar
+		opts = append(opts, WithForensicAuthResults(ar))
 		ruf := "mailto:dmarc@example.com"
 		if limit > 0 {
 			ruf += "!" + strconv.Itoa(int(limit))

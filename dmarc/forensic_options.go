@@ -15,6 +15,18 @@ type forensicOptions struct {
 	reporter     string
 	reportingMTA string
 	rand         io.Reader
+	authResults  string
+}
+
+// WithForensicAuthResults gives the Authentication-Results field the
+// reports carry (RFC 6591 §3.1): the message's field as package
+// authres wrote it (Header.String or Header.Value; it is unfolded and
+// made 7-bit). Without it (or with "") the reports state the DMARC
+// result alone: "<authserv-id>; dmarc=<result> header.from=<domain>",
+// the authserv-id from WithAuthservID, else the reports' Message-ID
+// domain.
+func WithForensicAuthResults(field string) Option {
+	return func(c *config) { c.forensic.authResults = field }
 }
 
 // WithForensicSender is Exim's dmarc_forensic_sender: the From: field

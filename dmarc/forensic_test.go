@@ -44,6 +44,10 @@ const forensicOriginal = "Received: from mail.example.com ([192.0.2.1] helo=mail
 // report carries it.
 var forensicHeadersCRLF = strings.ReplaceAll(forensicOriginal[:strings.Index(forensicOriginal, "\n\n")+1], "\n", "\r\n")
 
+// forensicFixtureAR is the Authentication-Results field the fixture's
+// options give ForensicReports.
+const forensicFixtureAR = "Authentication-Results: mx.example.org;\r\n\tspf=pass smtp.mailfrom=example.com;\r\n\tdkim=fail (unspecified reason)\r\n\t\theader.d=example.com header.s=sel header.a=rsa-sha256;\r\n\tdmarc=fail header.from=example.com"
+
 func forensicFixture() (*Input, *Outcome, []Option) {
 	in := &Input{
 		HeaderFrom: []string{`"Example Bank" <service@example.com>`},
@@ -64,7 +68,6 @@ func forensicFixture() (*Input, *Outcome, []Option) {
 		FromDomain:  "example.com",
 		AlignedDKIM: true,
 		Record:      rec,
-		ARHeader:    "Authentication-Results: mx.example.org; spf=pass smtp.mailfrom=example.com; dkim=fail header.d=example.com header.s=sel header.a=rsa-sha256; dmarc=fail header.from=example.com",
 		Forensic:    []string{"dmarc@example.com", "forensic@reports.example.net"},
 	}
 	opts := []Option{
@@ -72,6 +75,7 @@ func forensicFixture() (*Input, *Outcome, []Option) {
 		WithReportingMTA("mx.example.org"),
 		WithClock(func() time.Time { return time.Date(1999, 3, 2, 9, 44, 33, 0, time.UTC) }),
 		WithForensicRand(rand.NewChaCha8([32]byte{1, 2, 3})),
+		WithForensicAuthResults(forensicFixtureAR),
 	}
 	return in, o, opts
 }
@@ -216,7 +220,7 @@ func TestForensicReportsStructure(t *testing.T) {
 			"Reporting-Mta":          "dns; mx.example.org",
 			"Source-Ip":              "192.0.2.1",
 			"Reported-Domain":        "example.com",
-			"Authentication-Results": strings.TrimPrefix(o.ARHeader, "Authentication-Results: "),
+			"Authentication-Results": "mx.example.org; spf=pass smtp.mailfrom=example.com; dkim=fail (unspecified reason) header.d=example.com header.s=sel header.a=rsa-sha256; dmarc=fail header.from=example.com",
 			"Identity-Alignment":     "dkim",
 			"Delivery-Result":        "reject",
 		}
@@ -665,7 +669,7 @@ func TestForensicHostile(t *testing.T) {
 	in.MailFrom = "x@example.com>\r\nBcc: victim@example.net\r\n\r\n--=_dmarc_"
 	o.FromDomain = "example.com\r\nX-Injected: from\x00domain"
 	o.UsedDomain = "example.com\nX-Injected: used\rdomain"
-	o.ARHeader = "Authentication-Results: mx; dmarc=fail\r\nX-Injected: ar\n\tfolded"
+	opts = append(opts, WithForensicAuthResults("Authentication-Results: mx; dmarc=fail\r\nX-Injected: ar\n\tfolded"))
 	o.StatusText = "Reject\r\n--=_dmarc_"
 	orig := "Subject: caf\xc3\xa9 \r\n" +
 		"X-Bare-CR: a\rb\r\n" +
@@ -767,7 +771,7 @@ func TestForensicHostile(t *testing.T) {
 
 func TestForensicEdgeOriginals(t *testing.T) {
 	in, o, opts := forensicFixture()
-	o.ARHeader = ""
+	opts = append(opts, WithForensicAuthResults(""))
 	o.UsedDomain = ""
 	for _, orig := range []string{"", "\r\n\r\nbody only", "From nobody Tue Mar  2 09:44:33 1999\nX: y\n", " leading continuation\nX: y", "No-Newline-At-End: x"} {
 		reports, err := ForensicReports(in, o, []byte(orig), opts...)

@@ -45,9 +45,11 @@ func WithRand(f func() int) Option { return func(c *config) { c.rand = f } }
 // report shows); default time.Now.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
-// WithAuthservID sets the authserv-id of the Authentication-Results
-// header (Exim: the argument of ${authresults}, usually
-// $primary_hostname).
+// WithAuthservID sets the authserv-id (Exim: the argument of
+// ${authresults}, usually $primary_hostname) of the
+// Authentication-Results field ForensicReports writes when
+// WithForensicAuthResults gives none. Package authres writes the
+// message's own field.
 func WithAuthservID(id string) Option { return func(c *config) { c.authservID = id } }
 
 // dnsResolver returns the caller's resolver or the shared default.

@@ -38,25 +38,6 @@ func (s Status) Text() string {
 	return ""
 }
 
-// ARWord is the dmarc= result of the Authentication-Results header.
-func (s Status) ARWord() string {
-	switch s {
-	case StatusAccept:
-		return "pass"
-	case StatusReject, StatusQuarantine:
-		return "fail"
-	case StatusNone, StatusNoRecord:
-		return "none"
-	case StatusNoFrom:
-		// Exim says temperror; a From that is missing or unreadable
-		// stays so on every retry (RFC 7489 §11.2 permerror).
-		return "permerror"
-	case StatusTempError:
-		return "temperror"
-	}
-	return "skipped"
-}
-
 func (s Status) String() string { return string(s) }
 
 func canonStatus(w string) (string, bool) {

@@ -83,10 +83,6 @@ type Outcome struct {
 	// Sampled is false when pct= excluded the message from the policy,
 	// which is then applied one step lighter (RFC 7489 §6.6.4).
 	Sampled bool
-	// ARHeader is a complete "Authentication-Results: ..." header with
-	// the spf, dkim and dmarc results, without a final line end: one
-	// line, folded with "\n\t" only where a line would pass 998 octets.
-	ARHeader string
 	// Forensic lists the ruf mailto: addresses that should receive a
 	// failure report for this message, according to fo=.
 	Forensic []string

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/mailpolicy/mailpolicy/authres"
 	"github.com/mailpolicy/mailpolicy/dkim"
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/resolver"
@@ -91,7 +92,7 @@ func (s *session) Data(r io.Reader) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), policyTimeout)
 	defer cancel()
-	opts := []dmarc.Option{dmarc.WithResolver(s.be.Resolver), dmarc.WithAuthservID(s.be.Hostname)}
+	opts := []dmarc.Option{dmarc.WithResolver(s.be.Resolver)}
 	sigs, _ := dkim.Verify(ctx, bytes.NewReader(msg), dkim.WithResolver(s.be.Resolver))
 	from, hdrErr := dmarc.FromHeaders(bytes.NewReader(msg))
 	dm := dmarc.Evaluate(ctx, dmarc.Input{HeaderFrom: from, MailFrom: s.from, HELO: s.helo, ClientIP: s.client,
@@ -104,8 +105,9 @@ func (s *session) Data(r io.Reader) error {
 	case dm.Status == dmarc.StatusTempError:
 		return reply(451, 4, 7, 5, "Temporary DMARC error, try again later")
 	}
-	head := s.spf.Received + "\r\n" + strings.ReplaceAll(dm.ARHeader, "\n", "\r\n") + "\r\n"
-	msg = append([]byte(head), msg...)
+	ar := authres.Build(s.be.Hostname, append([]authres.Method{authres.FromSPF(s.spf), authres.FromDMARC(dm)}, authres.FromDKIM(sigs)...)...)
+	msg, _ = authres.RemoveOwn(msg, s.be.Hostname) // forged ones (RFC 8601 §5)
+	msg = append([]byte(s.spf.Received+"\r\n"+ar.Field()), msg...)
 	for from, to := range s.byFrom {
 		if err := s.be.Deliver(from, to, msg); err != nil {
 			return reply(451, 4, 3, 0, "Delivery failed, try again later")

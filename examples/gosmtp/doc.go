@@ -14,17 +14,19 @@
 //	from, _ := dmarc.FromHeaders(bytes.NewReader(msg))
 //	dm := dmarc.Evaluate(ctx, dmarc.Input{HeaderFrom: from, MailFrom: mailFrom, HELO: helo,
 //		ClientIP: clientIP, SPF: o.Result, SPFDomain: o.UsedDomain, DKIM: sigs},
-//		dmarc.WithResolver(res), dmarc.WithAuthservID(hostname))
+//		dmarc.WithResolver(res))
 //	if dm.Status == dmarc.StatusReject {
 //		return &smtp.SMTPError{Code: 550, Message: "Rejected by DMARC policy"}
 //	}
-//	msg = append([]byte(o.Received+"\r\n"+dm.ARHeader+"\r\n"), msg...)
+//	ar := authres.Build(hostname, append([]authres.Method{authres.FromSPF(o), authres.FromDMARC(dm)},
+//		authres.FromDKIM(sigs)...)...) // Build sorts them into Exim's order
+//	msg, _ = authres.RemoveOwn(msg, hostname) // forged fields claiming our name
+//	msg = append([]byte(o.Received+"\r\n"+ar.Field()), msg...)
 //	rw, _ := srs.New(srs.Config{Domain: "fwd.example", Secrets: []string{secret}})
 //	fwdFrom, _ := rw.Forward(mailFrom) // the envelope sender of a forward
 //
 // backend.go does this for go-smtp (also: 451 for SPF and DMARC
-// temperror, 550 for a malformed header section, CRLF in ARHeader's
-// folds); proxy.go adapts proxyproto; main.go spools accepted messages
+// temperror, 550 for a malformed header section); proxy.go adapts proxyproto; main.go spools accepted messages
 // for a queue runner. gosmtp -h lists the flags.
 //
 // # What go-smtp cannot host

@@ -205,7 +205,7 @@ func TestPassStoredWithHeaders(t *testing.T) {
 		t.Errorf("Received-SPF: %s", spf)
 	}
 	ar := h.Get("Authentication-Results")
-	for _, want := range []string{"mx.test;", "spf=pass smtp.mailfrom=good.test", "dkim=pass header.a=ed25519-sha256 header.d=good.test header.s=sel", "dmarc=pass header.from=good.test"} {
+	for _, want := range []string{"mx.test;", "spf=pass smtp.mailfrom=good.test", "dkim=pass header.d=good.test header.s=sel header.a=ed25519-sha256", "dmarc=pass header.from=good.test"} {
 		if !strings.Contains(ar, want) {
 			t.Errorf("Authentication-Results: %s\nmissing %q", ar, want)
 		}

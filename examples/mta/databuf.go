@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"errors"
+
+	"github.com/mailpolicy/mailpolicy/authres"
 )
 
 // errNoDataMemory is a stored copy that MaxDataMemory has no room for.
@@ -123,6 +125,39 @@ func (m *msgBuf) withPrefix(prefix string) ([]byte, bool) {
 	out := make([]byte, 0, n)
 	out = append(out, prefix...)
 	return append(out, m.msg()...), true
+}
+
+// removeOwnAR removes, in place, the Authentication-Results fields of
+// the message's header section that claim authservID (authres.RemoveOwn,
+// RFC 8601 §5), moving what follows them up, and returns how many went.
+// Only the header section is copied, never the body.
+func (m *msgBuf) removeOwnAR(authservID string) int {
+	msg := m.msg()
+	end := headerSectionLen(msg)
+	hdr, n := authres.RemoveOwn(msg[:end], authservID)
+	if n == 0 {
+		return 0
+	}
+	k := copy(msg, hdr)
+	k += copy(msg[k:], msg[end:])
+	m.b = m.b[:msgHeadroom+k]
+	return n
+}
+
+// headerSectionLen is the length of msg's header section, up to the
+// empty line that ends it (or all of msg).
+func headerSectionLen(msg []byte) int {
+	for i := 0; i < len(msg); {
+		if msg[i] == '\n' || msg[i] == '\r' && i+1 < len(msg) && msg[i+1] == '\n' {
+			return i
+		}
+		nl := bytes.IndexByte(msg[i:], '\n')
+		if nl < 0 {
+			return len(msg)
+		}
+		i += nl + 1
+	}
+	return len(msg)
 }
 
 // release gives the memory back to the budget; m is empty afterwards.

@@ -122,8 +122,11 @@
 // Headers prepended to each stored copy, top to bottom: Return-path,
 // Envelope-to, Delivery-date, Received (with "with ESMTP", the id, and
 // "for <rcpt>" when there is one recipient), Received-SPF (spf's
-// Outcome.Received), Authentication-Results (dmarc's Outcome.ARHeader:
-// spf, dkim and dmarc), the X-DCC header when DCC ran. The HELO name and
+// Outcome.Received), Authentication-Results (package authres, from the
+// spf, dkim and dmarc results), the X-DCC header when DCC ran. Incoming
+// Authentication-Results fields that claim our hostname are removed
+// from the message (authres.RemoveOwn, RFC 8601 §5) once DKIM has
+// verified it. The HELO name and
 // the envelope addresses are syntax-checked before they are accepted
 // (RFC 5321 domain/address-literal and mailbox syntax, printable ASCII),
 // so nothing remote-controlled can start a new header line.

@@ -294,6 +294,34 @@ func TestSPFDKIMDMARCPass(t *testing.T) {
 	}
 }
 
+// TestForgedAuthResultsRemoved: incoming Authentication-Results fields
+// claiming our hostname go (RFC 8601 §5), whatever their case or
+// shape; other servers' stay; ours is added.
+func TestForgedAuthResultsRemoved(t *testing.T) {
+	ts := start(t, func(c *Config) { c.SPFLocalhostPass = false })
+	c := dial(t, ts.addr)
+	c.ok("EHLO client.test", 250)
+	msg := "Authentication-Results: MX.EXAMPLE; dkim=pass header.d=bank.test\n" +
+		"Authentication-Results: other.test; spf=pass smtp.mailfrom=sender.test\n" +
+		"Authentication-Results: (forged)\n\tmx.example; dmarc=pass header.from=bank.test\n" + plainMsg
+	if code, text := c.send("alice@sender.test", []string{"bob@example.com"}, signed(t, msg)); code != 250 {
+		t.Fatalf("end of data: %d %s", code, text)
+	}
+	c.ok("QUIT", 221)
+	files := ts.files(t, "")
+	if len(files) != 1 {
+		t.Fatalf("%d files delivered", len(files))
+	}
+	ar := strings.Split(headerOf(files[0], "Authentication-Results"), "\n")
+	if len(ar) != 2 || !strings.HasPrefix(ar[0], "mx.example; spf=pass") || !strings.Contains(ar[0], "dkim=pass") ||
+		ar[1] != "other.test; spf=pass smtp.mailfrom=sender.test" || strings.Contains(files[0], "bank.test") {
+		t.Errorf("Authentication-Results fields %q in\n%s", ar, files[0])
+	}
+	if !strings.HasSuffix(files[0], "\n\nHello Bob.\n") {
+		t.Errorf("body changed:\n%s", files[0])
+	}
+}
+
 func TestSPFFail(t *testing.T) {
 	ts := start(t, func(c *Config) { c.SPFLocalhostPass = false })
 	c := dial(t, ts.addr)

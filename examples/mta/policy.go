@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailpolicy/mailpolicy/authres"
 	"github.com/mailpolicy/mailpolicy/bmi"
 	"github.com/mailpolicy/mailpolicy/dcc"
 	"github.com/mailpolicy/mailpolicy/dkim"
@@ -38,7 +39,8 @@ func (s *session) receive(tx *transaction, msg []byte) {
 
 	// DKIM and DMARC.
 	dm, in, hdrErr := s.checkDMARC(ctx, tx, msg)
-	added = append(added, dm.ARHeader)
+	added = append(added, authres.Build(cfg.Hostname,
+		append([]authres.Method{authres.FromSPF(tx.spf), authres.FromDMARC(dm)}, authres.FromDKIM(in.DKIM)...)...).String())
 	log.Info("dmarc", "id", id, "status", string(dm.Status), "domain", dm.FromDomain, "text", dm.StatusText, "err", dm.Err, "header", hdrErr)
 	if cfg.History != nil && dm.Record != nil {
 		if err := cfg.History.Append(dmarc.NewHistoryEntry(in, dm, id, cfg.Hostname, time.Now())); err != nil {
@@ -144,6 +146,11 @@ func (s *session) receive(tx *transaction, msg []byte) {
 	// Delivery: write and fsync every accepted copy (maildir files for
 	// local recipients, spool entries for remote and forwarded ones),
 	// then decide.
+	// Authentication-Results fields claiming to be ours are forged
+	// (RFC 8601 §5): removed now that DKIM has seen the message as sent.
+	if n := tx.data.removeOwnAR(cfg.Hostname); n > 0 {
+		log.Info("removed forged Authentication-Results", "id", id, "fields", n)
+	}
 	common := normalizeLF(strings.Join(nonEmpty(added), "\n") + "\n")
 	pend := make([]committer, len(tx.rcpts))
 	failed := false

@@ -7,11 +7,20 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
+	"strings"
 
+	"github.com/mailpolicy/mailpolicy/authres"
 	"github.com/mailpolicy/mailpolicy/dkim"
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/spf"
 )
+
+// unfoldAR puts an Authentication-Results field on one line, each
+// fold a space.
+func unfoldAR(s string) string {
+	return strings.NewReplacer("\r\n\t\t", " ", "\r\n\t", " ").Replace(s)
+}
 
 func init() {
 	register(&command{
@@ -105,7 +114,20 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintf(stderr, "policycheck dmarc: dkim d=%s s=%s a=%s: %s %s\n", oneLine(d.Domain), oneLine(d.Selector), d.Algorithm, d.Status, d.Reason)
 		}
 	}
-	vars := eximVars(nil, o.Variables(), "")
+	// $dmarc_ar_header: the field package authres writes, unfolded,
+	// after $dmarc_domain_policy as Exim lists it.
+	id := *receiver
+	if id == "" {
+		id, _ = os.Hostname()
+	}
+	ar := authres.Build(id, append([]authres.Method{authres.FromSPF(so), authres.FromDMARC(o)}, authres.FromDKIM(sigs)...)...)
+	var vars []variable
+	for _, v := range o.Variables() {
+		vars = append(vars, variable{v.Name, v.Value})
+		if v.Name == "dmarc_domain_policy" {
+			vars = append(vars, variable{"dmarc_ar_header", unfoldAR(ar.String())})
+		}
+	}
 	vars = append(vars, spfVariables(so)...)
 	if err := writeVars(stdout, vars, *asJSON); err != nil {
 		fmt.Fprintf(stderr, "policycheck dmarc: writing output: %v\n", err)

@@ -104,6 +104,12 @@ func TestDMARCSubcommand(t *testing.T) {
 			t.Errorf("%s=%q, want %q", k, vars[k], w)
 		}
 	}
+	// Package authres's field, unfolded: Exim's dkim property order
+	// (d, s, a), where dmarc's own header had a, d, s.
+	if ar := vars["dmarc_ar_header"]; ar != "Authentication-Results: mx.test; spf=none smtp.mailfrom=forwarder.example; "+
+		"dkim=pass header.d=example.org header.s=sel header.a=ed25519-sha256; dmarc=pass header.from=example.org" {
+		t.Errorf("dmarc_ar_header=%q", ar)
+	}
 	if ar := vars["dmarc_ar_header"]; !strings.HasPrefix(ar, "Authentication-Results: mx.test; spf=none") ||
 		!strings.Contains(ar, "dkim=pass") || !strings.Contains(ar, "dmarc=pass header.from=example.org") {
 		t.Errorf("dmarc_ar_header=%q", ar)
@@ -124,7 +130,7 @@ func TestDMARCSubcommand(t *testing.T) {
 	if j["dmarc_status"] != "reject" || j["spf_result"] != "fail" || j["dmarc_alignment_dkim"] != "no" {
 		t.Errorf("altered message: %v", j)
 	}
-	if !strings.Contains(j["dmarc_ar_header"], "dkim=fail") {
+	if !strings.Contains(j["dmarc_ar_header"], "dkim=fail (body hash mismatch, body probably modified in transit) header.d=example.org") {
 		t.Errorf("AR %q lacks dkim=fail", j["dmarc_ar_header"])
 	}
 

@@ -67,8 +67,10 @@
 // dmarc runs SPF, DKIM (dkim.Verify with Exim's default options) and DMARC
 // on a message file ("-" for standard input) and prints dmarc_status,
 // dmarc_status_text, dmarc_used_domain, dmarc_domain_policy,
-// dmarc_ar_header, dmarc_alignment_spf and dmarc_alignment_dkim, then
-// the spf_ variables:
+// dmarc_ar_header (the Authentication-Results field package authres
+// builds from the spf, dkim and dmarc results, with RFC 7489's dmarc
+// words, unfolded onto one line), dmarc_alignment_spf and
+// dmarc_alignment_dkim, then the spf_ variables:
 //
 //	policycheck dmarc -ip IP -sender ADDR -helo NAME -message FILE [-receiver NAME]
 //	        [-psl FILE] [-tree-walk] [-localhost-pass=false] [-nameserver host:port] [-timeout 2s] [-json] [-v]
