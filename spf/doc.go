@@ -51,6 +51,14 @@
 // WithLocalhostPass(true): a default must not turn a misconfigured
 // PROXY list, which makes every client 127.0.0.1, into a pass.
 //
+// Header fields, the rule across mailpolicy: a string that is a whole
+// field carries its name and no line end (Outcome.Received is
+// "Received-SPF: ...", as Exim's $spf_received; authres.Header.String
+// is "Authentication-Results: ..."), and the caller adds CRLF when it
+// writes it (authres.Header.Field does). A method or value meant for
+// someone else's field has no name: AuthResult is the spf method that
+// package authres puts into Authentication-Results.
+//
 // # DNS
 //
 // WithResolver plugs in the DNS: normally the process's one
