@@ -35,10 +35,11 @@ func Local(authservID, user string) Method {
 
 // FromIPrev is Exim's iprev method (authres_iprev) for iprev.Check's
 // outcome: "iprev=pass (<host name>) smtp.remote-ip=<ip>", or fail,
-// temperror or permerror without the comment. The zero Method for a
-// nil Outcome.
+// temperror or permerror without the comment. The zero Method (left
+// out by Build) for a nil Outcome and for Result None, a check that
+// was never made: Exim writes no iprev method without a host lookup.
 func FromIPrev(o *iprev.Outcome) Method {
-	if o == nil {
+	if o == nil || o.Result == iprev.None {
 		return Method{}
 	}
 	return IPrev(o.Result.String(), o.Name, o.IP)

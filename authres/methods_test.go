@@ -159,6 +159,16 @@ func TestAuthIPrevLocal(t *testing.T) {
 	if Auth("", "x").Name != "" || FromIPrev(nil).Name != "" || IPrev("", "h", netip.Addr{}).Name != "" {
 		t.Error("no result gave a method")
 	}
+	// Result None is a check never made: no method, as Exim writes no
+	// iprev entry then, and no "iprev=none" in the header.
+	for _, o := range []*iprev.Outcome{{}, {Result: iprev.None, Name: "mail.example.com", IP: netip.MustParseAddr("192.0.2.1")}} {
+		if m := FromIPrev(o); m.Name != "" {
+			t.Errorf("FromIPrev(%+v) = %+v, want no method", o, m)
+		}
+		if got := Build("mx.example", FromIPrev(o), Auth("PLAIN", "u")).String(); strings.Contains(got, "iprev") {
+			t.Errorf("FromIPrev(None) in the header: %q", got)
+		}
+	}
 }
 
 // TestComment: sanitising keeps a comment one comment.
