@@ -13,6 +13,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/authres"
 	"github.com/mailpolicy/mailpolicy/dkim"
 	"github.com/mailpolicy/mailpolicy/dmarc"
+	"github.com/mailpolicy/mailpolicy/iprev"
 	"github.com/mailpolicy/mailpolicy/spf"
 )
 
@@ -33,17 +34,18 @@ func init() {
 func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f := newFlagSet("dmarc", "-ip IP -sender ADDR -helo NAME -message FILE [flags]", stdout, stderr)
 	var (
-		dns      dnsFlags
-		lhPass   = localhostPassFlag(f)
-		ipText   = f.String("ip", "", "client `IP` address (required)")
-		sender   = f.String("sender", "", "envelope sender `ADDR` (required; \"\" is the null sender)")
-		helo     = f.String("helo", "", "HELO/EHLO `NAME` the client gave (required; may be \"\")")
-		message  = f.String("message", "", "message `FILE` (RFC 5322, headers and body; \"-\" reads standard input)")
-		receiver = f.String("receiver", "", "receiving host `NAME`: SPF's primary_hostname and the Authentication-Results authserv-id")
-		pslFile  = f.String("psl", "", "Public Suffix List `FILE` (Exim's dmarc_tld_file); default: the list built into the program")
-		treeWalk = f.Bool("tree-walk", false, "DMARCbis tree-walk policy discovery instead of RFC 7489's")
-		asJSON   = f.Bool("json", false, "print one JSON object instead of name=value lines")
-		verbose  = f.Bool("v", false, "report evaluation errors, if any, on stderr")
+		dns       dnsFlags
+		lhPass    = localhostPassFlag(f)
+		ipText    = f.String("ip", "", "client `IP` address (required)")
+		sender    = f.String("sender", "", "envelope sender `ADDR` (required; \"\" is the null sender)")
+		helo      = f.String("helo", "", "HELO/EHLO `NAME` the client gave (required; may be \"\")")
+		message   = f.String("message", "", "message `FILE` (RFC 5322, headers and body; \"-\" reads standard input)")
+		receiver  = f.String("receiver", "", "receiving host `NAME`: SPF's primary_hostname and the Authentication-Results authserv-id")
+		pslFile   = f.String("psl", "", "Public Suffix List `FILE` (Exim's dmarc_tld_file); default: the list built into the program")
+		treeWalk  = f.Bool("tree-walk", false, "DMARCbis tree-walk policy discovery instead of RFC 7489's")
+		withIPrev = f.Bool("iprev", false, "also check -ip's reverse DNS (iprev, same nameservers) and put the iprev method first in dmarc_ar_header, as Exim's ${authresults} does; without -iprev the field has no iprev method")
+		asJSON    = f.Bool("json", false, "print one JSON object instead of name=value lines")
+		verbose   = f.Bool("v", false, "report evaluation errors, if any, on stderr")
 	)
 	dns.add(f)
 	if code, ok := f.parse(args); !ok {
@@ -102,6 +104,13 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil && *verbose {
 		fmt.Fprintf(stderr, "policycheck dmarc: dkim: %s\n", oneLine(err.Error()))
 	}
+	var ipo *iprev.Outcome // nil without -iprev: no iprev method
+	if *withIPrev {
+		ipo = iprev.Check(ctx, ip, iprev.WithResolver(dns.resolver))
+		if *verbose && ipo.Err != nil {
+			fmt.Fprintf(stderr, "policycheck dmarc: iprev: %s: %s\n", ipo.Result, oneLine(ipo.Err.Error()))
+		}
+	}
 	o := dmarc.Evaluate(ctx, dmarc.Input{
 		HeaderFrom: from, MailFrom: *sender, HELO: *helo, ClientIP: ip,
 		SPF: so.Result, SPFDomain: so.UsedDomain, DKIM: sigs,
@@ -115,12 +124,13 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	// $dmarc_ar_header: the field package authres writes, unfolded,
-	// after $dmarc_domain_policy as Exim lists it.
+	// after $dmarc_domain_policy as Exim lists it; with -iprev the
+	// iprev method too (Build puts it first, as Exim does).
 	id := *receiver
 	if id == "" {
 		id, _ = os.Hostname()
 	}
-	ar := authres.Build(id, append([]authres.Method{authres.FromSPF(so), authres.FromDMARC(o)}, authres.FromDKIM(sigs)...)...)
+	ar := authres.Build(id, append([]authres.Method{authres.FromIPrev(ipo), authres.FromSPF(so), authres.FromDMARC(o)}, authres.FromDKIM(sigs)...)...)
 	var vars []variable
 	for _, v := range o.Variables() {
 		vars = append(vars, variable{v.Name, v.Value})

@@ -49,6 +49,12 @@ func runIPrev(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "policycheck iprev: %s: %s\n", o.Result, oneLine(o.Err.Error()))
 	}
 	vars := eximVars(nil, o.Variables(), "")
+	// iprev_authresults is iprev's ARResult, Exim's text, not
+	// authres.FromIPrev's: authres quotes an IPv6 smtp.remote-ip
+	// (RFC 8601's value syntax; Exim writes it bare) and writes a
+	// sanitised comment for a PTR name that is not a host name (Exim's
+	// ARResult leaves the comment out). For IPv4 and host names the
+	// two are the same.
 	vars = append(vars, variable{"iprev_result", o.Result.String()}, variable{"iprev_authresults", o.ARResult()})
 	if err := writeVars(stdout, vars, *asJSON); err != nil {
 		fmt.Fprintf(stderr, "policycheck iprev: writing output: %v\n", err)

@@ -17,6 +17,8 @@ liar.example.com.       300 IN A   198.51.100.1
 5.2.0.192.in-addr.arpa. 300 IN PTR evil\(x\)\;smtp.auth=admin.example.com.
 5.2.0.192.in-addr.arpa. 300 IN PTR evil.example.com.
 evil.example.com.       300 IN A   192.0.2.5
+1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. 300 IN PTR mail6.example.com.
+mail6.example.com.      300 IN AAAA 2001:db8::1
 `)
 	z.SetFault("3.2.0.192.in-addr.arpa", 0, resolvertest.FaultServFail)
 	z.SetFault("4.2.0.192.in-addr.arpa", 0, resolvertest.FaultRefused)
@@ -32,6 +34,10 @@ evil.example.com.       300 IN A   192.0.2.5
 			"iprev_result=permerror\niprev_authresults=iprev=permerror smtp.remote-ip=192.0.2.4\n"},
 		{"192.0.2.5", "sender_host_name=evil.example.com\nhost_lookup_failed=0\nhost_lookup_deferred=0\n" +
 			"iprev_result=pass\niprev_authresults=iprev=pass (evil.example.com) smtp.remote-ip=192.0.2.5\n"},
+		// Exim's form: the IPv6 address bare, where authres.FromIPrev
+		// quotes it.
+		{"2001:db8::1", "sender_host_name=mail6.example.com\nhost_lookup_failed=0\nhost_lookup_deferred=0\n" +
+			"iprev_result=pass\niprev_authresults=iprev=pass (mail6.example.com) smtp.remote-ip=2001:db8::1\n"},
 		{"::ffff:192.0.2.1", "sender_host_name=mail.example.com\nhost_lookup_failed=0\nhost_lookup_deferred=0\n" +
 			"iprev_result=pass\niprev_authresults=iprev=pass (mail.example.com) smtp.remote-ip=192.0.2.1\n"},
 	} {
