@@ -1,8 +1,8 @@
-// Package dkim verifies DKIM signatures (RFC 6376, RFC 8463 for
-// Ed25519, RFC 8301) with Exim's vocabulary: the $dkim_verify_status
-// words (Status: none, invalid, fail, pass), the $dkim_verify_reason
-// words (Reason: pubkey_unavailable, pubkey_dns_syntax,
-// pubkey_der_syntax, signature_tag_missing_or_invalid,
+// Package dkim verifies and makes DKIM signatures (RFC 6376, RFC 8463
+// for Ed25519, RFC 8301) with Exim's vocabulary. Verifying gives the
+// $dkim_verify_status words (Status: none, invalid, fail, pass), the
+// $dkim_verify_reason words (Reason: pubkey_unavailable,
+// pubkey_dns_syntax, pubkey_der_syntax, signature_tag_missing_or_invalid,
 // unsupported_dkim_version, bodyhash_mismatch, signature_incorrect,
 // pubkey_too_short) and the other $dkim_* variables of a signature
 // (Result.Variables). The dkim methods of ${authresults} are package
@@ -23,6 +23,35 @@
 // (NXDOMAIN, NODATA, no DKIM key record: PERMFAIL). dmarc.Evaluate
 // takes the results in dmarc.Input.DKIM and lets only a Temporary
 // aligned result make DMARC temperror.
+//
+// # Signing
+//
+// A Signer signs as an Exim smtp transport with dkim_* options does.
+// NewSigner takes a SignerConfig, checks it (a *SignConfigError names
+// the bad field) and loads the keys; keep the Signer, which caches
+// them and is safe for concurrent use. Signer.Sign reads a message
+// once, the body streamed through one hash, and returns in
+// SignResult.Header the DKIM-Signature fields to put in front of it,
+// one per (domain, selector): RSA and Ed25519 dual signing is two
+// selectors of one domain. A key file is read again when it changes,
+// so keys rotate without a restart. With Strict a signature that
+// cannot be made is an error (defer the message); without it the
+// message goes out unsigned and SignResult.Err says why.
+//
+// The transport options and the SignerConfig fields:
+//
+//	dkim_domain        SignerConfig.Domains (SignDomain.Domain), a list
+//	dkim_selector      SignDomain.Selectors (SignSelector.Selector), a list per domain
+//	dkim_private_key   SignSelector.PrivateKey: PEM text or an absolute file path;
+//	                   "", "0" or "false" skips the selector (SignResult.Skipped)
+//	dkim_canon         SignerConfig.Canon: "relaxed" (default), "simple" or "header/body"
+//	dkim_hash          SignerConfig.Hash: "sha256" (default), "sha1" or "sha512"
+//	dkim_identity      SignerConfig.Identity: the i= tag, "" for none
+//	dkim_sign_headers  SignerConfig.SignHeaders: "" is DefaultSignHeaders;
+//	                   "=Name" every instance, "+Name" oversigned (OversignHeaders)
+//	dkim_timestamps    SignerConfig.Timestamps: t= now and x= now + Timestamps; 0 for neither
+//	dkim_strict        SignerConfig.Strict
+//	(clock for t=)     SignerConfig.Now
 //
 // # Exim names
 //

@@ -73,7 +73,52 @@
 // dmarc_alignment_dkim, then the spf_ variables:
 //
 //	policycheck dmarc -ip IP -sender ADDR -helo NAME -message FILE [-receiver NAME]
-//	        [-psl FILE] [-tree-walk] [-localhost-pass=false] [-nameserver host:port] [-timeout 2s] [-json] [-v]
+//	        [-psl FILE] [-tree-walk] [-iprev] [-localhost-pass=false] [-nameserver host:port] [-timeout 2s] [-json] [-v]
+//
+// With -iprev, dmarc also checks -ip's reverse DNS (as the iprev
+// subcommand does, over the same nameservers) and dmarc_ar_header is
+// then the whole field Exim's ${authresults} writes for such a client,
+// the iprev method first:
+//
+//	dmarc_ar_header=Authentication-Results: mx.test; iprev=pass (mail.example.org) smtp.remote-ip=192.0.2.7; spf=pass ...
+//
+// Without -iprev the field has no iprev method and the output is as it
+// always was; -v adds the iprev lookup's error, if any, on stderr.
+//
+// iprev checks the client address's reverse DNS as RFC 8601 §3 and
+// Exim's host lookup do (PTR names, each confirmed by an A or AAAA
+// record, at most 10) and prints sender_host_name, host_lookup_failed,
+// host_lookup_deferred, iprev_result (pass, fail, temperror or
+// permerror) and iprev_authresults, the iprev method of ${authresults}
+// in Exim's form ("iprev=pass (mail.example.com)
+// smtp.remote-ip=192.0.2.1"; an IPv6 address is written bare, as Exim
+// does); -v reports the DNS error on stderr:
+//
+//	policycheck iprev -ip IP [-nameserver host:port] [-timeout 2s] [-json] [-v]
+//
+// dkim-verify verifies a message's DKIM signatures with Exim's
+// dkim_verify_* options and prints dkim_signers (the d= and i= values,
+// colon-separated), dkim_signatures (how many) and for each signature
+// N the $dkim_* variables with the suffix _N (dkim_domain_1,
+// dkim_verify_status_1, dkim_verify_reason_1, ...):
+//
+//	policycheck dkim-verify -message FILE [-dkim_verify_hashes sha256:sha512]
+//	        [-dkim_verify_keytypes ed25519:rsa] [-dkim_verify_min_keysizes "rsa=1024 ed25519=250"]
+//	        [-dkim_verify_minimal] [-nameserver host:port] [-timeout 2s] [-json]
+//
+// dkim-sign signs a message as Exim's smtp transport does with its
+// dkim_* options, named as the flags (dkim.SignerConfig's fields), and
+// writes the signed message (the DKIM-Signature fields, then the
+// message as read) to stdout. -dkim_domain and -dkim_selector are
+// colon-separated lists, every domain signed with every selector;
+// -dkim_private_key is one key file for all selectors or one per
+// selector ("0" or "false" for one that does not sign); with
+// -dkim_strict a message that cannot be signed is exit 1, without it
+// the message goes out unsigned and the reason goes to stderr:
+//
+//	policycheck dkim-sign -dkim_domain LIST -dkim_selector LIST -dkim_private_key LIST -message FILE
+//	        [-dkim_canon relaxed|simple] [-dkim_hash sha256|sha1|sha512] [-dkim_identity ID]
+//	        [-dkim_sign_headers LIST] [-dkim_timestamps DURATION] [-dkim_strict]
 //
 // dane looks up the TLSA records of a host (RFC 7672), connects, speaks
 // SMTP up to STARTTLS and does the DANE handshake, printing
@@ -173,8 +218,9 @@
 //	0  a result was printed, whatever it is: fail, temperror and
 //	   permerror are policy results too; or help was asked for
 //	1  the result could not be produced or written (for example, stdout
-//	   was closed, ocsp-fetch got no verifiable response, or dsn-parse
-//	   was given a file that is not a DSN or is over a limit)
+//	   was closed, ocsp-fetch got no verifiable response, dsn-parse
+//	   was given a file that is not a DSN or is over a limit, or
+//	   dkim-sign -dkim_strict could not sign)
 //	2  usage error: no or an unknown subcommand, an unknown flag, a
 //	   missing or invalid -ip, a missing required flag or argument, an
 //	   extra argument, or an address spf-lookup cannot check; a message
