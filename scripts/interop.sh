@@ -54,6 +54,9 @@ fi
 if ! command -v openssl >/dev/null; then
   ( source "$peers/lib.sh"; need_pkgs openssl )
 fi
+# dkim's signing interop tests: python3-dkim (dkimpy) and a private Exim
+# verify our signatures.
+( source "$peers/lib.sh"; need_pkgs python3-dkim exim4-daemon-heavy )
 
 # 1. DNS peer.
 if bash "$peers/peer-dns.sh" status >/dev/null 2>&1; then
