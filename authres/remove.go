@@ -106,7 +106,12 @@ func unfold(s string) string {
 	return strings.NewReplacer("\r\n", "", "\n", "", "\r", "").Replace(s)
 }
 
-func trimDot(s string) string { return strings.TrimSuffix(s, ".") }
+func trimDot(s string) string {
+	if s == "." {
+		return s // an id of only the root must still match itself
+	}
+	return strings.TrimSuffix(s, ".")
+}
 
 // skipCFWS skips white space and (nested, quoted-pair escaped) comments.
 func skipCFWS(s string) string {
