@@ -63,11 +63,11 @@ func newConfig(opts []Option) *config {
 // loopback nameserver; a server passes its own *resolver.Resolver.
 func WithResolver(r Resolver) Option { return func(c *config) { c.resolver = r } }
 
-func (c *config) dnsResolver() (Resolver, error) {
+func (c *config) dnsResolver() Resolver {
 	if c.resolver != nil {
-		return c.resolver, nil
+		return c.resolver
 	}
-	return resolver.Default(), nil
+	return resolver.Default()
 }
 
 // markBogus wraps a SERVFAIL error from any resolver so that errors.Is
@@ -87,10 +87,7 @@ func markBogus(err error) error {
 // every answer used was DNSSEC-authenticated: Exim's dnssec_used = yes,
 // the precondition for DANE (spec §3.2).
 func LookupHost(ctx context.Context, host string, opts ...Option) (addrs []netip.Addr, secure bool, err error) {
-	r, err := newConfig(opts).dnsResolver()
-	if err != nil {
-		return nil, false, err
-	}
+	r := newConfig(opts).dnsResolver()
 	secure = true
 	var firstErr error
 	for _, nw := range []string{"ip4", "ip6"} {

@@ -205,10 +205,7 @@ func LookupTLSA(ctx context.Context, host string, port int, opts ...Option) (*TL
 	if port <= 0 || port > 65535 {
 		return nil, fmt.Errorf("dane: invalid port %d", port)
 	}
-	r, err := c.dnsResolver()
-	if err != nil {
-		return nil, err
-	}
+	r := c.dnsResolver()
 	if canon, secure, err := r.LookupCNAME(ctx, host); err == nil && secure {
 		canon = strings.TrimSuffix(strings.ToLower(canon), ".")
 		if canon != "" && canon != host {

@@ -57,11 +57,11 @@ func WithResolver(r Resolver) Option { return func(c *config) { c.resolver = r }
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // dnsResolver returns the caller's resolver or the shared default.
-func (c *config) dnsResolver() (Resolver, error) {
+func (c *config) dnsResolver() Resolver {
 	if c.resolver != nil {
-		return c.resolver, nil
+		return c.resolver
 	}
-	return resolver.Default(), nil
+	return resolver.Default()
 }
 
 // WithHashes is Exim's dkim_verify_hashes: the hash algorithms

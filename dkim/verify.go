@@ -130,9 +130,7 @@ func newVerifier(c *config) (*verifier, error) {
 	if v.now == nil {
 		v.now = time.Now
 	}
-	if v.res, err = c.dnsResolver(); err != nil {
-		return nil, &OptionError{Option: "WithResolver", Msg: "unusable DNS configuration", Err: err}
-	}
+	v.res = c.dnsResolver()
 	return v, nil
 }
 

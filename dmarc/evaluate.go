@@ -51,11 +51,7 @@ func evaluate(ctx context.Context, in *Input, c *config) *Outcome {
 		}
 		c.psl = p
 	}
-	res, err := c.dnsResolver()
-	if err != nil {
-		return &Outcome{Status: StatusTempError, Err: &ConfigError{Err: err}}
-	}
-	e := &evaluator{cfg: c, res: res, in: in}
+	e := &evaluator{cfg: c, res: c.dnsResolver(), in: in}
 	domains, ferr := fromDomains(in.HeaderFrom)
 	noFrom := &Outcome{Status: StatusNoFrom, Sampled: true, Err: ferr}
 	if len(domains) == 0 {

@@ -53,11 +53,11 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 func WithAuthservID(id string) Option { return func(c *config) { c.authservID = id } }
 
 // dnsResolver returns the caller's resolver or the shared default.
-func (c *config) dnsResolver() (Resolver, error) {
+func (c *config) dnsResolver() Resolver {
 	if c.resolver != nil {
-		return c.resolver, nil
+		return c.resolver
 	}
-	return resolver.Default(), nil
+	return resolver.Default()
 }
 
 // WithPSL uses a Public Suffix List loaded with LoadPSL to compute

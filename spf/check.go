@@ -2,7 +2,6 @@ package spf
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -46,7 +45,7 @@ func CheckGuess(ctx context.Context, ip netip.Addr, sender, helo string, opts ..
 // address from ip with no HELO name, returning the bare result. The
 // error is non-nil only when the arguments are unusable (an invalid IP
 // or one with a zone, an empty or malformed address), the cases where
-// Exim's lookup fails, or the options are (a *ConfigError).
+// Exim's lookup fails.
 func Lookup(ctx context.Context, ip netip.Addr, address string, opts ...Option) (Result, error) {
 	return lookup(ctx, ip, address, opts)
 }
@@ -90,12 +89,7 @@ func check(ctx context.Context, ip netip.Addr, sender, helo string, guess bool, 
 	case cfg.localhostPass && ip.IsLoopback():
 		r = hostResult{result: Pass, reason: reasonLocalhost}
 	default:
-		res, err := cfg.dnsResolver()
-		if err != nil {
-			r = hostResult{result: TempError, err: &ConfigError{Err: err}}
-			break
-		}
-		e.res = res
+		e.res = cfg.dnsResolver()
 		r = e.checkHost(ctx, domain, 0)
 		if guess && r.result == None && validDomain(domain) {
 			r = e.guess(ctx, domain)
@@ -151,10 +145,5 @@ func lookup(ctx context.Context, ip netip.Addr, address string, opts []Option) (
 	if _, dom := splitSender(address); dom == "" {
 		return None, fmt.Errorf("spf: invalid envelope from address %q", address)
 	}
-	o := check(ctx, ip, address, "", false, opts)
-	var ce *ConfigError
-	if errors.As(o.Err, &ce) {
-		return None, ce
-	}
-	return o.Result, nil
+	return check(ctx, ip, address, "", false, opts).Result, nil
 }

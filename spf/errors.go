@@ -107,12 +107,3 @@ func errCodeOf(err error) ErrCode {
 	}
 	return ErrCodeSyntax
 }
-
-// ConfigError reports options that cannot work. The result is then TempError, so that a
-// misconfigured server neither accepts nor rejects mail because of it;
-// callers can tell it apart with errors.As.
-type ConfigError struct{ Err error }
-
-func (e *ConfigError) Error() string { return "spf: configuration: " + e.Err.Error() }
-
-func (e *ConfigError) Unwrap() error { return e.Err }

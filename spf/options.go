@@ -97,9 +97,9 @@ func WithExpFetch(on bool) Option { return func(c *config) { c.fetchExp = on } }
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // dnsResolver returns the caller's resolver or the shared default.
-func (c *config) dnsResolver() (Resolver, error) {
+func (c *config) dnsResolver() Resolver {
 	if c.resolver != nil {
-		return c.resolver, nil
+		return c.resolver
 	}
-	return resolver.Default(), nil
+	return resolver.Default()
 }

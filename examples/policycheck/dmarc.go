@@ -86,10 +86,6 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 
 	so := spf.Check(ctx, ip, *sender, *helo, spfOpts...)
-	var ce *spf.ConfigError
-	if errors.As(so.Err, &ce) {
-		return f.usageError("%s", oneLine(ce.Err.Error()))
-	}
 	from, err := dmarc.FromHeaders(bytes.NewReader(msg))
 	switch {
 	case errors.Is(err, dmarc.ErrMalformedHeader):

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -68,13 +67,6 @@ func runSPF(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o == nil {
 		fmt.Fprintln(stderr, "policycheck spf: internal error: no outcome")
 		return exitFailed
-	}
-
-	// Options the engine cannot use (a -nameserver that does not parse)
-	// are a usage error, not a verdict.
-	var ce *spf.ConfigError
-	if errors.As(o.Err, &ce) {
-		return f.usageError("%s", oneLine(ce.Err.Error()))
 	}
 
 	// A temperror or permerror is a policy result like any other: it is
