@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailpolicy/mailpolicy/internal/testresolver"
 	"github.com/mailpolicy/mailpolicy/resolver"
 )
 
@@ -14,23 +15,7 @@ var (
 	_ Resolver = resolver.NetResolver{}
 )
 
-// nsResolver is a resolver asking only addr, with a whole-query timeout
-// (0: the default). tb may be nil where none is at hand: a bad address
-// then panics.
+// nsResolver is testresolver.New, under the name the tests use.
 func nsResolver(tb testing.TB, addr string, timeout time.Duration) *resolver.Resolver {
-	if tb != nil {
-		tb.Helper()
-	}
-	opts := []resolver.Option{resolver.WithNameservers(addr)}
-	if timeout > 0 {
-		opts = append(opts, resolver.WithTimeout(timeout))
-	}
-	r, err := resolver.New(opts...)
-	if err != nil && tb == nil {
-		panic(err)
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return r
+	return testresolver.New(tb, addr, timeout)
 }
