@@ -39,13 +39,12 @@ func (be *Backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 }
 
 type session struct {
-	be     *Backend
-	conn   *smtp.Conn
-	client netip.Addr
-	from   string
-	helo   string
-	spf    *spf.Outcome
-	byFrom map[string][]string // envelope sender (original or SRS) → recipients
+	be         *Backend
+	conn       *smtp.Conn
+	client     netip.Addr
+	from, helo string
+	spf        *spf.Outcome
+	byFrom     map[string][]string // envelope sender (original or SRS) → recipients
 }
 
 func reply(code, a, b, c int, msg string) error {
@@ -92,11 +91,10 @@ func (s *session) Data(r io.Reader) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), policyTimeout)
 	defer cancel()
-	opts := []dmarc.Option{dmarc.WithResolver(s.be.Resolver)}
 	sigs, _ := dkim.Verify(ctx, bytes.NewReader(msg), dkim.WithResolver(s.be.Resolver))
 	from, hdrErr := dmarc.FromHeaders(bytes.NewReader(msg))
 	dm := dmarc.Evaluate(ctx, dmarc.Input{HeaderFrom: from, MailFrom: s.from, HELO: s.helo, ClientIP: s.client,
-		SPF: s.spf.Result, SPFDomain: s.spf.UsedDomain, DKIM: sigs}, opts...)
+		SPF: s.spf.Result, SPFDomain: s.spf.UsedDomain, DKIM: sigs}, dmarc.WithResolver(s.be.Resolver))
 	switch {
 	case hdrErr != nil: // a From a mail reader may read otherwise would dodge p=reject
 		return reply(550, 5, 6, 0, "Malformed header section")

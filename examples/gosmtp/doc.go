@@ -13,8 +13,7 @@
 //	sigs, _ := dkim.Verify(ctx, bytes.NewReader(msg), dkim.WithResolver(res))
 //	from, _ := dmarc.FromHeaders(bytes.NewReader(msg))
 //	dm := dmarc.Evaluate(ctx, dmarc.Input{HeaderFrom: from, MailFrom: mailFrom, HELO: helo,
-//		ClientIP: clientIP, SPF: o.Result, SPFDomain: o.UsedDomain, DKIM: sigs},
-//		dmarc.WithResolver(res))
+//		ClientIP: clientIP, SPF: o.Result, SPFDomain: o.UsedDomain, DKIM: sigs}, dmarc.WithResolver(res))
 //	if dm.Status == dmarc.StatusReject {
 //		return &smtp.SMTPError{Code: 550, Message: "Rejected by DMARC policy"}
 //	}
@@ -37,8 +36,7 @@
 // does), or accept per transaction only recipients sharing a policy and
 // answer 452 to the others, which the client retries in a new one.
 //
-// The 503 QUIT-only mode after a failed PROXY negotiation cannot live
-// in the Backend: go-smtp answers NOOP, RSET, VRFY and MAIL before HELO
-// itself and hangs up after three errors. So proxyConn.Read runs
-// proxyproto.RefuseCommands on the raw connection, then reports EOF.
+// The 503 QUIT-only mode after a failed PROXY negotiation lives below
+// go-smtp (proxy.go): go-smtp answers NOOP, RSET, VRFY and MAIL before
+// HELO itself and hangs up after three errors.
 package main

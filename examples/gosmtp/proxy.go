@@ -23,10 +23,9 @@ func (l proxyListener) Accept() (net.Conn, error) {
 	return &proxyConn{c.(*proxyproto.Conn), l.hostname}, nil
 }
 
-// proxyConn reads the PROXY header before go-smtp writes the banner,
-// as Exim does. After a failed negotiation Read runs Exim's QUIT-only
-// mode on the raw connection (503 to every command but QUIT) and then
-// reports EOF, so go-smtp never sees a command.
+// proxyConn reads the PROXY header before go-smtp writes the banner, as
+// Exim does. After a failed negotiation Read runs Exim's QUIT-only mode
+// (503 to all but QUIT) on the raw connection, then reports EOF.
 type proxyConn struct {
 	*proxyproto.Conn
 	hostname string
