@@ -19,6 +19,9 @@ import (
 	"github.com/mailpolicy/mailpolicy/dcc"
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/events"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/mta"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/smtpd"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/srsredis"
 	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/resolver"
@@ -48,13 +51,13 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 // options are the parsed command line.
 type options struct {
-	cfg             Config
+	cfg             mta.Config
 	listen          string
 	shutdownTimeout time.Duration
 	eventExec       string
 	eventWebhook    string
 	historyPath     string
-	srsStore        *redisStore // -srs-redis; closed by run
+	srsStore        *srsredis.Store // -srs-redis; closed by run
 }
 
 // parseFlags turns the command line into options; ok false means exit
@@ -102,13 +105,13 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 	fs.StringVar(&o.historyPath, "dmarc-history", "", "append DMARC history to `file` (Exim's dmarc_history_file)")
 	fs.StringVar(&o.eventExec, "event-exec", "", "run `command` (via /bin/sh -c) for each event, JSON on stdin")
 	fs.StringVar(&o.eventWebhook, "event-webhook", "", "POST each event as JSON to `URL`")
-	fs.Int64Var(&maxSize, "max-size", defaultMaxSize, "message size limit in `bytes`")
-	fs.IntVar(&o.cfg.MaxRecipients, "max-recipients", defaultMaxRecipients, "recipients per message")
-	fs.IntVar(&o.cfg.MaxErrors, "max-errors", defaultMaxErrors, "syntax/protocol errors before 421")
-	fs.DurationVar(&o.cfg.ReadTimeout, "read-timeout", defaultReadTimeout, "`timeout` for each command and data line")
-	fs.IntVar(&o.cfg.MaxSessions, "max-sessions", defaultMaxSessions, "concurrent sessions; more get 421 at connect (Exim's smtp_accept_max; -1: no limit)")
-	fs.IntVar(&o.cfg.MaxSessionsPerHost, "max-sessions-per-host", defaultMaxSessionsPerHost, "concurrent sessions per client IP, the PROXY source when proxied (smtp_accept_max_per_host; -1: no limit)")
-	fs.DurationVar(&o.cfg.DataTimeout, "data-timeout", defaultDataTimeout, "`limit` on one whole DATA transfer, 421 past it (-1s: none)")
+	fs.Int64Var(&maxSize, "max-size", smtpd.DefaultMaxSize, "message size limit in `bytes`")
+	fs.IntVar(&o.cfg.MaxRecipients, "max-recipients", smtpd.DefaultMaxRecipients, "recipients per message")
+	fs.IntVar(&o.cfg.MaxErrors, "max-errors", smtpd.DefaultMaxErrors, "syntax/protocol errors before 421")
+	fs.DurationVar(&o.cfg.ReadTimeout, "read-timeout", smtpd.DefaultReadTimeout, "`timeout` for each command and data line")
+	fs.IntVar(&o.cfg.MaxSessions, "max-sessions", smtpd.DefaultMaxSessions, "concurrent sessions; more get 421 at connect (Exim's smtp_accept_max; -1: no limit)")
+	fs.IntVar(&o.cfg.MaxSessionsPerHost, "max-sessions-per-host", smtpd.DefaultMaxSessionsPerHost, "concurrent sessions per client IP, the PROXY source when proxied (smtp_accept_max_per_host; -1: no limit)")
+	fs.DurationVar(&o.cfg.DataTimeout, "data-timeout", smtpd.DefaultDataTimeout, "`limit` on one whole DATA transfer, 421 past it (-1s: none)")
 	fs.Int64Var(&o.cfg.MaxDataMemory, "max-data-memory", 0, "`bytes` all sessions together may hold for message data; past it 452 4.3.1 (default 256 MiB, or 4 × -max-size if larger)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long sessions may finish after SIGINT/SIGTERM")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
@@ -128,7 +131,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 	fs.StringVar(&srsDomain, "srs-domain", "", "SRS `domain` (default: the first of -domains)")
 	fs.StringVar(&srsRedis, "srs-redis", "", "Redis `host:port` or /socket for SRS database mode (overlong addresses)")
 	fs.DurationVar(&srsRedisTimeout, "srs-redis-timeout", 2*time.Second, "`timeout` of each Redis operation")
-	fs.StringVar(&srsRedisPrefix, "srs-redis-prefix", defaultSRSRedisPrefix, "Redis key `prefix` for SRS database mode")
+	fs.StringVar(&srsRedisPrefix, "srs-redis-prefix", srsredis.DefaultPrefix, "Redis key `prefix` for SRS database mode")
 
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "usage: mta -domains LIST -maildir DIR [flags]\n\nFlags:")
@@ -156,7 +159,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 	}
 	o.cfg.Domains = splitList(domains)
 	o.cfg.Users = splitList(strings.ToLower(users))
-	dnsOpts := []resolver.Option{resolver.WithTimeout(dnsTimeout), resolver.WithCache(DefaultDNSCache)}
+	dnsOpts := []resolver.Option{resolver.WithTimeout(dnsTimeout), resolver.WithCache(mta.DefaultDNSCache)}
 	if nameserver != "" {
 		dnsOpts = append(dnsOpts, resolver.WithNameservers(nameserver))
 	}
@@ -227,7 +230,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (o *options, code int, 
 		o.cfg.SRSDomain = srsDomain
 		sc := srs.Config{Domain: srsDomain, Secrets: srsSecrets}
 		if srsRedis != "" {
-			if o.srsStore, err = newRedisStore(srsRedis, srsRedisPrefix, srsRedisTimeout); err != nil {
+			if o.srsStore, err = srsredis.New(srsRedis, srsRedisPrefix, srsRedisTimeout); err != nil {
 				return fail("-srs-redis: %v", err)
 			}
 			sc.Store = o.srsStore
@@ -282,14 +285,6 @@ func splitList(s string) []string {
 	return out
 }
 
-// memoryLimit is the Go runtime's soft memory limit run sets unless
-// GOMEMLIMIT is given. Message data may take MaxDataMemory; without a
-// limit the collector lets the heap grow to twice what is live, so
-// buffers already given back would keep the process at about twice the
-// budget. A quarter on top and 64 MiB leave room for everything else
-// (1000 idle sessions take about 25 MiB).
-func memoryLimit(dataMemory int64) int64 { return dataMemory + dataMemory/4 + 64<<20 }
-
 // run is the whole program: it serves until ctx ends (a signal), then
 // shuts down gracefully.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -323,15 +318,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			o.cfg.Bus.Subscribe(nil, webhook.Handler())
 		}
 	}
-	srv, err := NewServer(o.cfg)
+	srv, err := mta.New(o.cfg)
 	if err != nil {
 		log.Error("configuration", "err", err)
 		return exitError
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		limit := memoryLimit(srv.cfg.MaxDataMemory)
+		data := srv.SMTP().Config().MaxDataMemory
+		limit := mta.MemoryLimit(data)
 		debug.SetMemoryLimit(limit)
-		log.Info("memory limit", "data", srv.cfg.MaxDataMemory, "gomemlimit", limit)
+		log.Info("memory limit", "data", data, "gomemlimit", limit)
 	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {

@@ -1,0 +1,277 @@
+// Package remote delivers spooled messages to other hosts over SMTP
+// (the public smtp client), with MX routing, DANE, OCSP and Exim's
+// transport events: the queue's Courier.
+package remote
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/mailpolicy/mailpolicy/dane"
+	"github.com/mailpolicy/mailpolicy/events"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/queue"
+	"github.com/mailpolicy/mailpolicy/hostlist"
+	"github.com/mailpolicy/mailpolicy/ocsp"
+	"github.com/mailpolicy/mailpolicy/prdr"
+	"github.com/mailpolicy/mailpolicy/resolver"
+	"github.com/mailpolicy/mailpolicy/smtp"
+)
+
+// Exim's own (negative) errnos, as msg:host:defer and msg:defer give
+// them in $event_defer_errno.
+const (
+	ErrnoEvent      = -58 // ERRNO_EVENT: tcp:connect refused the connection
+	ErrnoExpandFail = -27 // ERRNO_EXPANDFAIL: smtp:connect deferred everything
+)
+
+// Courier delivers to remote hosts; it is the queue's queue.Courier.
+// Every field but the optional ones must be set.
+type Courier struct {
+	Resolver *resolver.Resolver
+	Hostname string // EHLO name
+	// SMTPPort is the port of remote hosts; SMTPTimeout bounds
+	// connecting and each command.
+	SMTPPort    int
+	SMTPTimeout time.Duration
+	// DANE: hosts_try_dane (nil: Exim's default "*") and
+	// hosts_require_dane (nil: none).
+	DANETry, DANERequire *hostlist.List
+	// OCSP is hosts_request_ocsp / hosts_require_ocsp; nil: no checks.
+	OCSP *ocsp.Client
+	// TLSConfig is the base of the outbound TLS configuration (nil:
+	// defaults). Certificates are never PKIX-verified: opportunistic
+	// TLS, or DANE.
+	TLSConfig *tls.Config
+	Bus       *events.Bus // nil: no events
+	Logger    *slog.Logger
+}
+
+// target is one address of one host to try.
+type target struct {
+	host   string
+	ip     netip.Addr
+	port   int
+	fromMX bool
+	secure bool // DNSSEC-authenticated MX and address lookups
+}
+
+// result is what one attempt did for one recipient.
+type result struct {
+	status  prdr.Status
+	message string // Exim's address message
+	confirm string // the server's confirmation, for msg:delivery
+	status5 string // enhanced status code, when the server gave one
+}
+
+// hostDefer is a failure of a whole host: every recipient still
+// open is deferred (and tried on the next host).
+type hostDefer struct {
+	message string
+	errno   int
+}
+
+// Deliver tries the pending recipients of env, grouped by
+// domain, and records the results in env.
+func (q *Courier) Deliver(ctx context.Context, env *queue.Envelope, data []byte) {
+	var domains []string
+	groups := map[string][]*queue.Recipient{}
+	for _, r := range env.Rcpts {
+		if r.State != queue.Pending {
+			continue
+		}
+		_, d := smtp.SplitAddress(r.Addr)
+		if _, ok := groups[d]; !ok {
+			domains = append(domains, d)
+		}
+		groups[d] = append(groups[d], r)
+	}
+	for _, d := range domains {
+		if ctx.Err() != nil {
+			return
+		}
+		q.deliverDomain(ctx, env, data, d, groups[d])
+	}
+}
+
+// resolve finds the hosts of domain in MX preference order (the domain
+// itself when it has no MX). fail is set when the domain cannot get
+// mail at all; a non-empty defer message when DNS failed for now.
+func (q *Courier) resolve(ctx context.Context, domain string) (targets []target, fail, deferMsg string) {
+	cfg := q
+	dc := cfg.Resolver
+	type hostName struct {
+		name   string
+		fromMX bool
+	}
+	var hosts []hostName
+	mxs, mxAuth, err := dc.LookupMX(ctx, domain)
+	switch {
+	case errors.Is(err, resolver.ErrNotFound):
+		return nil, "Unrouteable address", ""
+	case errors.Is(err, resolver.ErrNoData):
+		hosts = []hostName{{domain, false}}
+		mxAuth = true // the address lookup decides
+	case err != nil:
+		return nil, "", "host lookup did not complete"
+	case resolver.NullMX(mxs):
+		return nil, "domain does not accept mail (null MX)", ""
+	default:
+		for _, mx := range mxs {
+			// A "." beside real exchanges breaks RFC 7505 §3; it is
+			// no host to try, and the others still are.
+			if h := strings.TrimSuffix(mx.Host, "."); h != "" {
+				hosts = append(hosts, hostName{strings.ToLower(h), true})
+			}
+		}
+	}
+	opts := q.daneOpts()
+	lastErr := ""
+	for _, h := range hosts {
+		addrs, secure, err := dane.LookupHost(ctx, h.name, opts...)
+		if err != nil {
+			if !h.fromMX && (errors.Is(err, dane.ErrNotFound) || errors.Is(err, dane.ErrNoData)) {
+				return nil, "Unrouteable address", ""
+			}
+			lastErr = "host lookup for " + h.name + " did not complete"
+			continue
+		}
+		for _, a := range addrs {
+			targets = append(targets, target{host: h.name, ip: a.Unmap(), port: cfg.SMTPPort, fromMX: h.fromMX, secure: secure && mxAuth})
+		}
+	}
+	if len(targets) == 0 {
+		if lastErr == "" {
+			lastErr = "no host found for " + domain
+		}
+		return nil, "", lastErr
+	}
+	return targets, "", ""
+}
+
+// deliverDomain tries the hosts of one domain in order until every
+// recipient is delivered or failed, or the hosts run out.
+func (q *Courier) deliverDomain(ctx context.Context, env *queue.Envelope, data []byte, domain string, rcpts []*queue.Recipient) {
+	log := q.Logger
+	targets, fail, deferMsg := q.resolve(ctx, domain)
+	if fail != "" || deferMsg != "" {
+		for _, r := range rcpts {
+			if fail != "" {
+				r.State, r.Message, r.Status = queue.Failed, fail, "5.1.2"
+				log.Info("failed", "id", env.ID, "rcpt", r.Addr, "reason", fail)
+				q.raiseFail(ctx, env, r)
+			} else {
+				r.Message = deferMsg
+				log.Info("deferred", "id", env.ID, "rcpt", r.Addr, "reason", deferMsg)
+			}
+		}
+		return
+	}
+	open := rcpts
+	for i, t := range targets {
+		if ctx.Err() != nil {
+			return
+		}
+		last := i == len(targets)-1
+		open = q.attempt(ctx, env, data, t, open, last)
+		if len(open) == 0 {
+			return
+		}
+	}
+}
+
+// attempt runs one SMTP session to t for rcpts and returns the
+// recipients deferred there (to try on the next host).
+func (q *Courier) attempt(ctx context.Context, env *queue.Envelope, data []byte, t target, rcpts []*queue.Recipient, last bool) []*queue.Recipient {
+	log := q.Logger
+	first := rcpts[0]
+	lp, dom := smtp.SplitAddress(first.Addr)
+	base := events.Event{
+		MessageID: env.ID, Router: queue.RouterName, Transport: queue.TransportName,
+		Host: t.host, HostAddress: t.ip, HostPort: t.port, DNSSEC: t.secure,
+		LocalPart: lp, Domain: dom,
+	}
+	s := &remoteSession{q: q, env: env, t: t, base: base, last: last}
+	results, hd := s.session(ctx, data, rcpts)
+	base = s.base // with the sending address
+
+	var deferred []*queue.Recipient
+	for i, r := range rcpts {
+		r.Host, r.IP, r.Port = t.host, t.ip.String(), t.port
+		r.Greeting, r.HELO = s.greeting, s.heloResp
+		if hd != nil {
+			if hd.message != "" {
+				r.Message = hd.message
+			} else {
+				r.Message = events.DeferData("", hd.errno)
+			}
+			deferred = append(deferred, r)
+			continue
+		}
+		res := results[i]
+		r.Message = res.message
+		switch res.status {
+		case prdr.Delivered:
+			r.State = queue.Delivered
+			log.Info("delivered", "id", env.ID, "rcpt", r.Addr, "host", t.host, "ip", t.ip.String(), "dane", s.dane, "tls", s.tlsOn, "prdr", s.prdr, "confirm", res.confirm)
+		case prdr.Failed:
+			r.State = queue.Failed
+			r.Status = res.status5
+			if r.Status == "" {
+				r.Status = "5.0.0"
+			}
+			log.Info("failed", "id", env.ID, "rcpt", r.Addr, "host", t.host, "reason", res.message)
+		default:
+			deferred = append(deferred, r)
+		}
+	}
+	// After the connection: delivery and failure events, then the
+	// host defers (Exim's order).
+	for i, r := range rcpts {
+		if hd != nil {
+			break
+		}
+		l, d := smtp.SplitAddress(r.Addr)
+		ev := base
+		ev.LocalPart, ev.Domain, ev.DANE = l, d, s.dane
+		switch results[i].status {
+		case prdr.Delivered:
+			ev.Name, ev.Data = events.MsgDelivery, results[i].confirm
+			q.raiseOut(ctx, ev)
+		case prdr.Failed:
+			q.raiseFailHost(ctx, ev, r)
+		}
+	}
+	if hd != nil {
+		log.Info("host deferred", "id", env.ID, "host", t.host, "ip", t.ip.String(), "reason", first.Message)
+		ev := base
+		ev.Name, ev.Data, ev.DeferErrno = events.MsgHostDefer, events.DeferData(hd.message, hd.errno), hd.errno
+		q.raiseOut(ctx, ev)
+		if last {
+			ev.Name = events.MsgDefer
+			q.raiseOut(ctx, ev)
+		}
+	}
+	return deferred
+}
+
+func (q *Courier) raiseFail(ctx context.Context, env *queue.Envelope, r *queue.Recipient) {
+	q.raiseOut(ctx, queue.FailEvent(env, r))
+}
+
+func (q *Courier) raiseFailHost(ctx context.Context, ev events.Event, r *queue.Recipient) {
+	ev.Name, ev.Data = events.MsgFailDelivery, r.Message
+	q.raiseOut(ctx, ev)
+}
+
+// raiseOut raises a delivery-side (transport) event.
+func (q *Courier) raiseOut(ctx context.Context, ev events.Event) events.Decision {
+	if q.Bus == nil {
+		return events.Decision{}
+	}
+	return q.Bus.Raise(context.WithoutCancel(ctx), &ev)
+}

@@ -1,0 +1,19 @@
+package smtpd
+
+import (
+	"testing"
+	"time"
+)
+
+func TestLimitDefaults(t *testing.T) {
+	var cfg Config
+	cfg.setDefaults()
+	if cfg.MaxSessions != 100 || cfg.MaxSessionsPerHost != 20 || cfg.DataTimeout != 15*time.Minute || cfg.MaxDataMemory != 256<<20 {
+		t.Errorf("defaults %d %d %v %d", cfg.MaxSessions, cfg.MaxSessionsPerHost, cfg.DataTimeout, cfg.MaxDataMemory)
+	}
+	cfg = Config{MaxSize: 100 << 20}
+	cfg.setDefaults()
+	if cfg.MaxDataMemory != 400<<20 {
+		t.Errorf("data memory for a 100 MiB max size: %d", cfg.MaxDataMemory)
+	}
+}
