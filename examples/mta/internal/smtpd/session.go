@@ -409,6 +409,12 @@ func (s *session) command() error {
 		return s.cmdRcpt(arg)
 	case "DATA":
 		return s.cmdData(arg)
+	case "BDAT":
+		return s.cmdBDAT(arg)
+	case "STARTTLS":
+		return s.cmdStartTLS(arg)
+	case "AUTH":
+		return s.cmdAuth(arg)
 	case "RSET":
 		if arg != "" {
 			return s.synprot(false, 501, "5.5.4", "RSET takes no argument")
@@ -451,15 +457,7 @@ func (s *session) cmdHelo(verb, arg string) error {
 		s.reply(smtp.ReplyOK, "", greet)
 		return nil
 	}
-	s.reply(smtp.ReplyOK, "", strings.Join([]string{
-		greet,
-		"SIZE " + strconv.FormatInt(cfg.MaxSize, 10),
-		"8BITMIME",
-		"PIPELINING",
-		prdr.Keyword,
-		"ENHANCEDSTATUSCODES",
-		"HELP",
-	}, "\n"))
+	s.reply(smtp.ReplyOK, "", strings.Join(append([]string{greet}, s.extensions()...), "\n"))
 	return nil
 }
 
@@ -490,21 +488,7 @@ func (s *session) cmdMail(arg string) error {
 	if mp.Body == smtp.BodyBinaryMIME {
 		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.5.4", "Invalid BODY parameter")
 	}
-	// Parameters of extensions this server does not offer.
-	unsupported := ""
-	switch {
-	case mp.SMTPUTF8:
-		unsupported = "SMTPUTF8"
-	case mp.Ret != "":
-		unsupported = "RET"
-	case mp.EnvID != "":
-		unsupported = "ENVID"
-	case mp.Auth != "":
-		unsupported = "AUTH"
-	case len(mp.Others) > 0:
-		unsupported = mp.Others[0].Keyword
-	}
-	if unsupported != "" {
+	if unsupported := s.unsupportedMailParam(&mp); unsupported != "" {
 		s.reply(smtp.ReplyParamsNotRecognized, "5.5.4", "Unsupported parameter "+unsupported)
 		return nil
 	}
@@ -560,8 +544,9 @@ func (s *session) cmdRcpt(arg string) error {
 	if !ok {
 		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.1.3", "Invalid recipient address syntax")
 	}
-	if params != "" {
-		s.reply(smtp.ReplyParamsNotRecognized, "5.5.4", "RCPT parameters are not supported")
+	rp, refused := s.rcptParams(params)
+	if refused != nil {
+		s.reply(refused.Code, refused.Enhanced, refused.Text)
 		return nil
 	}
 	if len(tx.rcpts) >= s.srv.cfg.MaxRecipients {
@@ -570,7 +555,7 @@ func (s *session) cmdRcpt(arg string) error {
 	}
 	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.PolicyTimeout)
 	defer cancel()
-	if refused := tx.bt.Rcpt(ctx, s.info(), rcpt, nil); refused != nil {
+	if refused := tx.bt.Rcpt(ctx, s.info(), rcpt, rp); refused != nil {
 		s.reply(refused.Code, refused.Enhanced, refused.Text)
 		return nil
 	}
