@@ -31,7 +31,7 @@
 //	mta_engine_results_total{engine,result}     counter policy engine results; engine e.g. spf|dkim|dmarc|dcc|bmi|iprev|auth (cap 16), result cap 16
 //	mta_deliveries_total{transport,outcome}     counter delivery attempts; transport e.g. maildir|smtp (cap 8), outcome delivered|deferred|failed|bounced (allow-list)
 //	mta_auth_attempts_total{mechanism,result}   counter SMTP AUTH attempts; mechanism: the IANA SASL names (allow-list), result cap 16
-//	mta_received_bytes_total                 counter  message bytes received
+//	mta_received_bytes_total                    counter message bytes received
 //
 // Read at scrape time from callbacks the MTA installs (absent until one is
 // installed with SetQueueFunc or SetDNSFunc):
