@@ -2,7 +2,9 @@ package checks
 
 import (
 	"bytes"
+
 	"context"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/auth"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -58,7 +60,9 @@ type Message struct {
 	// AuthMechanism and AuthUser are the client's successful AUTH
 	// ("" when it did not authenticate).
 	AuthMechanism, AuthUser string
-	Data                    []byte // the message, CRLF
+	// AuthSender is the AUTH= mailbox accepted with the message.
+	AuthSender string
+	Data       []byte // the message, CRLF
 }
 
 // Plan is what the checks decided for one recipient.
@@ -88,6 +92,13 @@ type Decision struct {
 func (c *Checks) Data(ctx context.Context, m *Message) *Decision {
 	log := c.log()
 	d := &Decision{Plans: make([]Plan, len(m.Rcpts)), Results: map[string]string{}}
+	if m.AuthUser != "" {
+		// Submission by an authenticated client: nothing to judge, only
+		// the record of who sent it.
+		d.Results["auth"] = "pass"
+		d.Headers = append(d.Headers, authres.Build(c.Hostname, auth.ARMethod(m.AuthMechanism, m.AuthUser, m.AuthSender)).String())
+		return d
+	}
 	if m.SPF != nil {
 		d.Headers = append(d.Headers, m.SPF.Received)
 		d.Results["spf"] = m.SPF.Result.String()
@@ -98,12 +109,7 @@ func (c *Checks) Data(ctx context.Context, m *Message) *Decision {
 	dm, in, hdrErr := c.dmarc(ctx, m)
 	d.DMARC, d.DMARCInput = dm, in
 	d.Results["dmarc"] = string(dm.Status)
-	methods := []authres.Method{authres.FromIPrev(ipr)}
-	if m.AuthMechanism != "" {
-		am := authres.Auth(m.AuthMechanism, m.AuthUser)
-		methods = append(methods, am)
-	}
-	methods = append(methods, authres.FromSPF(m.SPF), authres.FromDMARC(dm))
+	methods := []authres.Method{authres.FromIPrev(ipr), authres.FromSPF(m.SPF), authres.FromDMARC(dm)}
 	methods = append(methods, authres.FromDKIM(in.DKIM)...)
 	for _, r := range in.DKIM {
 		d.Results["dkim"] = r.Status.String()

@@ -2,6 +2,8 @@ package mta
 
 import (
 	"context"
+
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/auth"
 	"strings"
 
 	"github.com/mailpolicy/mailpolicy/bmi"
@@ -19,14 +21,37 @@ type transaction struct {
 	rcpts  []string
 	routes []checks.Route // per recipient, parallel to rcpts
 	env    bmi.Envelope
+	// authSender is the AUTH= mailbox accepted from an authenticated
+	// client (auth.MailAuthSender), "" otherwise.
+	authSender string
 }
 
 // Mail runs SPF (Exim's "spf" ACL condition) and starts the
 // transaction; the outcome is kept for DMARC.
 func (s *Server) Mail(ctx context.Context, c *smtpd.Conn, from string, p *smtp.MailParams) (smtpd.Transaction, *smtpd.Reply) {
-	tx := &transaction{s: s, from: from, spf: s.checks.SPF(ctx, c.Client.Addr(), c.HELO, from)}
+	tx := &transaction{s: s, from: from}
+	log := s.cfg.Logger.With("session", c.ID, "client", c.Client.String())
+	if c.AuthUser != "" {
+		// Submission: the client is ours, its mail is not judged as
+		// inbound mail (no SPF, DMARC or content checks).
+		sender, ignored := auth.MailAuthSender(true, p.Auth, nil)
+		if ignored != "" {
+			log.Info("AUTH= ignored", "reason", ignored)
+		}
+		if sender != "<>" {
+			tx.authSender = sender
+		}
+		log.Info("mail from", "from", from, "auth", c.AuthUser, "prdr", p.PRDR)
+		return tx, nil
+	}
+	if p.Auth != "" {
+		if _, ignored := auth.MailAuthSender(false, p.Auth, nil); ignored != "" {
+			log.Info("AUTH= ignored", "reason", ignored)
+		}
+	}
+	tx.spf = s.checks.SPF(ctx, c.Client.Addr(), c.HELO, from)
 	tx.env.Run = s.cfg.Scanner != nil
-	s.cfg.Logger.Info("mail from", "session", c.ID, "client", c.Client.String(), "from", from, "spf", tx.spf.Result.String(), "prdr", p.PRDR)
+	log.Info("mail from", "from", from, "spf", tx.spf.Result.String(), "prdr", p.PRDR)
 	return tx, nil
 }
 

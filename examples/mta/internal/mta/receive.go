@@ -2,6 +2,7 @@ package mta
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 	res := &smtpd.DataResult{MessageID: id}
 
 	d := s.checks.Data(ctx, &checks.Message{ID: id, Client: c.Client.Addr(), HELO: c.HELO, From: tx.from,
-		Rcpts: tx.rcpts, SPF: tx.spf, Env: &tx.env, AuthMechanism: c.AuthMechanism, AuthUser: c.AuthUser, Data: m.Bytes()})
+		Rcpts: tx.rcpts, SPF: tx.spf, Env: &tx.env, AuthMechanism: c.AuthMechanism, AuthUser: c.AuthUser, AuthSender: tx.authSender, Data: m.Bytes()})
 	if cfg.History != nil && d.DMARC != nil && d.DMARC.Record != nil {
 		if err := cfg.History.Append(dmarc.NewHistoryEntry(d.DMARCInput, d.DMARC, id, cfg.Hostname, time.Now())); err != nil {
 			log.Warn("dmarc history", "err", err)
@@ -236,17 +237,37 @@ func (s *Server) receivedHeader(c *smtpd.Conn, tx *transaction, id string) strin
 	if c.Proxy.IsValid() {
 		fmt.Fprintf(&b, " (via proxy [%s])", c.Proxy)
 	}
-	proto := "SMTP"
-	if c.ESMTP {
-		proto = "ESMTP"
+	fmt.Fprintf(&b, "\n\tby %s with %s", s.cfg.Hostname, protocol(c))
+	if c.TLS != nil {
+		// Exim's " ($tls_in_ver) tls $tls_in_cipher_std".
+		fmt.Fprintf(&b, " (%s) tls %s", tlsVersion(c.TLS.Version), tls.CipherSuiteName(c.TLS.CipherSuite))
 	}
-	fmt.Fprintf(&b, "\n\tby %s with %s (mailpolicy)\n\t(envelope-from <%s>)\n\tid %s", s.cfg.Hostname, proto, tx.from, id)
+	fmt.Fprintf(&b, "\n\t(mailpolicy)\n\t(envelope-from <%s>)\n\tid %s", tx.from, id)
 	if len(tx.rcpts) == 1 {
 		fmt.Fprintf(&b, "\n\tfor <%s>", tx.rcpts[0])
 	}
 	fmt.Fprintf(&b, "; %s", time.Now().Format(time.RFC1123Z))
 	return b.String()
 }
+
+// protocol is the Received "with" word (RFC 3848): SMTP or ESMTP, S
+// for TLS, A for an authenticated client.
+func protocol(c *smtpd.Conn) string {
+	if !c.ESMTP {
+		return "SMTP"
+	}
+	p := "ESMTP"
+	if c.TLS != nil {
+		p += "S"
+	}
+	if c.AuthMechanism != "" {
+		p += "A"
+	}
+	return p
+}
+
+// tlsVersion is Exim's $tls_in_ver form, "TLS1.3".
+func tlsVersion(v uint16) string { return strings.ReplaceAll(tls.VersionName(v), " ", "") }
 
 // normalizeLF makes every line end LF (the packages' header values may
 // use CRLF or LF) and drops empty lines, which would end the header.

@@ -20,6 +20,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/dcc"
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/events"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/auth"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/checks"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/maildir"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/queue"
@@ -106,6 +107,14 @@ type Config struct {
 	OCSP *ocsp.Client
 	// TLSConfig is the base of the outbound TLS configuration.
 	TLSConfig *tls.Config
+
+	// Inbound TLS and AUTH: smtpd.Config's fields (InboundTLS is its
+	// TLSConfig).
+	InboundTLS            *tls.Config
+	TLSAdvertise          *hostlist.List
+	AuthUsers             *auth.Users
+	AuthPlaintextLoopback bool
+	AuthLimiter           *auth.Limiter
 	// Forwards maps a local address (lower case) to the remote address
 	// it is forwarded to; the envelope sender is rewritten with SRS.
 	Forwards map[string]string
@@ -217,7 +226,9 @@ func New(cfg Config) (*Server, error) {
 		Bus: cfg.Bus, MaxSize: cfg.MaxSize, MaxRecipients: cfg.MaxRecipients, MaxErrors: cfg.MaxErrors,
 		ReadTimeout: cfg.ReadTimeout, MaxSessions: cfg.MaxSessions, MaxSessionsPerHost: cfg.MaxSessionsPerHost,
 		DataTimeout: cfg.DataTimeout, MaxDataMemory: cfg.MaxDataMemory, PolicyTimeout: cfg.PolicyTimeout,
-		Logger: cfg.Logger,
+		Logger:    cfg.Logger,
+		TLSConfig: cfg.InboundTLS, TLSAdvertise: cfg.TLSAdvertise,
+		Users: cfg.AuthUsers, AuthPlaintextLoopback: cfg.AuthPlaintextLoopback, AuthLimiter: cfg.AuthLimiter,
 	})
 	if err != nil {
 		return nil, err
@@ -265,6 +276,12 @@ func (s *Server) startRunner() {
 			s.cfg.Logger.Error("queue runner", "err", err)
 		}
 	})
+}
+
+// ServeTLS is Serve for an implicit-TLS listener (submissions).
+func (s *Server) ServeTLS(ln net.Listener) error {
+	s.startRunner()
+	return s.smtp.ServeTLS(ln)
 }
 
 // Shutdown stops the SMTP server (smtpd.Server.Shutdown), then the

@@ -2,16 +2,19 @@ package smtpd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/mailpolicy/mailpolicy/events"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/auth"
 	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/proxyproto"
 	"github.com/mailpolicy/mailpolicy/smtp"
@@ -65,6 +68,20 @@ type Config struct {
 	PolicyTimeout time.Duration
 
 	Logger *slog.Logger // nil: slog.Default()
+
+	// TLSConfig enables STARTTLS (RFC 3207) and ServeTLS; nil: clear
+	// text only. TLSAdvertise is Exim's tls_advertise_hosts (nil: "*",
+	// Exim's default): the clients STARTTLS is offered to.
+	TLSConfig    *tls.Config
+	TLSAdvertise *hostlist.List
+
+	// Users enables AUTH PLAIN and LOGIN (nil: no AUTH), offered only
+	// over TLS or, with AuthPlaintextLoopback, to loopback clients in
+	// clear text (auth.Permitted). AuthLimiter counts failures per
+	// client (nil: auth.Limiter's defaults).
+	Users                 *auth.Users
+	AuthPlaintextLoopback bool
+	AuthLimiter           *auth.Limiter
 }
 
 // Defaults for the zero values of Config.
@@ -112,6 +129,9 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Users != nil && c.AuthLimiter == nil {
+		c.AuthLimiter = &auth.Limiter{}
+	}
 }
 
 // MinDataMemory is the smallest MaxDataMemory for a MaxSize: a buffer
@@ -132,13 +152,19 @@ type Server struct {
 	budget *memBudget // Config.MaxDataMemory
 
 	mu       sync.Mutex
-	ln       net.Listener
+	ln       net.Listener              // the first listener, for Addr
+	lns      map[net.Listener]struct{} // every listener, closed by Shutdown
 	sessions map[*session]struct{}
 	perHost  map[netip.Addr]int // sessions per client address
 	closing  atomic.Bool
 	wg       sync.WaitGroup
 
 	seq atomic.Uint64 // session numbers
+
+	// authSem bounds the password checks running at once: an argon2id
+	// check takes 64 MiB, and failing clients must not add up to more
+	// than a few of them.
+	authSem chan struct{}
 }
 
 // New checks cfg and returns a Server ready to Serve.
@@ -155,7 +181,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{cfg: cfg, ctx: ctx, cancel: cancel, budget: newMemBudget(cfg.MaxDataMemory),
-		sessions: map[*session]struct{}{}, perHost: map[netip.Addr]int{}}, nil
+		sessions: map[*session]struct{}{}, perHost: map[netip.Addr]int{}, lns: map[net.Listener]struct{}{},
+		authSem: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}, nil
 }
 
 // Config returns the configuration with its defaults filled in.
@@ -171,7 +198,21 @@ var ErrServerClosed = errors.New("smtpd: server closed")
 // session goroutine. With PROXY host lists configured, ln is wrapped in
 // a proxyproto.Listener, which reads the header in the session's
 // goroutine.
-func (s *Server) Serve(ln net.Listener) error {
+func (s *Server) Serve(ln net.Listener) error { return s.serve(ln, "smtp", false) }
+
+// ServeTLS is Serve for implicit TLS (RFC 8314 submissions, port 465):
+// each connection starts with the TLS handshake (after the PROXY
+// header, when proxied), in the session's goroutine and within
+// ReadTimeout. It needs Config.TLSConfig.
+func (s *Server) ServeTLS(ln net.Listener) error {
+	if s.cfg.TLSConfig == nil {
+		ln.Close()
+		return errors.New("smtpd: ServeTLS without a TLS configuration")
+	}
+	return s.serve(ln, "submissions", true)
+}
+
+func (s *Server) serve(ln net.Listener, name string, implicitTLS bool) error {
 	if s.cfg.ProxyRequired != nil || s.cfg.ProxyOptional != nil {
 		pl, err := proxyproto.NewListener(ln, proxyproto.Config{
 			Required: s.cfg.ProxyRequired,
@@ -190,9 +231,12 @@ func (s *Server) Serve(ln net.Listener) error {
 		ln.Close()
 		return ErrServerClosed
 	}
-	s.ln = ln
+	if s.ln == nil {
+		s.ln = ln
+	}
+	s.lns[ln] = struct{}{}
 	s.mu.Unlock()
-	s.cfg.Logger.Info("listening", "addr", ln.Addr().String(), "hostname", s.cfg.Hostname)
+	s.cfg.Logger.Info("listening", "addr", ln.Addr().String(), "listener", name, "hostname", s.cfg.Hostname)
 	var delay time.Duration
 	for {
 		conn, err := ln.Accept()
@@ -222,6 +266,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			continue
 		}
 		sess := newSession(s, conn)
+		sess.listener, sess.implicitTLS = name, implicitTLS
 		s.sessions[sess] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -278,8 +323,8 @@ func (s *Server) leaveHost(a netip.Addr) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing.Store(true)
-	if s.ln != nil {
-		s.ln.Close()
+	for ln := range s.lns {
+		ln.Close()
 	}
 	for sess := range s.sessions {
 		sess.interruptIfIdle()

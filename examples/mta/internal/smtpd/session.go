@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -59,7 +60,11 @@ type session struct {
 	esmtp  bool
 	errors int
 
-	listener string
+	listener    string
+	implicitTLS bool                 // ServeTLS: the handshake comes first
+	tls         *tls.ConnectionState // nil in clear text
+
+	authMech, authUser string // after a successful AUTH
 
 	// During DATA (inData), dataDeadline ends the whole transfer
 	// (Config.DataTimeout; zero: none); dataCut says the last read's
@@ -154,6 +159,9 @@ func (s *session) serve() {
 		return
 	}
 	defer s.srv.leaveHost(s.client.Addr())
+	if s.implicitTLS && !s.handshake() {
+		return
+	}
 	s.log().Info("connection", "proxy", proxyString(s.proxy))
 	s.reply(220, "", cfg.Hostname+" ESMTP mailpolicy")
 	for {
@@ -523,7 +531,8 @@ func (s *session) cmdMail(arg string) error {
 
 // info is the session as the Backend sees it.
 func (s *session) info() *Conn {
-	return &Conn{ID: s.id, Client: s.client, Proxy: s.proxy, HELO: s.helo, ESMTP: s.esmtp, Listener: s.listener}
+	return &Conn{ID: s.id, Client: s.client, Proxy: s.proxy, HELO: s.helo, ESMTP: s.esmtp, Listener: s.listener,
+		TLS: s.tls, AuthMechanism: s.authMech, AuthUser: s.authUser}
 }
 
 func (s *session) cmdRcpt(arg string) error {
