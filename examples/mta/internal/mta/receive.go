@@ -44,8 +44,12 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 			log.Warn("dmarc history", "err", err)
 		}
 	}
+	for engine, result := range d.Results {
+		cfg.Metrics.EngineResult(engine, result)
+	}
 	if r := d.Refuse; r != nil {
 		log.Info("refused", "id", id, "code", r.Code, "reason", reasonOf(r))
+		cfg.Metrics.Message(outcomeOf(r.Code), metricReason(reasonOf(r)))
 		res.Reply = &smtpd.Reply{Code: r.Code, Enhanced: r.Enhanced, Text: r.Text}
 		return res
 	}
@@ -60,6 +64,7 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 		for _, p := range plans {
 			if p.Decision.Verdict == prdr.Temporary {
 				log.Info("deferred", "id", id, "reason", p.Decision.Text)
+				cfg.Metrics.Message("deferred", metricReason(p.Reason))
 				res.Reply = &smtpd.Reply{Code: 451, Enhanced: "4.7.1", Text: p.Decision.Text}
 				return res
 			}
@@ -112,6 +117,7 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 			}
 		}
 		res.Reply = &smtpd.Reply{Code: 451, Enhanced: "4.3.0", Text: "Local delivery failed, try again later"}
+		cfg.Metrics.Message("deferred", "local_failure")
 		return res
 	}
 	delivered, queued := 0, 0
@@ -135,10 +141,16 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 		delivered++
 		local, domain := smtp.SplitAddress(tx.routes[i].Addr)
 		log.Info("delivered", "id", id, "rcpt", tx.rcpts[i], "folder", plans[i].Folder)
+		cfg.Metrics.Delivery("maildir", "delivered")
 		s.raise(ctx, events.Event{Name: events.MsgDelivery, MessageID: id, LocalPart: local, Domain: domain,
 			Router: "local", Transport: "maildir", HostAddress: c.Client.Addr()})
 	}
 	log.Info("message", "id", id, "from", tx.from, "rcpts", len(tx.rcpts), "delivered", delivered, "queued", queued)
+	if delivered+queued > 0 {
+		cfg.Metrics.Message("accepted", "")
+	} else {
+		cfg.Metrics.Message("refused", "recipients")
+	}
 	if delivered > 0 && queued == 0 {
 		s.raise(ctx, events.Event{Name: events.MsgComplete, MessageID: id})
 	}
@@ -211,6 +223,17 @@ func (tx *transaction) spoolCopies(m *smtpd.Message, id, common string, plans []
 	}
 	return spooled
 }
+
+// outcomeOf is the metrics outcome of a refusal's code.
+func outcomeOf(code int) string {
+	if code >= 500 {
+		return "refused"
+	}
+	return "deferred"
+}
+
+// metricReason makes a log reason ("dmarc temperror") a label value.
+func metricReason(r string) string { return strings.ReplaceAll(r, " ", "_") }
 
 func reasonOf(r *checks.Refusal) string {
 	if r.Reason != "" {

@@ -23,6 +23,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/auth"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/checks"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/maildir"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/metrics"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/queue"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/remote"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/smtpd"
@@ -69,7 +70,8 @@ type Config struct {
 	DMARCEnforce bool
 	History      *dmarc.History // nil: no history file
 
-	Bus *events.Bus // nil: no events
+	Bus     *events.Bus      // nil: no events
+	Metrics *metrics.Metrics // nil: none
 
 	// Session limits: smtpd.Config's fields of the same names.
 	MaxSize            int64
@@ -211,7 +213,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		s.runner = &queue.Runner{
-			Spool: s.spool, Bus: cfg.Bus, Logger: cfg.Logger,
+			Spool: s.spool, Bus: cfg.Bus, Logger: cfg.Logger, Metrics: cfg.Metrics,
 			RetryInterval: cfg.RetryInterval, RetryMaxAge: cfg.RetryMaxAge, DelayWarning: cfg.DelayWarning,
 			Courier: &remote.Courier{Resolver: cfg.Resolver, Hostname: cfg.Hostname, SMTPPort: cfg.SMTPPort,
 				SMTPTimeout: cfg.SMTPTimeout, DANETry: cfg.DANETry, DANERequire: cfg.DANERequire,
@@ -228,12 +230,17 @@ func New(cfg Config) (*Server, error) {
 		DataTimeout: cfg.DataTimeout, MaxDataMemory: cfg.MaxDataMemory, PolicyTimeout: cfg.PolicyTimeout,
 		Logger:    cfg.Logger,
 		TLSConfig: cfg.InboundTLS, TLSAdvertise: cfg.TLSAdvertise,
-		Users: cfg.AuthUsers, AuthPlaintextLoopback: cfg.AuthPlaintextLoopback, AuthLimiter: cfg.AuthLimiter,
+		Metrics: cfg.Metrics,
+		Users:   cfg.AuthUsers, AuthPlaintextLoopback: cfg.AuthPlaintextLoopback, AuthLimiter: cfg.AuthLimiter,
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.clean()
+	cfg.Metrics.SetDNSFunc(cfg.Resolver.Stats)
+	if s.spool != nil {
+		cfg.Metrics.SetQueueFunc(s.spool.Stats)
+	}
 	return s, nil
 }
 

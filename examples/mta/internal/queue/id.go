@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -52,3 +53,19 @@ func randomUint64() uint64 {
 }
 
 func syncDirQuiet(dir string) { durable.SyncDir(dir) }
+
+// idTime is the arrival time at the start of an id made by NewID.
+func idTime(id string) (time.Time, bool) {
+	if len(id) < 6 {
+		return time.Time{}, false
+	}
+	var n uint64
+	for _, c := range []byte(id[:6]) {
+		i := strings.IndexByte(base62, c)
+		if i < 0 {
+			return time.Time{}, false
+		}
+		n = n*62 + uint64(i)
+	}
+	return time.Unix(int64(n), 0), true
+}

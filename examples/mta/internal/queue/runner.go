@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailpolicy/mailpolicy/events"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/metrics"
 	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
@@ -36,6 +37,7 @@ type Runner struct {
 	Bouncer *Bouncer // nil: failures are logged, not bounced
 	Bus     *events.Bus
 	Logger  *slog.Logger
+	Metrics *metrics.Metrics // nil: none
 
 	// RetryInterval is the first retry delay, doubled per attempt up
 	// to an hour; after RetryMaxAge deferred recipients fail;
@@ -183,7 +185,22 @@ func (r *Runner) attempt(ctx context.Context, env *Envelope) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	env.Attempts++
+	before := map[*Recipient]bool{}
+	for _, rc := range env.Rcpts {
+		before[rc] = rc.State == Pending
+	}
 	r.Courier.Deliver(ctx, env, data)
+	for rc, was := range before {
+		switch {
+		case !was:
+		case rc.State == Delivered:
+			r.Metrics.Delivery("smtp", "delivered")
+		case rc.State == Failed:
+			r.Metrics.Delivery("smtp", "failed")
+		default:
+			r.Metrics.Delivery("smtp", "deferred")
+		}
+	}
 
 	now := r.Now()
 	pending := env.PendingCount()
@@ -265,6 +282,7 @@ func (r *Runner) bounceFailed(env *Envelope, data []byte) {
 	}
 	if len(failed) > 0 && r.Bouncer != nil {
 		r.Bouncer.Bounce(env, data, failed, false)
+		r.Metrics.Delivery("dsn", "bounced")
 	}
 }
 

@@ -331,3 +331,25 @@ func (s *Spool) List() (envs []*Envelope, bad map[string]error, err error) {
 	}
 	return envs, bad, nil
 }
+
+// Stats counts the queued messages and the age of the oldest, from
+// the directory alone (message ids begin with their arrival time), so
+// that a metrics scrape never reads envelopes.
+func (s *Spool) Stats() (messages int, oldest time.Duration) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return 0, 0
+	}
+	now := time.Now()
+	for _, e := range entries {
+		id, ok := strings.CutSuffix(e.Name(), ".env")
+		if !ok {
+			continue
+		}
+		messages++
+		if t, ok := idTime(id); ok && now.Sub(t) > oldest {
+			oldest = now.Sub(t)
+		}
+	}
+	return messages, oldest
+}

@@ -41,6 +41,7 @@ func (s *session) cmdAuth(arg string) error {
 		return s.synprot(true, 503, "5.5.1", "AUTH not permitted during a mail transaction")
 	case !cfg.AuthLimiter.Allowed(s.client.Addr()):
 		s.log().Warn("AUTH refused: too many failures")
+		cfg.Metrics.AuthAttempt("", "limited")
 		s.reply(454, "4.7.0", "Too many authentication failures, try again later")
 		return nil
 	}
@@ -72,12 +73,15 @@ func (s *session) cmdAuth(arg string) error {
 	switch {
 	case verr != nil:
 		s.log().Warn("AUTH: users file unusable", "err", verr)
+		cfg.Metrics.AuthAttempt(cred.Mechanism, "temperror")
 		s.authFailed(cred.Mechanism, 454, "4.7.0", "Temporary authentication failure", false)
 	case !ok:
 		s.log().Info("AUTH failed", "mechanism", cred.Mechanism, "user", safeText(cred.Authcid))
+		cfg.Metrics.AuthAttempt(cred.Mechanism, "fail")
 		s.authFailed(cred.Mechanism, 535, "5.7.8", "Authentication credentials invalid", true)
 	default:
 		cfg.AuthLimiter.Succeeded(s.client.Addr())
+		cfg.Metrics.AuthAttempt(cred.Mechanism, "pass")
 		s.authMech, s.authUser = cred.Mechanism, cred.Authcid
 		s.log().Info("AUTH", "mechanism", cred.Mechanism, "user", safeText(cred.Authcid))
 		s.reply(235, "2.7.0", "Authentication succeeded")

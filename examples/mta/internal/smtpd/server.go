@@ -15,6 +15,7 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/auth"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/metrics"
 	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/proxyproto"
 	"github.com/mailpolicy/mailpolicy/smtp"
@@ -82,6 +83,8 @@ type Config struct {
 	Users                 *auth.Users
 	AuthPlaintextLoopback bool
 	AuthLimiter           *auth.Limiter
+
+	Metrics *metrics.Metrics // nil: none
 }
 
 // Defaults for the zero values of Config.
@@ -291,6 +294,7 @@ func (s *Server) refuse(conn net.Conn, why string) {
 		nc = pc.NetConn()
 	}
 	s.cfg.Logger.Info("connection refused", "peer", nc.RemoteAddr().String(), "reason", why)
+	s.cfg.Metrics.ConnectionRefused("max_sessions")
 	nc.SetWriteDeadline(time.Now().Add(time.Second))
 	fmt.Fprintf(nc, "421 4.3.2 %s %s\r\n", s.cfg.Hostname, why)
 	nc.Close()

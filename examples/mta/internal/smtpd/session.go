@@ -153,12 +153,15 @@ func (s *session) serve() {
 		s.client = unmapPort(ap)
 	}
 	if !s.srv.enterHost(s.client.Addr()) {
+		cfg.Metrics.ConnectionRefused("max_sessions_per_host")
 		s.log().Info("connection refused", "reason", "too many connections from this host")
 		s.reply(421, "4.3.2", cfg.Hostname+" Too many concurrent SMTP connections from this IP address; please try again later")
 		s.flush()
 		return
 	}
 	defer s.srv.leaveHost(s.client.Addr())
+	cfg.Metrics.ConnectionOpened(s.listener)
+	defer cfg.Metrics.ConnectionClosed(s.listener)
 	if s.implicitTLS && !s.handshake() {
 		return
 	}
@@ -700,6 +703,7 @@ func safeText(s string) string {
 // receive hands a complete message to the Backend and sends the
 // end-of-data reply (or replies, with PRDR).
 func (s *session) receive(tx *transaction, mb *msgBuf) {
+	s.srv.cfg.Metrics.BytesReceived(len(mb.msg()))
 	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.PolicyTimeout)
 	defer cancel()
 	t := &prdr.Transaction{Requested: tx.prdr, Recipients: tx.rcpts}
