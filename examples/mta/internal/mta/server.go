@@ -1,8 +1,3 @@
-// Package mta assembles the reference MTA from its parts: the SMTP
-// server (smtpd) with a Backend that runs the checks and acts on their
-// decision (Maildir delivery, the spool), and the queue runner with its
-// remote courier. main builds a Config from the settings; tests build
-// one directly.
 package mta
 
 import (

@@ -1,6 +1,3 @@
-// Package remote delivers spooled messages to other hosts over SMTP
-// (the public smtp client), with MX routing, DANE, OCSP and Exim's
-// transport events: the queue's Courier.
 package remote
 
 import (

@@ -1,0 +1,67 @@
+// Package remote is the reference MTA's courier: it delivers the
+// pending recipients of a spooled message to their domains' hosts over
+// the public smtp client, with DANE, OCSP and Exim's transport events.
+//
+// # Delivery
+//
+//	queue (queue.go): -spool DIR holds ID.msg (the message as sent, our
+//	  trace headers on top) and ID.env (JSON envelope: sender, arrival,
+//	  attempts, next attempt, per-recipient state and last host), each
+//	  written to a temporary name, fsynced and renamed; a new message
+//	  never replaces a file (O_EXCL, link instead of rename; an ID whose
+//	  files exist becomes ID-<random>), and Maildir names carry 64
+//	  random bits beside time, PID and counter, so a restart with the
+//	  same PID in the same second overwrites nothing; the runner
+//	  goroutine is started by Serve and stopped by Shutdown (an attempt
+//	  cut off by shutdown is retried at the next start)
+//	  → per domain: MX lookup (resolver, preference order,
+//	    null MX fails, no MX: the domain's A/AAAA, NXDOMAIN fails) and
+//	    dane.LookupHost per host; the DNSSEC flag is MX and address
+//	    lookups both authenticated
+//	  → per host address, in order (deliver_remote.go): dane.Policy.Check
+//	    (-dane-try, default "*", -dane-require; TLSA lookup only for
+//	    DNSSEC-secure addresses; ActionFail fails the addresses,
+//	    ActionDefer defers the host, dane:fail through Bus.Notify)
+//	  → tcp:connect (a result refuses: host deferred, ERRNO_EVENT -58)
+//	  → connect to -smtp-port; the dialogue is an smtp.Client's
+//	    (replies bounded by smtp.Limits, every read and write by
+//	    -smtp-timeout): greeting (not 220: host deferred),
+//	    smtp:connect (BannerData; a result: QUIT, host deferred with
+//	    Decision.DeferMessage, ERRNO_EXPANDFAIL -27)
+//	  → EHLO (smtp:ehlo from Client.OnReply, EHLOData; HELO after a
+//	    5xx), STARTTLS when offered: opportunistic without verification
+//	    (Client.StartTLS; refused: clear text), or dane.Policy.Connect
+//	    under DANE (no STARTTLS, a refusal or a failed check: dane:fail,
+//	    host deferred); tls:cert per peer certificate from
+//	    VerifyPeerCertificate, before any verification (depth from the
+//	    top down, Decision.CertOutcome: refusals only count under DANE);
+//	    OCSP (-ocsp-request/-ocsp-require) via ocsp.Client.Session or
+//	    SessionDANE chained on VerifyConnection; EHLO again
+//	  → MAIL FROM (smtp.MailParams: SIZE, PRDR as prdr.MailSuffix
+//	    says), RCPT per recipient (5xx fails it; 4xx defers it:
+//	    msg:rcpt:host:defer, and msg:rcpt:defer on the last host,
+//	    RcptDeferErrno), DATA, prdr.Combine on the smtp.DataResponse
+//	    (per-recipient status), QUIT, tcp:close
+//	  → msg:delivery (data: the server's confirmation), msg:fail:delivery;
+//	    for a host failure msg:host:defer, and msg:defer on the last
+//	    host (DeferData); deferred recipients go to the next host, then
+//	    wait: -retry-interval, doubled per attempt up to an hour;
+//	    after -retry-max-age they fail ("retry timeout exceeded")
+//	  → msg:complete when no recipient is left; the entry is removed
+//	  → bounces (dsn.go): failed recipients get a dsninfo.Compose DSN
+//	    (Reporting-MTA -hostname, Remote-MTA, X-Remote-MTA-smtp-greeting,
+//	    X-Remote-MTA-helo-response, X-Exim-Diagnostic, Diagnostic-Code,
+//	    RET=HDRS); once -delay-warning has passed, one delay DSN (Action
+//	    delayed, Will-Retry-Until); sent to the envelope sender: into the
+//	    maildir when it is local, else queued with a null sender; never
+//	    for a null sender.
+//
+// Event order and data follow a real Exim 4.96 (events_interop_test.go):
+// tcp:connect, smtp:connect, smtp:ehlo, [tls:cert..., smtp:ehlo],
+// msg:rcpt:host:defer, msg:rcpt:defer, tcp:close, msg:delivery,
+// msg:fail:delivery, msg:host:defer, msg:defer, msg:complete. Each
+// carries the message id, router "dnslookup", transport "remote_smtp",
+// host name, address and port, the domain and local part (the first
+// recipient's for host events), DNSSEC, DANE and the sending address
+// and port once connected.
+package remote

@@ -1,0 +1,77 @@
+// Package smtpd is the reference MTA's SMTP server: the protocol and
+// its limits, with every decision left to a Backend (as go-smtp's
+// Server): MAIL, RCPT and the end of the message go to the Backend,
+// whose replies the server sends. It handles the PROXY header
+// (proxyproto, Exim's hosts_proxy), the session limits, STARTTLS and
+// implicit TLS (RFC 3207, RFC 8314; Exim's tls_advertise_hosts), AUTH
+// PLAIN and LOGIN (RFC 4954, package auth), the line framing that keeps
+// SMTP smuggling out, and PRDR's per-recipient replies (prdr.Respond).
+//
+// # Line framing and replies
+//
+// Only CRLF ends a line, in commands and in DATA, and only CRLF.CRLF
+// ends a message, as in Postfix with smtpd_forbid_bare_newline and in
+// Exim since 4.97.1 (CVE-2023-51766): a receiver that also took a bare
+// LF for a line end would let "<LF>.<LF>" that a relay passes as data
+// end the message there, and what follows run as commands of a second,
+// forged message (SMTP smuggling). A command line with a bare CR or LF
+// in it is refused whole (500 5.5.2 "bare <LF> received", counted
+// towards -max-errors); a message with one is read to its real end and
+// refused (554 5.5.2), so a bare LF can neither split a header field in
+// two nor smuggle anything.
+//
+// Every reply line goes through one filter (session.replyLine): it is
+// 7-bit printable, whatever part of the client's input the text
+// carries (a tab becomes a space; CR, LF, other controls, DEL and each
+// character of 8-bit or invalid UTF-8 text become '?'), and at most 512
+// octets with its CRLF (RFC 5321 §4.5.3.1.5). PRDR's per-recipient
+// replies take the same filter.
+//
+// # Session limits
+//
+// Every command line and every data line has its own read deadline
+// (-read-timeout, 421 on expiry; Exim's smtp_receive_timeout), and a
+// whole DATA transfer has -data-timeout (default 15m; Exim has no such
+// limit), so a client dripping one line per read timeout is still cut
+// off (421 4.4.2). Command lines are limited to 2048 octets, text lines
+// to 1000 with CRLF. After -max-errors syntax or protocol errors the
+// session ends with 421. Replies are held while a complete command is
+// already buffered (pipelining) and flushed before the server would
+// block reading.
+//
+// How many sessions there may be, with Exim's names:
+//
+//	Exim's name               flag / Config field                          default  Exim's default
+//	smtp_accept_max           -max-sessions / MaxSessions                  100      20
+//	smtp_accept_max_per_host  -max-sessions-per-host / MaxSessionsPerHost  20       unset (none)
+//
+// A connection past -max-sessions gets "421 4.3.2 ... Too many
+// concurrent SMTP connections; please try again later" at accept and is
+// closed. The per-host count is on the client's IP address: the PROXY
+// source when the connection came through a proxy (so clients behind one
+// proxy are counted apart), the TCP peer otherwise; past it the client
+// gets 421 instead of the banner. -1 disables either limit.
+//
+// The message being received is held in memory (streaming it to disk is
+// not done yet), at most -max-size bytes per session, in one buffer
+// with room in front for the fields we add, so each stored copy is
+// written from that buffer without another copy of the message. What
+// all sessions together hold is bounded by -max-data-memory (default
+// 256 MiB, or 4 × -max-size when that is larger; at least 2 × (-max-size
+// + 8 KiB), since a growing buffer briefly exists twice): buffers are
+// reserved from it as they grow, a MAIL SIZE= larger than what is free
+// gets 452 4.3.1 (so does DATA when not even a first 24 KiB are
+// free), and a message whose buffer cannot grow is read to its
+// end, dropped and answered "452 4.3.1 Insufficient system storage";
+// its memory is free at once. The buffer doubles while small, then grows
+// by half, and jumps to the SIZE= estimate once 1 MiB has really arrived.
+// Unless GOMEMLIMIT is set, the command sets the Go runtime's soft
+// memory limit to -max-data-memory × 1.25 + 64 MiB (384 MiB by default),
+// so that buffers given back do not keep the process at twice the
+// budget.
+//
+// On SIGINT or SIGTERM the listener is closed, sessions waiting for a
+// command outside a transaction get 421 at once, and sessions inside a
+// transaction may finish it (then get 421); after -shutdown-timeout the
+// remaining connections are closed.
+package smtpd
