@@ -162,8 +162,9 @@ type Server struct {
 	runnerOnce sync.Once
 }
 
-// New checks cfg, prepares the Maildir and the spool and cleans what a
-// crash left in them.
+// New checks cfg and prepares the Maildir and the spool. What a crash
+// left in them is cleaned when serving starts, not here: the queue
+// commands build a Server beside a running one.
 func New(cfg Config) (*Server, error) {
 	cfg.setDefaults()
 	if cfg.Resolver == nil {
@@ -231,7 +232,6 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.clean()
 	cfg.Metrics.SetDNSFunc(cfg.Resolver.Stats)
 	if s.spool != nil {
 		cfg.Metrics.SetQueueFunc(s.spool.Stats)
@@ -269,16 +269,25 @@ func (s *Server) Serve(ln net.Listener) error {
 	return s.smtp.Serve(ln)
 }
 
+// startRunner cleans the leftovers of a crash and starts the queue
+// runner, once, before the first listener accepts anything (so none of
+// this process's files are in flight).
 func (s *Server) startRunner() {
-	if s.runner == nil {
-		return
-	}
 	s.runnerOnce.Do(func() {
+		s.clean()
+		if s.runner == nil {
+			return
+		}
 		if err := s.runner.Start(); err != nil {
 			s.cfg.Logger.Error("queue runner", "err", err)
 		}
 	})
 }
+
+// Queue is the spool's runner (nil without a spool), for the queue
+// commands: they deliver, bounce and remove under each message's lock,
+// safe beside a running server.
+func (s *Server) Queue() *queue.Runner { return s.runner }
 
 // ServeTLS is Serve for an implicit-TLS listener (submissions).
 func (s *Server) ServeTLS(ln net.Listener) error {

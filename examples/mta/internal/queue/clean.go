@@ -52,6 +52,7 @@ func (s *Spool) Clean(started time.Time) ([]string, error) {
 			if unlock, err := s.Lock(id); err == nil {
 				if !have[id+".env"] {
 					rm(id + ".msg")
+					os.Remove(s.path(id, ".lock")) // made by the Lock just now
 				}
 				rm(name)
 				unlock()
@@ -60,6 +61,7 @@ func (s *Spool) Clean(started time.Time) ([]string, error) {
 			if !have[id+".msg"] {
 				if unlock, err := s.Lock(id); err == nil {
 					rm(name)
+					os.Remove(s.path(id, ".lock"))
 					unlock()
 				}
 			}
