@@ -1,0 +1,91 @@
+package config
+
+import (
+	_ "embed"
+	"log/slog"
+	"time"
+)
+
+// DefaultTOML is the embedded default configuration: the file form of
+// Default, with a comment on every key, to copy as the start of one's
+// own. It runs a loopback server for the test domain example.test
+// delivering into ./Maildir.
+//
+//go:embed default.toml
+var DefaultTOML string
+
+// Limits behind the computed defaults.
+const (
+	// DefaultDataMemory is the floor of max_data_memory's default.
+	DefaultDataMemory = 256 << 20
+	// MessageHeadroom is what the MTA keeps free in front of each
+	// message for the header it prepends (the mta's msgHeadroom).
+	MessageHeadroom = 8 << 10
+	// MaxMessageSize bounds max_size so that the memory arithmetic
+	// (4 × max_size, 2 × (max_size + headroom)) cannot overflow.
+	MaxMessageSize = 1 << 40
+)
+
+// Default returns the defaults: every key's value when neither the
+// file nor a flag sets it. It equals decoding DefaultTOML (a test keeps
+// them together). Hostname, SRSDomain and MaxDataMemory are left empty
+// here; Parse fills them in from the system and the other keys.
+func Default() Settings {
+	return Settings{
+		Listen:          "127.0.0.1:2525",
+		ShutdownTimeout: 30 * time.Second,
+		LogLevel:        slog.LevelInfo,
+
+		Domains: []string{"example.test"},
+		Maildir: "./Maildir",
+
+		Timeout: 2 * time.Second,
+
+		ProxyTimeout: 3 * time.Second,
+
+		MaxSize:            10 << 20,
+		MaxRecipients:      100,
+		MaxErrors:          10,
+		ReadTimeout:        5 * time.Minute, // RFC 5321 §4.5.3.2.7
+		MaxSessions:        100,
+		MaxSessionsPerHost: 20,
+		DataTimeout:        15 * time.Minute,
+
+		TLSAdvertiseHosts: mustHostList("*"),
+		TLSMinVersion:     "1.2",
+
+		AuthMaxFailures:   5,
+		AuthFailureWindow: 5 * time.Minute,
+
+		SpamdAltLocation: "Junk",
+
+		SMTPPort:      25,
+		SMTPTimeout:   5 * time.Minute,
+		RetryInterval: 15 * time.Minute,
+		RetryMaxAge:   4 * 24 * time.Hour,
+		DANETry:       mustHostList("*"),
+
+		SRSRedisTimeout: 2 * time.Second,
+		SRSRedisPrefix:  "mailpolicy:srs:",
+	}
+}
+
+// DefaultDKIM is what a [[dkim]] entry holds before its keys are read:
+// Exim's dkim_canon and dkim_hash defaults.
+func DefaultDKIM() DKIM {
+	return DKIM{Canon: "relaxed", Hash: "sha256"}
+}
+
+// DataMemoryFor is max_data_memory's default for a max_size: 256 MiB,
+// or 4 × max_size when that is larger, so a few messages of the largest
+// size can be in flight at once.
+func DataMemoryFor(maxSize int64) int64 {
+	return max(DefaultDataMemory, 4*maxSize)
+}
+
+// DataMemoryNeed is the least max_data_memory that can take one message
+// of maxSize: a buffer being grown exists twice for a moment, so a
+// message of max_size needs twice its buffer (message and headroom).
+func DataMemoryNeed(maxSize int64) int64 {
+	return 2 * (maxSize + MessageHeadroom)
+}

@@ -1,0 +1,132 @@
+package config
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Settings is the whole configuration of the MTA. Each field's toml
+// tag is its key in the file and, with '_' as '-', its flag.
+type Settings struct {
+	// Listeners and the process.
+	Listen            string        `toml:"listen"`
+	SubmissionsListen string        `toml:"submissions_listen"`
+	MetricsListen     string        `toml:"metrics_listen"`
+	ShutdownTimeout   time.Duration `toml:"shutdown_timeout"`
+	LogLevel          slog.Level    `toml:"log_level"`
+
+	// Who we are and where local mail goes. An empty Hostname is the
+	// system's host name (Exim's primary_hostname); Parse fills it in.
+	Hostname string   `toml:"hostname"`
+	Domains  []string `toml:"domains"`
+	Users    []string `toml:"users"`
+	Maildir  string   `toml:"maildir"`
+
+	// DNS and SPF.
+	Nameserver       string        `toml:"nameserver"`
+	Timeout          time.Duration `toml:"timeout"`
+	SPFLocalhostPass bool          `toml:"spf_localhost_pass"`
+
+	// PROXY protocol (hosts_proxy).
+	ProxyRequired HostList      `toml:"proxy_required"`
+	ProxyOptional HostList      `toml:"proxy_optional"`
+	ProxyTimeout  time.Duration `toml:"proxy_timeout"`
+
+	// Session limits. MaxSessions and MaxSessionsPerHost: negative is
+	// no limit; DataTimeout: negative is none. MaxDataMemory 0 is
+	// computed by Parse from MaxSize (DataMemoryFor).
+	MaxSize            int64         `toml:"max_size"`
+	MaxRecipients      int           `toml:"max_recipients"`
+	MaxErrors          int           `toml:"max_errors"`
+	ReadTimeout        time.Duration `toml:"read_timeout"`
+	MaxSessions        int           `toml:"max_sessions"`
+	MaxSessionsPerHost int           `toml:"max_sessions_per_host"`
+	DataTimeout        time.Duration `toml:"data_timeout"`
+	MaxDataMemory      int64         `toml:"max_data_memory"`
+
+	// Inbound TLS, with Exim's option names. TLSPrivateKey[i] is the
+	// key of TLSCertificate[i]; a missing one means the key is in the
+	// certificate file.
+	TLSCertificate    []string `toml:"tls_certificate"`
+	TLSPrivateKey     []string `toml:"tls_privatekey"`
+	TLSOCSPFile       string   `toml:"tls_ocsp_file"`
+	TLSOCSPRefresh    bool     `toml:"tls_ocsp_refresh"`
+	TLSAdvertiseHosts HostList `toml:"tls_advertise_hosts"`
+	TLSMinVersion     string   `toml:"tls_min_version"`
+
+	// SMTP AUTH.
+	AuthUsersFile         string        `toml:"auth_users_file"`
+	AuthPlaintextLoopback bool          `toml:"auth_plaintext_loopback"`
+	AuthMaxFailures       int           `toml:"auth_max_failures"`
+	AuthFailureWindow     time.Duration `toml:"auth_failure_window"`
+
+	// Content scanning: spamd (bmi) and dccifd.
+	Spamd            string   `toml:"spamd"`
+	OptIn            []string `toml:"optin"`
+	SpamdAltLocation string   `toml:"spamd_alt_location"`
+	SpamdDeferOK     bool     `toml:"spamd_defer_ok"`
+	SpamdNoneScore   float64  `toml:"spamd_none_score"`
+	DCCifd           string   `toml:"dccifd"`
+	DCCDeferOK       bool     `toml:"dcc_defer_ok"`
+
+	// DMARC.
+	DMARCEnforce bool   `toml:"dmarc_enforce"`
+	DMARCHistory string `toml:"dmarc_history"`
+
+	// Events.
+	EventExec    string `toml:"event_exec"`
+	EventWebhook string `toml:"event_webhook"`
+
+	// Outbound: relaying, the queue, remote delivery.
+	RelayFrom     HostList      `toml:"relay_from"`
+	Spool         string        `toml:"spool"`
+	SMTPPort      int           `toml:"smtp_port"`
+	SMTPTimeout   time.Duration `toml:"smtp_timeout"`
+	RetryInterval time.Duration `toml:"retry_interval"`
+	RetryMaxAge   time.Duration `toml:"retry_max_age"`
+	DelayWarning  time.Duration `toml:"delay_warning"`
+	DANERequire   HostList      `toml:"dane_require"`
+	DANETry       HostList      `toml:"dane_try"`
+	// OCSPRequest empty means "*" when OCSPRequire is set (Exim's
+	// default for hosts_request_ocsp).
+	OCSPRequest HostList `toml:"ocsp_request"`
+	OCSPRequire HostList `toml:"ocsp_require"`
+
+	// Forwarding and SRS. An empty SRSDomain is the first of Domains;
+	// Parse fills it in.
+	Forward         []string      `toml:"forward"`
+	SRSSecret       []string      `toml:"srs_secret"`
+	SRSDomain       string        `toml:"srs_domain"`
+	SRSRedis        string        `toml:"srs_redis"`
+	SRSRedisTimeout time.Duration `toml:"srs_redis_timeout"`
+	SRSRedisPrefix  string        `toml:"srs_redis_prefix"`
+
+	// DKIM signing of outbound mail, one entry per domain (the smtp
+	// transport's dkim_* options). Last: TOML tables follow plain keys.
+	DKIM []DKIM `toml:"dkim"`
+
+	// src records where each key's value came from (key path →
+	// source), for errors that say which file or flag to fix.
+	src map[string]Source
+}
+
+// DKIM is one [[dkim]] entry: a signing domain with its selectors and
+// the dkim_* transport options that go with it.
+type DKIM struct {
+	Domain      string         `toml:"domain"`
+	Selectors   []DKIMSelector `toml:"selectors"`
+	Canon       string         `toml:"canon"`
+	Hash        string         `toml:"hash"`
+	Identity    string         `toml:"identity"`
+	SignHeaders string         `toml:"sign_headers"`
+	Timestamps  time.Duration  `toml:"timestamps"`
+	Strict      bool           `toml:"strict"`
+}
+
+// DKIMSelector is one dkim_selector and the file of its
+// dkim_private_key. Parse makes a relative PrivateKey absolute against
+// the working directory, as every other path is relative to it.
+type DKIMSelector struct {
+	Selector   string `toml:"selector"`
+	PrivateKey string `toml:"private_key"`
+}
