@@ -4,7 +4,6 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -13,18 +12,6 @@ import (
 
 	"github.com/BurntSushi/toml"
 )
-
-// LoadFile reads a configuration file over the defaults. It does not
-// fill in the derived values or validate; Parse does.
-func LoadFile(path string) (Settings, error) {
-	s := Default()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return s, err
-	}
-	err = s.decode(path, string(data))
-	return s, err
-}
 
 // SyntaxError is a configuration file that is not TOML.
 type SyntaxError struct {

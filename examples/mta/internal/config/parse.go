@@ -103,6 +103,7 @@ func (s *Settings) applyDKIMFlags(v *flagVars, set []string) error {
 		// A copy: the file's entries must not share memory with ours.
 		s.DKIM = append(s.DKIM[:len(s.DKIM):len(s.DKIM)], DefaultDKIM())
 		i = len(s.DKIM) - 1
+		s.setSource(fmt.Sprintf("dkim[%d]", i), Source{Flag: flagDKIMDomain})
 	}
 	s.DKIM[i].Domain = v.dkimDomain
 	s.DKIM[i].Selectors = []DKIMSelector{v.dkimSel}

@@ -338,6 +338,9 @@ selectors = [{selector = "old", private_key = "/old.pem"}, {selector = "old2", p
 	if len(s.DKIM) != 2 || s.DKIM[1].Domain != "b.example" || s.DKIM[1].Canon != "relaxed" || s.DKIM[1].Hash != "sha256" {
 		t.Fatalf("got %+v", s.DKIM)
 	}
+	if got := s.SourceOf("dkim[1].canon"); got.Flag != flagDKIMDomain {
+		t.Fatalf("source of the added entry's canon %+v, want -dkim-domain", got)
+	}
 	// The three go together.
 	_, err := parse(t, "-dkim-domain", "b.example", "-dkim-selector", "s")
 	if ke := hasKey(keyErrors(t, err), "dkim"); ke == nil || !strings.Contains(ke.Error(), "-dkim-private-key") {
