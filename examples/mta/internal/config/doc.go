@@ -118,7 +118,8 @@
 // # DKIM signing
 //
 // Outbound mail is signed as by an Exim smtp transport with dkim_*
-// options, one [[dkim]] table per signing domain (none by default):
+// options, one entry of the dkim array of tables per signing domain
+// (none by default):
 //
 //	[[dkim]]
 //	domain = "example.org"                   # dkim_domain
