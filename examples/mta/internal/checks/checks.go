@@ -118,7 +118,7 @@ func (c *Checks) Data(ctx context.Context, m *Message) *Decision {
 		}
 	}
 	d.Headers = append(d.Headers, authres.Build(c.Hostname, methods...).String())
-	log.Info("dmarc", "id", m.ID, "status", string(dm.Status), "domain", dm.FromDomain, "text", dm.StatusText, "err", dm.Err, "header", hdrErr)
+	log.Debug("dmarc", "id", m.ID, "status", string(dm.Status), "domain", dm.FromDomain, "text", dm.StatusText, "err", dm.Err, "header", hdrErr)
 
 	dv := decideDMARC(dm, hdrErr, c.DMARCEnforce)
 	if dv.refuse != nil {

@@ -41,7 +41,7 @@ func (s *Server) Mail(ctx context.Context, c *smtpd.Conn, from string, p *smtp.M
 		if sender != "<>" {
 			tx.authSender = sender
 		}
-		log.Info("mail from", "from", from, "auth", c.AuthUser, "prdr", p.PRDR)
+		log.Debug("mail from", "from", from, "auth", c.AuthUser, "prdr", p.PRDR)
 		return tx, nil
 	}
 	if p.Auth != "" {
@@ -51,7 +51,7 @@ func (s *Server) Mail(ctx context.Context, c *smtpd.Conn, from string, p *smtp.M
 	}
 	tx.spf = s.checks.SPF(ctx, c.Client.Addr(), c.HELO, from)
 	tx.env.Run = s.cfg.Scanner != nil
-	log.Info("mail from", "from", from, "spf", tx.spf.Result.String(), "prdr", p.PRDR)
+	log.Debug("mail from", "from", from, "spf", tx.spf.Result.String(), "prdr", p.PRDR)
 	return tx, nil
 }
 

@@ -135,17 +135,21 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 		}
 		if sid, ok := spooled[i]; ok {
 			queued++
-			log.Info("queued", "id", id, "spool", sid, "rcpt", tx.rcpts[i], "to", tx.routes[i].Addr)
+			log.Debug("queued", "id", id, "spool", sid, "rcpt", tx.rcpts[i], "to", tx.routes[i].Addr)
 			continue
 		}
 		delivered++
 		local, domain := smtp.SplitAddress(tx.routes[i].Addr)
-		log.Info("delivered", "id", id, "rcpt", tx.rcpts[i], "folder", plans[i].Folder)
+		log.Debug("delivered", "id", id, "rcpt", tx.rcpts[i], "folder", plans[i].Folder)
 		cfg.Metrics.Delivery("maildir", "delivered")
 		s.raise(ctx, events.Event{Name: events.MsgDelivery, MessageID: id, LocalPart: local, Domain: domain,
 			Router: "local", Transport: "maildir", HostAddress: c.Client.Addr()})
 	}
-	log.Info("message", "id", id, "from", tx.from, "rcpts", len(tx.rcpts), "delivered", delivered, "queued", queued)
+	// The one line per message, with what Exim's "<=" line says.
+	log.Info("message", "id", id, "from", tx.from, "helo", c.HELO, "ip", c.Client.Addr().String(), "proto", protocol(c),
+		"tls", tlsInfo(c), "auth", authInfo(c), "size", len(m.Bytes()), "rcpts", len(tx.rcpts),
+		"delivered", delivered, "queued", queued, "refused", len(tx.rcpts)-delivered-queued, "prdr", m.PRDR,
+		"spf", d.Results["spf"], "dkim", d.Results["dkim"], "dmarc", d.Results["dmarc"])
 	if delivered+queued > 0 {
 		cfg.Metrics.Message("accepted", "")
 	} else {
@@ -287,6 +291,23 @@ func protocol(c *smtpd.Conn) string {
 		p += "A"
 	}
 	return p
+}
+
+// tlsInfo is Exim's X= field, "TLS1.3:TLS_AES_128_GCM_SHA256"; "" in
+// clear text.
+func tlsInfo(c *smtpd.Conn) string {
+	if c.TLS == nil {
+		return ""
+	}
+	return tlsVersion(c.TLS.Version) + ":" + tls.CipherSuiteName(c.TLS.CipherSuite)
+}
+
+// authInfo is Exim's A= field, "plain:bob"; "" without AUTH.
+func authInfo(c *smtpd.Conn) string {
+	if c.AuthMechanism == "" {
+		return ""
+	}
+	return strings.ToLower(c.AuthMechanism) + ":" + c.AuthUser
 }
 
 // tlsVersion is Exim's $tls_in_ver form, "TLS1.3".

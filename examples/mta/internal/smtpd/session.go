@@ -125,6 +125,10 @@ func (l *loggerWith) Info(msg string, args ...any) {
 	l.s.srv.cfg.Logger.Info(msg, append([]any{"session", l.s.id, "client", l.s.client.String()}, args...)...)
 }
 
+func (l *loggerWith) Debug(msg string, args ...any) {
+	l.s.srv.cfg.Logger.Debug(msg, append([]any{"session", l.s.id, "client", l.s.client.String()}, args...)...)
+}
+
 func (l *loggerWith) Warn(msg string, args ...any) {
 	l.s.srv.cfg.Logger.Warn(msg, append([]any{"session", l.s.id, "client", l.s.client.String()}, args...)...)
 }
@@ -726,6 +730,6 @@ func (s *session) receive(tx *transaction, mb *msgBuf) {
 		s.log().Warn("reply", "id", res.MessageID, "err", err)
 	}
 	if out != nil {
-		s.log().Info("message", "id", res.MessageID, "from", tx.from, "rcpts", len(tx.rcpts), "prdr", out.PRDR, "reply", out.Final.String())
+		s.log().Debug("message", "id", res.MessageID, "from", tx.from, "rcpts", len(tx.rcpts), "prdr", out.PRDR, "reply", out.Final.String())
 	}
 }
