@@ -4,6 +4,10 @@ import (
 	_ "embed"
 	"log/slog"
 	"time"
+
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/queue"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/remote"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/smtpd"
 )
 
 // DefaultTOML is the embedded default configuration: the file form of
@@ -17,10 +21,7 @@ var DefaultTOML string
 // Limits behind the computed defaults.
 const (
 	// DefaultDataMemory is the floor of max_data_memory's default.
-	DefaultDataMemory = 256 << 20
-	// MessageHeadroom is what the MTA keeps free in front of each
-	// message for the header it prepends (the mta's msgHeadroom).
-	MessageHeadroom = 8 << 10
+	DefaultDataMemory = smtpd.DefaultMaxDataMemory
 	// MaxMessageSize bounds max_size so that the memory arithmetic
 	// (4 × max_size, 2 × (max_size + headroom)) cannot overflow.
 	MaxMessageSize = 1 << 40
@@ -43,13 +44,13 @@ func Default() Settings {
 
 		ProxyTimeout: 3 * time.Second,
 
-		MaxSize:            10 << 20,
-		MaxRecipients:      100,
-		MaxErrors:          10,
-		ReadTimeout:        5 * time.Minute, // RFC 5321 §4.5.3.2.7
-		MaxSessions:        100,
-		MaxSessionsPerHost: 20,
-		DataTimeout:        15 * time.Minute,
+		MaxSize:            smtpd.DefaultMaxSize,
+		MaxRecipients:      smtpd.DefaultMaxRecipients,
+		MaxErrors:          smtpd.DefaultMaxErrors,
+		ReadTimeout:        smtpd.DefaultReadTimeout,
+		MaxSessions:        smtpd.DefaultMaxSessions,
+		MaxSessionsPerHost: smtpd.DefaultMaxSessionsPerHost,
+		DataTimeout:        smtpd.DefaultDataTimeout,
 
 		TLSAdvertiseHosts: mustHostList("*"),
 		TLSMinVersion:     "1.2",
@@ -59,10 +60,10 @@ func Default() Settings {
 
 		SpamdAltLocation: "Junk",
 
-		SMTPPort:      25,
-		SMTPTimeout:   5 * time.Minute,
-		RetryInterval: 15 * time.Minute,
-		RetryMaxAge:   4 * 24 * time.Hour,
+		SMTPPort:      remote.DefaultSMTPPort,
+		SMTPTimeout:   remote.DefaultSMTPTimeout,
+		RetryInterval: queue.DefaultRetryInterval,
+		RetryMaxAge:   queue.DefaultRetryMaxAge,
 		DANETry:       mustHostList("*"),
 
 		SRSRedisTimeout: 2 * time.Second,
@@ -79,13 +80,9 @@ func DefaultDKIM() DKIM {
 // DataMemoryFor is max_data_memory's default for a max_size: 256 MiB,
 // or 4 × max_size when that is larger, so a few messages of the largest
 // size can be in flight at once.
-func DataMemoryFor(maxSize int64) int64 {
-	return max(DefaultDataMemory, 4*maxSize)
-}
+func DataMemoryFor(maxSize int64) int64 { return smtpd.DataMemoryFor(maxSize) }
 
 // DataMemoryNeed is the least max_data_memory that can take one message
 // of maxSize: a buffer being grown exists twice for a moment, so a
 // message of max_size needs twice its buffer (message and headroom).
-func DataMemoryNeed(maxSize int64) int64 {
-	return 2 * (maxSize + MessageHeadroom)
-}
+func DataMemoryNeed(maxSize int64) int64 { return smtpd.MinDataMemory(maxSize) }

@@ -126,16 +126,16 @@ func (c *Config) setDefaults() {
 		c.Logger = slog.Default()
 	}
 	if c.SMTPPort <= 0 {
-		c.SMTPPort = 25
+		c.SMTPPort = remote.DefaultSMTPPort
 	}
 	if c.SMTPTimeout <= 0 {
-		c.SMTPTimeout = 5 * time.Minute
+		c.SMTPTimeout = remote.DefaultSMTPTimeout
 	}
 	if c.RetryInterval <= 0 {
-		c.RetryInterval = 15 * time.Minute
+		c.RetryInterval = queue.DefaultRetryInterval
 	}
 	if c.RetryMaxAge <= 0 {
-		c.RetryMaxAge = 4 * 24 * time.Hour
+		c.RetryMaxAge = queue.DefaultRetryMaxAge
 	}
 	if c.PolicyTimeout <= 0 {
 		c.PolicyTimeout = smtpd.DefaultPolicyTimeout

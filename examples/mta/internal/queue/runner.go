@@ -21,6 +21,12 @@ const (
 	TransportName = "remote_smtp"
 )
 
+// Defaults of the settings (internal/config uses them).
+const (
+	DefaultRetryInterval = 15 * time.Minute
+	DefaultRetryMaxAge   = 4 * 24 * time.Hour
+)
+
 // A Courier makes one delivery attempt for the pending recipients of a
 // message and records each result in env (State, Message, Status and
 // the host fields).

@@ -26,6 +26,12 @@ const (
 	ErrnoExpandFail = -27 // ERRNO_EXPANDFAIL: smtp:connect deferred everything
 )
 
+// Defaults of the settings (internal/config uses them).
+const (
+	DefaultSMTPPort    = 25
+	DefaultSMTPTimeout = 5 * time.Minute
+)
+
 // Courier delivers to remote hosts; it is the queue's queue.Courier.
 // Every field but the optional ones must be set.
 type Courier struct {

@@ -127,7 +127,7 @@ func (c *Config) setDefaults() {
 		c.DataTimeout = DefaultDataTimeout
 	}
 	if c.MaxDataMemory == 0 {
-		c.MaxDataMemory = max(DefaultMaxDataMemory, 4*c.MaxSize)
+		c.MaxDataMemory = DataMemoryFor(c.MaxSize)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -136,6 +136,11 @@ func (c *Config) setDefaults() {
 		c.AuthLimiter = &auth.Limiter{}
 	}
 }
+
+// DataMemoryFor is MaxDataMemory's default for a MaxSize: 256 MiB, or
+// 4 × MaxSize when that is larger, so that a few messages of the
+// largest size can be in flight at once.
+func DataMemoryFor(maxSize int64) int64 { return max(DefaultMaxDataMemory, 4*maxSize) }
 
 // MinDataMemory is the smallest MaxDataMemory for a MaxSize: a buffer
 // being grown exists twice for a moment, so a message of MaxSize needs
