@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,7 +17,8 @@ import (
 	"time"
 
 	"github.com/mailpolicy/mailpolicy/events"
-	"github.com/mailpolicy/mailpolicy/examples/mta/internal/srsredis"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/auth"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/config"
 )
 
 // syncBuffer is a log destination shared by goroutines.
@@ -75,18 +78,82 @@ func (c *rawClient) ok(line string, code int) {
 	}
 }
 
+// buildFrom builds the server as run would from a command line (with
+// a temporary maildir unless args name one).
+func buildFrom(t *testing.T, args ...string) *app {
+	t.Helper()
+	fs := flag.NewFlagSet("mta", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	s, _, err := config.ParseArgs(fs, append([]string{"-maildir", t.TempDir()}, args...))
+	if err == nil {
+		err = s.Validate()
+	}
+	if err != nil {
+		t.Fatalf("%q: %v", args, err)
+	}
+	a, err := build(s, io.Discard)
+	if err != nil {
+		t.Fatalf("%q: %v", args, err)
+	}
+	t.Cleanup(a.close)
+	return a
+}
+
+// usageError runs the command line and wants exit 2 with msg on stderr.
+func usageError(t *testing.T, msg string, args ...string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), args, nil, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), msg) {
+		t.Errorf("%q: exit %d, stderr %q; want 2 and %q", args, code, errb.String(), msg)
+	}
+}
+
 func TestFlags(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"-h"}, &out, &errb); code != exitOK || !strings.Contains(out.String(), "-dmarc-enforce") {
+	if code := run(context.Background(), []string{"-h"}, nil, &out, &errb); code != exitOK || !strings.Contains(out.String(), "-dmarc-enforce") || !strings.Contains(out.String(), "queue COMMAND") {
 		t.Errorf("-h: %d %q", code, out.String())
 	}
-	if code := run(context.Background(), []string{"-maildir", "x"}, &out, &errb); code != exitUsage {
-		t.Errorf("missing -domains: %d", code)
+	usageError(t, "-domains", "-domains", "")
+	usageError(t, `unexpected argument "frob"`, "frob")
+	c := buildFrom(t, "-domains", "Example.COM,example.org", "-optin", "a@example.com=strict:x",
+		"-proxy-required", "10.0.0.0/8", "-dccifd", "127.0.0.1:1234", "-spamd", "127.0.0.1:783").srv.Config()
+	if len(c.Domains) != 2 || c.Domains[0] != "example.com" || c.OptIn["a@example.com"] != "strict:x" || c.DCC.Address.Addr != "127.0.0.1:1234" ||
+		c.Scanner == nil || c.ProxyRequired == nil || c.ProxyOptional != nil {
+		t.Errorf("built: %+v", c)
 	}
-	o, _, ok := parseFlags([]string{"-domains", "Example.COM, example.org", "-maildir", "/tmp/x", "-optin", "a@example.com=strict:x",
-		"-proxy-required", "10.0.0.0/8", "-dccifd", "127.0.0.1:1234", "-spamd", "127.0.0.1:783"}, &out, &errb)
-	if !ok || len(o.cfg.Domains) != 2 || o.cfg.OptIn["a@example.com"] != "strict:x" || o.cfg.DCC.Address.Addr != "127.0.0.1:1234" || o.cfg.Scanner == nil {
-		t.Errorf("parse: %+v %s", o, errb.String())
+}
+
+// A configuration file and flags over it, as an operator runs it.
+func TestConfigFileAndPrintConfig(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "mta.toml")
+	os.WriteFile(file, []byte("domains = [\"file.test\"]\nmax_size = 5000\nmaildir = \""+filepath.Join(dir, "md")+"\"\n"), 0o600)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-config", file, "-max-size", "6000", "-print-config"}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), `domains = ["file.test"]`) || !strings.Contains(out.String(), "max_size = 6000") {
+		t.Errorf("effective configuration:\n%s", out.String())
+	}
+	os.WriteFile(file, []byte("max_size = -1\n"), 0o600)
+	usageError(t, "mta.toml: max_size:", "-config", file)
+	os.WriteFile(file, []byte("bogus = 1\n"), 0o600)
+	usageError(t, "mta.toml: bogus: unknown key", "-config", file)
+}
+
+func TestPasswd(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"passwd", "-kind", "bcrypt"}, strings.NewReader("s3cret\n"), &out, &errb); code != exitOK || !strings.HasPrefix(out.String(), "$2a$") {
+		t.Fatalf("passwd: %d %q %s", code, out.String(), errb.String())
+	}
+	users := filepath.Join(t.TempDir(), "users")
+	os.WriteFile(users, []byte("alice:"+strings.TrimSpace(out.String())+"\n"), 0o600)
+	u, err := auth.LoadUsers(users)
+	if err != nil || !u.Verify("alice", "s3cret") || u.Verify("alice", "other") {
+		t.Errorf("the printed hash does not verify: %v", err)
+	}
+	if code := run(context.Background(), []string{"passwd"}, strings.NewReader(""), &out, &errb); code != exitUsage {
+		t.Errorf("empty password: exit %d", code)
 	}
 }
 
@@ -100,7 +167,7 @@ func TestRunSignal(t *testing.T) {
 	var out, errb syncBuffer
 	go func() {
 		done <- run(ctx, []string{"-listen", addr, "-hostname", "mx.example", "-domains", "example.com", "-maildir", dir,
-			"-dmarc-history", filepath.Join(dir, "hist"), "-event-exec", "cat >/dev/null"}, &out, &errb)
+			"-dmarc-history", filepath.Join(dir, "hist"), "-event-exec", "cat >/dev/null"}, nil, &out, &errb)
 	}()
 	c := dialRun(t, addr)
 	c.ok("EHLO client.test", 250)
@@ -135,7 +202,7 @@ func TestWebhookEvents(t *testing.T) {
 	var out, errb syncBuffer
 	go func() {
 		done <- run(ctx, []string{"-listen", addr, "-hostname", "mx.example", "-domains", "example.com", "-maildir", dir,
-			"-event-webhook", hs.URL}, &out, &errb)
+			"-event-webhook", hs.URL}, nil, &out, &errb)
 	}()
 	c := dialRun(t, addr)
 	c.ok("EHLO client.test", 250)
@@ -163,49 +230,62 @@ func TestWebhookEvents(t *testing.T) {
 }
 
 func TestOutboundFlags(t *testing.T) {
-	var out, errb bytes.Buffer
-	o, _, ok := parseFlags([]string{"-domains", "example.com", "-maildir", "/tmp/x", "-spool", "/tmp/s", "-relay-from", "127.0.0.1",
+	c := buildFrom(t, "-domains", "example.com", "-spool", t.TempDir(), "-relay-from", "127.0.0.1",
 		"-smtp-port", "2525", "-forward", "a@example.com=b@other.test", "-srs-secret", "k", "-srs-domain", "srs.example.com",
-		"-dane-require", "*.secure.test", "-ocsp-require", "*"}, &out, &errb)
-	if !ok || o.cfg.SMTPPort != 2525 || o.cfg.Forwards["a@example.com"] != "b@other.test" || o.cfg.SRS == nil ||
-		o.cfg.SRSDomain != "srs.example.com" || o.cfg.OCSP == nil || o.cfg.RelayFrom == nil {
-		t.Errorf("parse: %+v %s", o, errb.String())
+		"-dane-require", "*.secure.test", "-ocsp-require", "*").srv.Config()
+	if c.SMTPPort != 2525 || c.Forwards["a@example.com"] != "b@other.test" || c.SRS == nil ||
+		c.SRSDomain != "srs.example.com" || c.OCSP == nil || c.OCSP.RequestHosts != nil || c.RelayFrom == nil {
+		t.Errorf("built: %+v", c)
 	}
-	if _, code, ok := parseFlags([]string{"-domains", "example.com", "-maildir", "/tmp/x", "-forward", "a@example.com=b@other.test"}, &out, &errb); ok || code != exitUsage {
-		t.Error("-forward without -spool accepted")
-	}
+	usageError(t, "spool", "-domains", "example.com", "-forward", "a@example.com=b@other.test", "-srs-secret", "k")
+	usageError(t, "srs_secret", "-domains", "example.com", "-spool", "/tmp/s", "-srs-redis", "127.0.0.1:6379")
 }
 
 func TestLimitFlags(t *testing.T) {
-	var out, errb bytes.Buffer
-	o, _, ok := parseFlags([]string{"-domains", "example.com", "-maildir", "/tmp/x", "-max-sessions", "5", "-max-sessions-per-host", "-1",
-		"-data-timeout", "1m", "-max-data-memory", "50000000"}, &out, &errb)
-	if !ok || o.cfg.MaxSessions != 5 || o.cfg.MaxSessionsPerHost != -1 || o.cfg.DataTimeout != time.Minute || o.cfg.MaxDataMemory != 50000000 {
-		t.Errorf("parse: %+v %s", o, errb.String())
+	c := buildFrom(t, "-max-sessions", "5", "-max-sessions-per-host", "-1", "-data-timeout", "1m", "-max-data-memory", "50000000").srv.Config()
+	if c.MaxSessions != 5 || c.MaxSessionsPerHost != -1 || c.DataTimeout != time.Minute || c.MaxDataMemory != 50000000 {
+		t.Errorf("built: %+v", c)
+	}
+	usageError(t, "-max-data-memory: 100 is below", "-max-size", "1000000", "-max-data-memory", "100")
+}
+
+// The MTA fails closed: a loopback SPF pass must be asked for, since a
+// PROXY list that misses the balancer makes every client 127.0.0.1.
+func TestSPFLocalhostPassFlagOptIn(t *testing.T) {
+	if buildFrom(t).srv.Config().SPFLocalhostPass {
+		t.Error("SPF localhost pass on by default")
+	}
+	if !buildFrom(t, "-spf-localhost-pass").srv.Config().SPFLocalhostPass {
+		t.Error("-spf-localhost-pass ignored")
 	}
 }
 
-func TestSRSRedisFlags(t *testing.T) {
-	var out, errb bytes.Buffer
-	base := []string{"-domains", "example.com", "-maildir", "/tmp/x", "-srs-secret", "k"}
-	o, _, ok := parseFlags(append(base, "-srs-redis", "127.0.0.1:6379", "-srs-redis-timeout", "3s", "-srs-redis-prefix", "x:"), &out, &errb)
-	if !ok || o.srsStore == nil {
-		t.Fatalf("parse: %+v %s", o, errb.String())
+// With nothing but a free port the built-in defaults serve: a test
+// domain into ./Maildir, and the greeting says how to send it mail.
+func TestRunDefaults(t *testing.T) {
+	t.Chdir(t.TempDir())
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var out, errb syncBuffer
+	go func() { done <- run(ctx, []string{"-listen", addr}, nil, &out, &errb) }()
+	c := dialRun(t, addr)
+	c.ok("HELO me", 250)
+	c.ok("MAIL FROM:<>", 250)
+	c.ok("RCPT TO:<postmaster@example.test>", 250)
+	c.ok("DATA", 354)
+	c.ok("Subject: hello\r\n\r\nhi\r\n.", 250)
+	c.ok("QUIT", 221)
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if _, addr, prefix, timeout := o.srsStore.Settings(); addr != "127.0.0.1:6379" || timeout != 3*time.Second || prefix != "x:" {
-		t.Fatalf("parse: %+v %s", o, errb.String())
+	if !strings.Contains(out.String(), "RCPT TO:<postmaster@example.test>") || !strings.Contains(out.String(), "./Maildir/new/") {
+		t.Errorf("greeting:\n%s", out.String())
 	}
-	o, _, ok = parseFlags(append(base, "-srs-redis", "/run/redis.sock"), &out, &errb)
-	if network, _, prefix, timeout := o.srsStore.Settings(); !ok || network != "unix" || prefix != srsredis.DefaultPrefix || timeout != 2*time.Second {
-		t.Fatalf("defaults: %+v %s", o, errb.String())
-	}
-	for _, args := range [][]string{
-		{"-domains", "example.com", "-maildir", "/tmp/x", "-srs-redis", "127.0.0.1:6379"}, // no -srs-secret
-		append(base, "-srs-redis", "nonsense"),
-		append(base, "-srs-redis", "127.0.0.1:6379", "-srs-redis-timeout", "0s"),
-	} {
-		if _, code, ok := parseFlags(args, &out, &errb); ok || code != exitUsage {
-			t.Errorf("%q accepted", args)
-		}
+	if files, _ := filepath.Glob("Maildir/new/*"); len(files) != 1 {
+		t.Errorf("%d messages in ./Maildir/new", len(files))
 	}
 }

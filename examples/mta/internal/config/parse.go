@@ -18,12 +18,24 @@ import (
 // Validate. flag.ErrHelp comes back as is, for the caller to exit 0.
 // Flags fs already has that are not settings are left to the caller.
 func Parse(fs *flag.FlagSet, args []string) (Settings, error) {
+	s, rest, err := ParseArgs(fs, args)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	return s, err
+}
+
+// ParseArgs is Parse for a command line that goes on after the flags
+// (a subcommand and its arguments), which it returns.
+func ParseArgs(fs *flag.FlagSet, args []string) (Settings, []string, error) {
+	s, err := parseSettings(fs, args)
+	return s, fs.Args(), err
+}
+
+func parseSettings(fs *flag.FlagSet, args []string) (Settings, error) {
 	v := register(fs)
 	if err := fs.Parse(args); err != nil {
 		return Settings{}, err
-	}
-	if fs.NArg() > 0 {
-		return Settings{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	s := Default()
 	if v.config != "" {

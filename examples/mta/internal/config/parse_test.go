@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"reflect"
@@ -375,5 +376,14 @@ func TestFill(t *testing.T) {
 	s = mustParse(t, "-srs-domain", "SRS.Example.", "-max-data-memory", "123456789")
 	if s.SRSDomain != "srs.example" || s.MaxDataMemory != 123456789 {
 		t.Fatalf("srs_domain %q max_data_memory %d", s.SRSDomain, s.MaxDataMemory)
+	}
+}
+
+func TestParseArgsLeavesTheRest(t *testing.T) {
+	fs := flag.NewFlagSet("mta", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	s, rest, err := ParseArgs(fs, []string{"-max-size", "2000", "queue", "show", "ID"})
+	if err != nil || s.MaxSize != 2000 || len(rest) != 3 || rest[0] != "queue" || rest[2] != "ID" {
+		t.Errorf("ParseArgs: %v %d %q", err, s.MaxSize, rest)
 	}
 }

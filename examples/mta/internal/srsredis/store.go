@@ -382,9 +382,3 @@ func parseRESPInt(b []byte) (int64, bool) {
 	}
 	return n, true
 }
-
-// Settings reports what New was given, with the network it chose
-// ("tcp" or "unix").
-func (s *Store) Settings() (network, addr, prefix string, timeout time.Duration) {
-	return s.network, s.addr, s.prefix, s.timeout
-}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/mailpolicy/mailpolicy/bmi"
+	"github.com/mailpolicy/mailpolicy/dcc"
+	"github.com/mailpolicy/mailpolicy/dmarc"
+	"github.com/mailpolicy/mailpolicy/events"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/auth"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/config"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/metrics"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/mta"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/srsredis"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/tlsconf"
+	"github.com/mailpolicy/mailpolicy/ocsp"
+	"github.com/mailpolicy/mailpolicy/resolver"
+	"github.com/mailpolicy/mailpolicy/srs"
+)
+
+// app is the MTA built from the settings, with what must be started
+// beside it and closed after it.
+type app struct {
+	srv     *mta.Server
+	tls     *tlsconf.Server  // nil without tls_certificate
+	metrics *metrics.Metrics // nil without metrics_listen
+	webhook *events.Webhook  // nil without event_webhook
+	closers []func()
+	log     *slog.Logger
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+// build turns validated settings into the server's parts. Errors are
+// the ones only opening things can find (a key file that does not
+// parse, a history file that cannot be opened); they name their key.
+func build(s config.Settings, stderr io.Writer) (a *app, err error) {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: s.LogLevel}))
+	a = &app{log: log}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	opts := []resolver.Option{resolver.WithTimeout(s.Timeout), resolver.WithCache(mta.DefaultDNSCache)}
+	if s.Nameserver != "" {
+		opts = append(opts, resolver.WithNameservers(s.Nameserver))
+	}
+	dns, err := resolver.New(opts...)
+	if err != nil {
+		return nil, s.Blame("nameserver", err)
+	}
+	c := mta.Config{
+		Hostname: s.Hostname, Domains: s.Domains, Users: s.Users, Maildir: s.Maildir,
+		Resolver: dns, SPFLocalhostPass: s.SPFLocalhostPass, ProxyTimeout: s.ProxyTimeout,
+		ScanDeferOK: s.SpamdDeferOK, OptIn: s.OptIns(), DCCDeferOK: s.DCCDeferOK, DMARCEnforce: s.DMARCEnforce,
+		MaxSize: s.MaxSize, MaxRecipients: s.MaxRecipients, MaxErrors: s.MaxErrors, ReadTimeout: s.ReadTimeout,
+		MaxSessions: s.MaxSessions, MaxSessionsPerHost: s.MaxSessionsPerHost, DataTimeout: s.DataTimeout,
+		MaxDataMemory: s.MaxDataMemory, Logger: log,
+		Spool: s.Spool, SMTPPort: s.SMTPPort, SMTPTimeout: s.SMTPTimeout,
+		RetryInterval: s.RetryInterval, RetryMaxAge: s.RetryMaxAge, DelayWarning: s.DelayWarning,
+		DANETry: s.DANETry.List(), DANERequire: s.DANERequire.List(),
+		Forwards: s.Forwards(), SRSDomain: s.SRSDomain,
+		AuthPlaintextLoopback: s.AuthPlaintextLoopback,
+	}
+	if !s.ProxyRequired.Empty() {
+		c.ProxyRequired = s.ProxyRequired.List()
+	}
+	if !s.ProxyOptional.Empty() {
+		c.ProxyOptional = s.ProxyOptional.List()
+	}
+	if !s.RelayFrom.Empty() {
+		c.RelayFrom = s.RelayFrom.List()
+	}
+	if s.Spamd != "" {
+		c.Scanner = &bmi.Spamd{Addr: s.Spamd, AltLocation: s.SpamdAltLocation, NoneScore: s.SpamdNoneScore}
+	}
+	if s.DCCifd != "" {
+		addr, err := s.DCCAddress()
+		if err != nil {
+			return nil, s.Blame("dccifd", err)
+		}
+		c.DCC = &dcc.Client{Address: addr}
+	}
+	if !s.OCSPRequire.Empty() || !s.OCSPRequest.Empty() {
+		// An unset ocsp_request leaves RequestHosts nil: Exim's "*".
+		oc := &ocsp.Client{RequireHosts: s.OCSPRequire.List()}
+		if !s.OCSPRequest.Empty() {
+			oc.RequestHosts = s.OCSPRequest.List()
+		}
+		c.OCSP = oc
+	}
+	if len(s.SRSSecret) > 0 {
+		sc := srs.Config{Domain: s.SRSDomain, Secrets: s.SRSSecret}
+		if s.SRSRedis != "" {
+			st, err := srsredis.New(s.SRSRedis, s.SRSRedisPrefix, s.SRSRedisTimeout)
+			if err != nil {
+				return nil, s.Blame("srs_redis", err)
+			}
+			a.closers = append(a.closers, func() { st.Close() })
+			sc.Store = st
+		}
+		if c.SRS, err = srs.New(sc); err != nil {
+			return nil, s.Blame("srs_secret", err)
+		}
+	}
+	if s.DMARCHistory != "" {
+		h, err := dmarc.OpenHistory(s.DMARCHistory)
+		if err != nil {
+			return nil, s.Blame("dmarc_history", err)
+		}
+		a.closers = append(a.closers, func() { h.Close() })
+		c.History = h
+	}
+	if s.EventExec != "" || s.EventWebhook != "" {
+		c.Bus = &events.Bus{Logger: log}
+		if s.EventExec != "" {
+			x := &events.Exec{Path: "/bin/sh", Args: []string{"-c", s.EventExec}}
+			c.Bus.Subscribe(nil, x.Handler())
+		}
+		if s.EventWebhook != "" {
+			a.webhook = &events.Webhook{URL: s.EventWebhook}
+			a.webhook.Start(context.Background())
+			c.Bus.Subscribe(nil, a.webhook.Handler())
+			a.closers = append(a.closers, func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				a.webhook.Close(ctx)
+				cancel()
+			})
+		}
+	}
+	if len(s.TLSCertificate) > 0 {
+		a.tls, err = tlsconf.New(tlsconf.Config{
+			Certificates: s.TLSCertificate, PrivateKeys: s.TLSPrivateKey, OCSPFiles: s.TLSOCSPFile,
+			Refresh: s.TLSOCSPRefresh, MinVersion: s.MinTLSVersion(),
+			Logf: func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) },
+		})
+		if err != nil {
+			return nil, s.Blame("tls_certificate", err)
+		}
+		c.InboundTLS = a.tls.TLSConfig()
+		c.TLSAdvertise = s.TLSAdvertiseHosts.List()
+	}
+	if s.AuthUsersFile != "" {
+		if c.AuthUsers, err = auth.LoadUsers(s.AuthUsersFile); err != nil {
+			return nil, s.Blame("auth_users_file", err)
+		}
+		c.AuthLimiter = &auth.Limiter{MaxFailures: s.AuthMaxFailures, Window: s.AuthFailureWindow}
+	}
+	if s.MetricsListen != "" {
+		a.metrics = metrics.New()
+		c.Metrics = a.metrics
+	}
+	if a.srv, err = mta.New(c); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
