@@ -2,7 +2,6 @@ package mta
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/maildir"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/queue"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/smtpd"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/tlsconf"
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/smtp"
 )
@@ -266,8 +266,7 @@ func (s *Server) receivedHeader(c *smtpd.Conn, tx *transaction, id string) strin
 	}
 	fmt.Fprintf(&b, "\n\tby %s with %s", s.cfg.Hostname, protocol(c))
 	if c.TLS != nil {
-		// Exim's " ($tls_in_ver) tls $tls_in_cipher_std".
-		fmt.Fprintf(&b, " (%s) tls %s", tlsVersion(c.TLS.Version), tls.CipherSuiteName(c.TLS.CipherSuite))
+		b.WriteString(" " + tlsconf.Received(c.TLS))
 	}
 	fmt.Fprintf(&b, "\n\t(mailpolicy)\n\t(envelope-from <%s>)\n\tid %s", tx.from, id)
 	if len(tx.rcpts) == 1 {
@@ -299,7 +298,7 @@ func tlsInfo(c *smtpd.Conn) string {
 	if c.TLS == nil {
 		return ""
 	}
-	return tlsVersion(c.TLS.Version) + ":" + tls.CipherSuiteName(c.TLS.CipherSuite)
+	return tlsconf.VersionName(c.TLS.Version) + ":" + tlsconf.CipherName(c.TLS.CipherSuite)
 }
 
 // authInfo is Exim's A= field, "plain:bob"; "" without AUTH.
@@ -309,9 +308,6 @@ func authInfo(c *smtpd.Conn) string {
 	}
 	return strings.ToLower(c.AuthMechanism) + ":" + c.AuthUser
 }
-
-// tlsVersion is Exim's $tls_in_ver form, "TLS1.3".
-func tlsVersion(v uint16) string { return strings.ReplaceAll(tls.VersionName(v), " ", "") }
 
 // normalizeLF makes every line end LF (the packages' header values may
 // use CRLF or LF) and drops empty lines, which would end the header.
