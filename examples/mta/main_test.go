@@ -3,8 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
 	"flag"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -287,5 +296,101 @@ func TestRunDefaults(t *testing.T) {
 	}
 	if files, _ := filepath.Glob("Maildir/new/*"); len(files) != 1 {
 		t.Errorf("%d messages in ./Maildir/new", len(files))
+	}
+}
+
+// writeCert writes a self-signed certificate and key for name as PEM
+// files and returns their paths.
+func writeCert(t *testing.T, name string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalPKCS8PrivateKey(key)
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600)
+	return certFile, keyFile
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// The listeners the settings name all serve: SMTP with STARTTLS, the
+// implicit-TLS submissions port with AUTH, and the metrics page, which
+// counts what happened on the other two.
+func TestRunListeners(t *testing.T) {
+	cert, key := writeCert(t, "mx.example")
+	hash, err := auth.HashPassword("pw", auth.KindBcrypt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := filepath.Join(t.TempDir(), "users")
+	os.WriteFile(users, []byte("alice:"+hash+"\n"), 0o600)
+	smtpAddr, subAddr, metricsAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var out, errb syncBuffer
+	go func() {
+		done <- run(ctx, []string{"-listen", smtpAddr, "-submissions-listen", subAddr, "-metrics-listen", metricsAddr,
+			"-hostname", "mx.example", "-domains", "example.com", "-maildir", t.TempDir(),
+			"-tls-certificate", cert, "-tls-privatekey", key, "-auth-users-file", users}, nil, &out, &errb)
+	}()
+	c := dialRun(t, smtpAddr)
+	c.ok("EHLO client.test", 250)
+	c.ok("STARTTLS", 220) // the certificate is there, so STARTTLS is offered
+
+	var conn *tls.Conn
+	for range 100 {
+		if conn, err = tls.Dial("tcp", subAddr, &tls.Config{InsecureSkipVerify: true}); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := &rawClient{t: t, c: textproto.NewConn(conn)}
+	if _, _, err := tc.c.ReadResponse(220); err != nil {
+		t.Fatal(err)
+	}
+	tc.ok("EHLO client.test", 250)
+	tc.ok("AUTH PLAIN "+base64.StdEncoding.EncodeToString([]byte("\x00alice\x00pw")), 235)
+	tc.ok("QUIT", 221)
+	conn.Close()
+
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`mta_connections_total{listener="submissions"} 1`, `mta_auth_attempts_total{mechanism="plain",result="pass"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	// The metrics listener is closed with the server.
+	if _, err := http.Get("http://" + metricsAddr + "/healthz"); err == nil {
+		t.Error("metrics still served after shutdown")
 	}
 }
