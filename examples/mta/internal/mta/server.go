@@ -21,6 +21,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/metrics"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/queue"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/remote"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/signing"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/smtpd"
 	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/ocsp"
@@ -104,6 +105,9 @@ type Config struct {
 	OCSP *ocsp.Client
 	// TLSConfig is the base of the outbound TLS configuration.
 	TLSConfig *tls.Config
+	// DKIMSign signs outbound and relayed mail (bounces too) by its
+	// From domain, at each delivery attempt; nil: no signing.
+	DKIMSign *signing.Signers
 
 	// Inbound TLS and AUTH: smtpd.Config's fields (InboundTLS is its
 	// TLSConfig).
@@ -213,7 +217,7 @@ func New(cfg Config) (*Server, error) {
 			RetryInterval: cfg.RetryInterval, RetryMaxAge: cfg.RetryMaxAge, DelayWarning: cfg.DelayWarning,
 			Courier: &remote.Courier{Resolver: cfg.Resolver, Hostname: cfg.Hostname, SMTPPort: cfg.SMTPPort,
 				SMTPTimeout: cfg.SMTPTimeout, DANETry: cfg.DANETry, DANERequire: cfg.DANERequire,
-				OCSP: cfg.OCSP, TLSConfig: cfg.TLSConfig, Bus: cfg.Bus, Logger: cfg.Logger},
+				OCSP: cfg.OCSP, TLSConfig: cfg.TLSConfig, Bus: cfg.Bus, Logger: cfg.Logger, Signers: cfg.DKIMSign},
 		}
 		s.runner.Bouncer = &queue.Bouncer{Hostname: cfg.Hostname, RetryMaxAge: cfg.RetryMaxAge,
 			Route: s.router.RouteBounce, Maildir: md, Spool: s.spool, Wake: s.runner.Wake, Logger: cfg.Logger}

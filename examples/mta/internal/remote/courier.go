@@ -12,6 +12,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/dane"
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/queue"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/signing"
 	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/prdr"
@@ -52,6 +53,9 @@ type Courier struct {
 	TLSConfig *tls.Config
 	Bus       *events.Bus // nil: no events
 	Logger    *slog.Logger
+	// Signers DKIM-signs each message by its From domain, once per
+	// delivery attempt (dkimsign.go); nil: no signing.
+	Signers *signing.Signers
 }
 
 // target is one address of one host to try.
@@ -92,6 +96,12 @@ func (q *Courier) Deliver(ctx context.Context, env *queue.Envelope, data []byte)
 			domains = append(domains, d)
 		}
 		groups[d] = append(groups[d], r)
+	}
+	if q.Signers != nil && len(domains) > 0 {
+		var ok bool
+		if data, ok = q.sign(ctx, env, data); !ok {
+			return
+		}
 	}
 	for _, d := range domains {
 		if ctx.Err() != nil {
