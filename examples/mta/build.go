@@ -15,6 +15,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/config"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/metrics"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/mta"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/signing"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/srsredis"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/tlsconf"
 	"github.com/mailpolicy/mailpolicy/ocsp"
@@ -42,12 +43,12 @@ func (a *app) close() {
 // build turns validated settings into the server's parts. Errors are
 // the ones only opening things can find (a key file that does not
 // parse, a history file that cannot be opened); they name their key.
-func build(s config.Settings, stderr io.Writer) (a *app, err error) {
+func build(s config.Settings, stderr io.Writer) (_ *app, err error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: s.LogLevel}))
-	a = &app{log: log}
+	a := &app{log: log}
 	defer func() {
 		if err != nil {
-			a.close()
+			a.close() // what was opened before the error
 		}
 	}()
 	opts := []resolver.Option{resolver.WithTimeout(s.Timeout), resolver.WithCache(mta.DefaultDNSCache)}
@@ -154,6 +155,20 @@ func build(s config.Settings, stderr io.Writer) (a *app, err error) {
 			return nil, s.Blame("auth_users_file", err)
 		}
 		c.AuthLimiter = &auth.Limiter{MaxFailures: s.AuthMaxFailures, Window: s.AuthFailureWindow}
+	}
+	if len(s.DKIM) > 0 {
+		var ds []signing.Domain
+		for _, d := range s.DKIM {
+			sd := signing.Domain{Domain: d.Domain, Canon: d.Canon, Hash: d.Hash, Identity: d.Identity,
+				SignHeaders: d.SignHeaders, Timestamps: d.Timestamps, Strict: d.Strict}
+			for _, sel := range d.Selectors {
+				sd.Selectors = append(sd.Selectors, signing.Selector{Selector: sel.Selector, PrivateKey: sel.PrivateKey})
+			}
+			ds = append(ds, sd)
+		}
+		if c.DKIMSign, err = signing.New(ds); err != nil {
+			return nil, s.Blame("dkim", err)
+		}
 	}
 	if s.MetricsListen != "" {
 		a.metrics = metrics.New()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
@@ -392,5 +393,31 @@ func TestRunListeners(t *testing.T) {
 	// The metrics listener is closed with the server.
 	if _, err := http.Get("http://" + metricsAddr + "/healthz"); err == nil {
 		t.Error("metrics still served after shutdown")
+	}
+}
+
+// [[dkim]] entries become the courier's signers; a bad key is an error
+// at start naming the dkim key.
+func TestDKIMSettingsBuilt(t *testing.T) {
+	_, key := writeCert(t, "unused") // an EC key: dkim wants RSA or Ed25519
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32))
+	kb, _ := x509.MarshalPKCS8PrivateKey(priv)
+	good := filepath.Join(t.TempDir(), "ed.pem")
+	os.WriteFile(good, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600)
+	a := buildFrom(t, "-domains", "example.com", "-dkim-domain", "example.com", "-dkim-selector", "ed", "-dkim-private-key", good)
+	if s := a.srv.Config().DKIMSign; s == nil || s.For("news.example.com") == nil || s.For("other.test") != nil {
+		t.Errorf("signers %+v", s)
+	}
+	fs := flag.NewFlagSet("mta", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	s, _, err := config.ParseArgs(fs, []string{"-maildir", t.TempDir(), "-dkim-domain", "example.com", "-dkim-selector", "ec", "-dkim-private-key", key})
+	if err == nil {
+		err = s.Validate()
+	}
+	if err == nil {
+		_, err = build(s, io.Discard)
+	}
+	if err == nil || !strings.Contains(err.Error(), "dkim") {
+		t.Errorf("an EC key for DKIM: %v", err)
 	}
 }
