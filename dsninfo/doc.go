@@ -65,7 +65,9 @@
 // CR and LF become a space in one-line fields and a fold (newline plus
 // space) in the wrapped fields and Diagnostic-Code; other control
 // characters except HT, and every byte of 0x80 and above, become '?'
-// (SMTPUTF8 reports, RFC 6533, are not written). Blank continuation
+// (RFC 6533's message/global-delivery-status is not written: an
+// internationalised address goes in as Address gives it, in the 7-bit
+// utf-8-addr-xtext form, and Typed.Addr reads it back). Blank continuation
 // lines are never written. In the human-readable text, C0 controls
 // other than HT and the line ends, DEL, C1 controls (U+0080-U+009F)
 // and each byte of invalid UTF-8 become '?' (line ends become CRLF);
