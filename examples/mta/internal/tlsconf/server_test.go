@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"testing"
+	"time"
 
 	xocsp "golang.org/x/crypto/ocsp"
 )
@@ -75,7 +76,7 @@ func TestStapleFromFiles(t *testing.T) {
 	mxGood := mkResp(t, p.mx, p.inter, respOpts{})
 	otherGood := mkResp(t, p.other, p.inter, respOpts{})
 	otherExpired := mkResp(t, p.other, p.inter, respOpts{
-		thisUpdate: testNow.Add(-72 * 3600e9), nextUpdate: testNow.Add(-48 * 3600e9)})
+		thisUpdate: testNow.Add(-72 * time.Hour), nextUpdate: testNow.Add(-48 * time.Hour)})
 	mxRevoked := mkResp(t, p.mx, p.inter, respOpts{status: xocsp.Revoked})
 
 	for _, tc := range []struct {
