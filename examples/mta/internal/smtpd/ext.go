@@ -16,6 +16,7 @@ func (s *session) extensions() []string {
 		"PIPELINING",
 	}
 	ext = append(ext, s.securityExtensions()...)
+	ext = append(ext, "CHUNKING") // RFC 3030's BDAT (bdat.go); not BINARYMIME
 	ext = append(ext, s.transferExtensions()...)
 	return append(ext, prdr.Keyword, "ENHANCEDSTATUSCODES", "HELP")
 }

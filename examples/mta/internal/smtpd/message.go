@@ -71,6 +71,16 @@ func (m *msgBuf) appendLine(line []byte) bool {
 	return true
 }
 
+// appendRaw adds b as it is (a BDAT chunk); false as appendLine.
+func (m *msgBuf) appendRaw(b []byte) bool {
+	need := len(m.b) + len(b)
+	if need > cap(m.b) && !m.grow(need) {
+		return false
+	}
+	m.b = append(m.b, b...)
+	return true
+}
+
 func (m *msgBuf) grow(need int) bool {
 	c := cap(m.b)
 	n := 2 * c

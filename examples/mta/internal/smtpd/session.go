@@ -87,6 +87,9 @@ type transaction struct {
 	rcpts []string
 	size  int64 // the SIZE= estimate, 0 without one
 	bt    Transaction
+	// smtputf8: MAIL had SMTPUTF8, so addresses may be UTF-8 (RFC 6531).
+	smtputf8 bool
+	bdat     *chunked // the message so far, once BDAT has begun
 }
 
 func newSession(srv *Server, conn net.Conn) *session {
@@ -111,6 +114,9 @@ func (s *session) interruptIfIdle() {
 }
 
 func (s *session) setTx(tx *transaction) {
+	if old := s.tx; old != nil && old != tx && old.bdat != nil {
+		old.bdat.mb.release() // a BDAT transfer cut off by RSET, EHLO or the end
+	}
 	s.mu.Lock()
 	s.tx, s.inTx = tx, tx != nil
 	s.mu.Unlock()
@@ -135,6 +141,7 @@ func (l *loggerWith) Warn(msg string, args ...any) {
 
 func (s *session) serve() {
 	defer s.conn.Close()
+	defer s.setTx(nil)
 	cfg := &s.srv.cfg
 	if pc, ok := s.conn.(*proxyproto.Conn); ok {
 		info, err := pc.Handshake(s.srv.ctx)
@@ -487,7 +494,7 @@ func (s *session) cmdMail(arg string) error {
 	if !ok {
 		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.5.2", "MAIL must have an address operand: MAIL FROM:<address>")
 	}
-	path, err := smtp.ParsePath(rest)
+	path, err := smtp.ParsePath(rest, smtp.WithUTF8(true))
 	if err != nil {
 		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.1.7", "Invalid sender address syntax")
 	}
@@ -505,6 +512,10 @@ func (s *session) cmdMail(arg string) error {
 	}
 	if unsupported := s.unsupportedMailParam(&mp); unsupported != "" {
 		s.reply(smtp.ReplyParamsNotRecognized, "5.5.4", "Unsupported parameter "+unsupported)
+		return nil
+	}
+	if r := asciiRefusal(from, false); r != nil && !mp.SMTPUTF8 {
+		s.reply(r.Code, r.Enhanced, r.Text)
 		return nil
 	}
 	if n := mp.Size; n > 0 {
@@ -527,7 +538,7 @@ func (s *session) cmdMail(arg string) error {
 		s.reply(refused.Code, refused.Enhanced, refused.Text)
 		return nil
 	}
-	s.setTx(&transaction{from: from, prdr: mp.PRDR, size: size, bt: bt})
+	s.setTx(&transaction{from: from, prdr: mp.PRDR, size: size, bt: bt, smtputf8: mp.SMTPUTF8})
 	if mp.PRDR {
 		s.reply(smtp.ReplyOK, "2.1.0", "OK, PRDR requested")
 	} else {
@@ -551,7 +562,7 @@ func (s *session) cmdRcpt(arg string) error {
 	if !ok {
 		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.5.2", "RCPT must have an address operand: RCPT TO:<address>")
 	}
-	path, err := smtp.ParsePath(rest)
+	path, err := smtp.ParsePath(rest, smtp.WithUTF8(true))
 	rcpt, params := path.Mailbox, path.Params
 	ok = err == nil && rcpt != ""
 	if !ok && strings.EqualFold(strings.TrimSpace(rest), "<postmaster>") {
@@ -560,8 +571,15 @@ func (s *session) cmdRcpt(arg string) error {
 	if !ok {
 		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.1.3", "Invalid recipient address syntax")
 	}
-	rp, refused := s.rcptParams(params)
+	if r := asciiRefusal(rcpt, true); r != nil && !tx.smtputf8 {
+		s.reply(r.Code, r.Enhanced, r.Text)
+		return nil
+	}
+	rp, refused := s.rcptParams(params, tx.smtputf8)
 	if refused != nil {
+		if refused.Code == smtp.ReplyParamSyntaxError {
+			return s.synprot(false, refused.Code, refused.Enhanced, refused.Text)
+		}
 		s.reply(refused.Code, refused.Enhanced, refused.Text)
 		return nil
 	}
@@ -589,6 +607,8 @@ func (s *session) cmdData(arg string) error {
 		return s.synprot(true, 503, "5.5.1", "Sender not yet given")
 	case len(tx.rcpts) == 0:
 		return s.synprot(true, 503, "5.5.1", "Valid RCPT command must precede DATA")
+	case tx.bdat != nil:
+		return s.synprot(true, 503, "5.5.1", "DATA after BDAT in one transaction")
 	}
 	mb := newMsgBuf(s.srv.budget, tx.size, s.srv.cfg.MaxSize)
 	if mb == nil {
@@ -607,6 +627,14 @@ func (s *session) cmdData(arg string) error {
 		return s.readErr(err)
 	}
 	s.inData, s.dataDeadline = false, time.Time{}
+	s.finish(tx, mb, problem)
+	return nil
+}
+
+// finish answers a message read to its end (by DATA or BDAT ... LAST):
+// refused for its problem, or handed to the Backend. The transaction
+// is over either way.
+func (s *session) finish(tx *transaction, mb *msgBuf, problem dataProblem) {
 	defer s.setTx(nil)
 	switch problem {
 	case dataBareLF, dataBareCR:
@@ -626,7 +654,6 @@ func (s *session) cmdData(arg string) error {
 	default:
 		s.receive(tx, mb)
 	}
-	return nil
 }
 
 // dataProblem is why a message read to its end is not taken; the
