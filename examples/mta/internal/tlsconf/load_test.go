@@ -130,3 +130,20 @@ func TestExpiredCertificateLogged(t *testing.T) {
 		t.Errorf("expired certificate not logged: %q", lg.lines)
 	}
 }
+
+// Exim ignores tls_ocsp_file elements beyond the certificates; New
+// accepts them but says so.
+func TestSurplusOCSPFileLogged(t *testing.T) {
+	p := newPKI(t, "")
+	l := writeLayout(t, p)
+	cfg := l.config()
+	cfg.OCSPFiles = l.dir + "/a : " + l.dir + "/b : " + l.dir + "/c"
+	var lg logs
+	cfg.Logf = lg.logf
+	if _, err := New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !lg.contains("3 files for 2 certificates") {
+		t.Errorf("surplus not logged: %q", lg.lines)
+	}
+}
