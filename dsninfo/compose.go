@@ -97,9 +97,13 @@ func (c *Composer) Compose(r Report) ([]byte, error) {
 	}
 	subject := r.Subject
 	if subject == "" {
-		subject = "Mail delivery failed: returning message to sender"
-		if delayed {
+		switch {
+		case delayed:
 			subject = "Warning: message delayed"
+		case r.noneFailed():
+			subject = "Delivery Status Notification"
+		default:
+			subject = "Mail delivery failed: returning message to sender"
 		}
 	}
 	date := r.Date
@@ -496,17 +500,40 @@ func (r *Report) defaultText() string {
 		b.WriteString("A message that you sent has not yet been delivered to one or more of its\n" +
 			"recipients after some time. No action is required on your part. Delivery\n" +
 			"attempts will continue for some time.\n\n")
+	} else if r.noneFailed() {
+		b.WriteString("This is the delivery status of a message that you sent, for one or more\n" +
+			"of its recipients:\n\n")
 	} else {
 		b.WriteString("A message that you sent could not be delivered to one or more of its\n" +
 			"recipients. This is a permanent error. The following address(es) failed:\n\n")
 	}
+	notice := r.noneFailed() && !r.allDelayed()
 	for _, rc := range r.Recipients {
 		b.WriteString(wrapText("  ", sanitizeLine(rc.FinalRecipient.Value)) + "\n")
+		if notice {
+			b.WriteString(wrapText("    ", actionText(rc.Action)) + "\n")
+		}
 		if m := truncate(sanitizeLine(rc.Diagnostic), maxMessage); m != "" {
 			b.WriteString(wrapText("    ", m) + "\n")
 		}
 	}
 	return b.String()
+}
+
+// actionText says what happened to a recipient of a report without
+// failures.
+func actionText(a Action) string {
+	switch a {
+	case Delivered:
+		return "delivered to the recipient's mailbox"
+	case Relayed:
+		return "relayed to a mail server that sends no notifications; none will follow"
+	case Expanded:
+		return "delivered to the addresses it expands to"
+	case Delayed:
+		return "not yet delivered; delivery attempts will continue"
+	}
+	return "action: " + sanitizeLine(string(a))
 }
 
 // originalPart returns the third part's body with CRLF line ends (a

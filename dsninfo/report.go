@@ -24,8 +24,9 @@ type Report struct {
 	// The bounce message's header. From defaults to
 	// "Mail Delivery System <Mailer-Daemon@ReportingMTA>" and Subject to
 	// "Mail delivery failed: returning message to sender" (or, when
-	// every recipient is delayed, "Warning: message delayed"), as Exim
-	// words them; Date defaults to time.Now, MessageID to a random
+	// every recipient is delayed, "Warning: message delayed", and when
+	// none failed, as in a success notice, "Delivery Status
+	// Notification"), as Exim words them; Date defaults to time.Now, MessageID to a random
 	// <...@ReportingMTA>. To is the returned message's sender.
 	From, To, Subject string
 	Date              time.Time
@@ -204,6 +205,17 @@ func (r *Report) allDelayed() bool {
 		}
 	}
 	return true
+}
+
+// noneFailed reports whether no recipient failed: a warning or a
+// notice of success (delivered, relayed, expanded).
+func (r *Report) noneFailed() bool {
+	for _, rc := range r.Recipients {
+		if rc.Action == Failed {
+			return false
+		}
+	}
+	return len(r.Recipients) > 0
 }
 
 func lower(s string) string { return strings.ToLower(s) }
