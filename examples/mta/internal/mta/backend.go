@@ -21,6 +21,10 @@ type transaction struct {
 	rcpts  []string
 	routes []checks.Route // per recipient, parallel to rcpts
 	env    bmi.Envelope
+	// params are MAIL's (DSN's RET and ENVID, SMTPUTF8), rparams each
+	// recipient's (NOTIFY, ORCPT), parallel to rcpts: see dsn.go.
+	params  smtp.MailParams
+	rparams []*smtp.RcptParams
 	// authSender is the AUTH= mailbox accepted from an authenticated
 	// client (auth.MailAuthSender), "" otherwise.
 	authSender string
@@ -30,6 +34,9 @@ type transaction struct {
 // transaction; the outcome is kept for DMARC.
 func (s *Server) Mail(ctx context.Context, c *smtpd.Conn, from string, p *smtp.MailParams) (smtpd.Transaction, *smtpd.Reply) {
 	tx := &transaction{s: s, from: from}
+	if p != nil {
+		tx.params = *p
+	}
 	log := s.cfg.Logger.With("session", c.ID, "client", c.Client.String())
 	if c.AuthUser != "" {
 		// Submission: the client is ours, its mail is not judged as
@@ -56,7 +63,7 @@ func (s *Server) Mail(ctx context.Context, c *smtpd.Conn, from string, p *smtp.M
 }
 
 // Rcpt routes a recipient (checks.Router) and gathers its bmi opt-in.
-func (tx *transaction) Rcpt(ctx context.Context, c *smtpd.Conn, rcpt string, _ *smtp.RcptParams) *smtpd.Reply {
+func (tx *transaction) Rcpt(ctx context.Context, c *smtpd.Conn, rcpt string, p *smtp.RcptParams) *smtpd.Reply {
 	s := tx.s
 	tx.env.BeginRcpt()
 	relayOK := s.router.RelayAllowed(c.Client.Addr()) || c.AuthUser != ""
@@ -71,5 +78,6 @@ func (tx *transaction) Rcpt(ctx context.Context, c *smtpd.Conn, rcpt string, _ *
 	tx.env.AddRecipient(rcpt)
 	tx.rcpts = append(tx.rcpts, rcpt)
 	tx.routes = append(tx.routes, rt)
+	tx.rparams = append(tx.rparams, p)
 	return nil
 }

@@ -121,6 +121,7 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 		return res
 	}
 	delivered, queued := 0, 0
+	var localDone []int // recipients delivered to the Maildir
 	for i, p := range pend {
 		if p == nil {
 			if plans[i].Decision.Verdict == prdr.Permanent {
@@ -139,14 +140,16 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 			continue
 		}
 		delivered++
+		localDone = append(localDone, i)
 		local, domain := smtp.SplitAddress(tx.routes[i].Addr)
 		log.Debug("delivered", "id", id, "rcpt", tx.rcpts[i], "folder", plans[i].Folder)
 		cfg.Metrics.Delivery("maildir", "delivered")
 		s.raise(ctx, events.Event{Name: events.MsgDelivery, MessageID: id, LocalPart: local, Domain: domain,
 			Router: "local", Transport: "maildir", HostAddress: c.Client.Addr()})
 	}
+	tx.notifyDelivered(id, common, m, localDone)
 	// The one line per message, with what Exim's "<=" line says.
-	log.Info("message", "id", id, "from", tx.from, "helo", c.HELO, "ip", c.Client.Addr().String(), "proto", protocol(c),
+	log.Info("message", "id", id, "from", tx.from, "helo", c.HELO, "ip", c.Client.Addr().String(), "proto", tx.protocol(c),
 		"tls", tlsInfo(c), "auth", authInfo(c), "size", len(m.Bytes()), "rcpts", len(tx.rcpts),
 		"delivered", delivered, "queued", queued, "refused", len(tx.rcpts)-delivered-queued, "prdr", m.PRDR,
 		"spf", d.Results["spf"], "dkim", d.Results["dkim"], "dmarc", d.Results["dmarc"])
@@ -207,14 +210,10 @@ func (tx *transaction) spoolCopies(m *smtpd.Message, id, common string, plans []
 		if n > 0 {
 			sid = fmt.Sprintf("%s-%d", id, n)
 		}
-		var addrs []string
-		for _, i := range idx {
-			addrs = append(addrs, tx.routes[i].Addr)
-		}
 		var p *queue.Prepared
 		err := smtpd.ErrNoDataMemory
 		if wireOK {
-			p, err = s.spool.Prepare(sid, from, addrs, wire)
+			p, err = s.spool.PrepareEnvelope(tx.spoolEnvelope(sid, from, idx), wire)
 		}
 		for _, i := range idx {
 			if err != nil {
@@ -264,7 +263,7 @@ func (s *Server) receivedHeader(c *smtpd.Conn, tx *transaction, id string) strin
 	if c.Proxy.IsValid() {
 		fmt.Fprintf(&b, " (via proxy [%s])", c.Proxy)
 	}
-	fmt.Fprintf(&b, "\n\tby %s with %s", s.cfg.Hostname, protocol(c))
+	fmt.Fprintf(&b, "\n\tby %s with %s", s.cfg.Hostname, tx.protocol(c))
 	if c.TLS != nil {
 		b.WriteString(" " + tlsconf.Received(c.TLS))
 	}

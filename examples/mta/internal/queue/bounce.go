@@ -10,6 +10,7 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/dsninfo"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/maildir"
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
 // Bouncer sends delivery status notifications. Route and Maildir are
@@ -28,62 +29,99 @@ type Bouncer struct {
 	Logger  *slog.Logger
 }
 
-// Bounce sends a DSN about rcpts of the spooled message env to its
-// sender: Action failed (or, with delayed, Action delayed and
-// Will-Retry-Until), RET=HDRS, Exim's extra fields from the last host
-// tried. A bounce is never bounced: nothing is sent for the null
-// sender. The DSN goes to the maildir when the sender is local (or an
-// SRS address that reverses to a local one), else to the queue with a
-// null sender.
+// Bounce sends a DSN about those of rcpts, recipients of the spooled
+// message env (data), that asked for one (Recipient.Notifies): Action
+// failed for NOTIFY=FAILURE or, with delayed, Action delayed and
+// Will-Retry-Until for NOTIFY=DELAY. Exim's extra fields come from the
+// last host tried. See Delivered for what every DSN carries.
 func (b *Bouncer) Bounce(env *Envelope, data []byte, rcpts []*Recipient, delayed bool) {
+	if delayed {
+		b.notify(env, data, rcpts, dsninfo.Delayed, smtp.NotifyDelay)
+		return
+	}
+	b.notify(env, data, rcpts, dsninfo.Failed, smtp.NotifyFailure)
+}
+
+// Delivered sends the success DSN, Action delivered, for those of
+// rcpts, delivered to their mailboxes here, that asked NOTIFY=SUCCESS.
+//
+// Every DSN carries ENVID as Original-Envelope-ID and each ORCPT as
+// Original-Recipient, and returns the message's header; the whole
+// message only in a failure DSN with RET=FULL (RFC 3461 §4.3: a DSN
+// reporting no failure returns the header at most). None is ever sent
+// for the null sender: a bounce is never bounced. It goes to the
+// maildir when the sender is local (or an SRS address that reverses to
+// a local one), else to the queue with the null sender (and SMTPUTF8
+// when the sender is not ASCII).
+func (b *Bouncer) Delivered(env *Envelope, data []byte, rcpts []*Recipient) {
+	b.notify(env, data, rcpts, dsninfo.Delivered, smtp.NotifySuccess)
+}
+
+// Relayed sends the DSN with Action relayed for those of rcpts,
+// delivered to a host, that asked NOTIFY=SUCCESS when the host did not
+// offer DSN (RFC 3461 §5.2.2): no notification can come from past it.
+// Where the host took the DSN parameters (Recipient.DSNPassed), the
+// success DSN is its to send, and none is sent here.
+func (b *Bouncer) Relayed(env *Envelope, data []byte, rcpts []*Recipient) {
+	var open []*Recipient
+	for _, r := range rcpts {
+		if !r.DSNPassed {
+			open = append(open, r)
+		}
+	}
+	b.notify(env, data, open, dsninfo.Relayed, smtp.NotifySuccess)
+}
+
+// notify sends one DSN with action for those of rcpts whose NOTIFY has
+// cond.
+func (b *Bouncer) notify(env *Envelope, data []byte, rcpts []*Recipient, action dsninfo.Action, cond smtp.Notify) {
 	log := b.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	if env.From == "" || len(rcpts) == 0 {
-		if len(rcpts) > 0 && !delayed {
+	var asked []*Recipient
+	for _, r := range rcpts {
+		if r.Notifies(cond) {
+			asked = append(asked, r)
+		}
+	}
+	if len(asked) == 0 {
+		return
+	}
+	if env.From == "" {
+		if action == dsninfo.Failed {
 			log.Info("bounce of a bounce discarded", "id", env.ID)
 		}
 		return
 	}
 	rep := dsninfo.Report{
-		To:           env.From,
 		ReportingMTA: b.Hostname,
 		ArrivalDate:  env.Arrival,
 		Return:       dsninfo.ReturnHeaders,
 		Original:     headerPart(data),
 	}
-	for _, r := range rcpts {
-		dr := dsninfo.Recipient{
-			FinalRecipient: dsninfo.Typed{Type: "rfc822", Value: r.Addr},
-			Action:         dsninfo.Failed,
-			Status:         r.Status,
-			RemoteMTA:      r.Host,
-			Greeting:       r.Greeting,
-			HELOResponse:   r.HELO,
-			Diagnostic:     r.Message,
-		}
-		if ip, err := netip.ParseAddr(r.IP); err == nil {
-			dr.RemoteIP, dr.RemotePort = ip, r.Port
-		}
-		if delayed {
-			dr.Action = dsninfo.Delayed
-			dr.Status = "4.0.0"
-			dr.WillRetryUntil = env.Arrival.Add(b.RetryMaxAge)
-		} else if dr.Status == "" || !strings.HasPrefix(dr.Status, "5") {
-			dr.Status = "5.0.0"
-		}
-		rep.Recipients = append(rep.Recipients, dr)
+	// An internationalised To would be written as '?'s: the report is
+	// 7-bit (dsninfo writes no message/global-delivery-status).
+	if isASCII(env.From) {
+		rep.To = env.From
+	}
+	if env.EnvID != "" {
+		// RFC 3464 §2.2.1: the envelope id as it came, in xtext.
+		rep.OriginalEnvelopeID = smtp.EncodeXtext(env.EnvID)
+	}
+	if action == dsninfo.Failed && smtp.Ret(env.Ret) == smtp.RetFull {
+		rep.Return, rep.Original = dsninfo.ReturnFull, data
+	}
+	for _, r := range asked {
+		rep.Recipients = append(rep.Recipients, b.recipient(env, r, action))
 	}
 	msg, err := dsninfo.Compose(rep)
 	if err != nil {
-		log.Warn("bounce: compose", "id", env.ID, "err", err)
+		log.Warn("dsn: compose", "id", env.ID, "err", err)
 		return
 	}
-	kind := "bounce"
-	if delayed {
-		kind = "delay warning"
-	}
+	kind := map[dsninfo.Action]string{dsninfo.Failed: "bounce", dsninfo.Delayed: "delay warning",
+		dsninfo.Delivered: "success DSN", dsninfo.Relayed: "relayed DSN"}[action]
 	to, local, refused := b.Route(env.From)
 	if refused != "" {
 		log.Warn(kind+" undeliverable", "id", env.ID, "to", env.From, "reason", refused)
@@ -105,7 +143,14 @@ func (b *Bouncer) Bounce(env *Envelope, data []byte, rcpts []*Recipient, delayed
 		log.Info(kind+" delivered", "id", env.ID, "bounce", id, "to", to)
 		return
 	}
-	sid, err := b.Spool.Enqueue(id, "", []string{to}, msg)
+	if b.Spool == nil {
+		log.Warn(kind+" not queued: no spool", "id", env.ID, "to", to)
+		return
+	}
+	p, err := b.Spool.PrepareEnvelope(&Envelope{ID: id, Rcpts: []*Recipient{{Addr: to}}, SMTPUTF8: !isASCII(to)}, msg)
+	if err == nil {
+		err = p.Commit()
+	}
 	if err != nil {
 		log.Warn(kind+" not queued", "id", env.ID, "err", err)
 		return
@@ -113,13 +158,65 @@ func (b *Bouncer) Bounce(env *Envelope, data []byte, rcpts []*Recipient, delayed
 	if b.Wake != nil {
 		b.Wake()
 	}
-	log.Info(kind+" queued", "id", env.ID, "bounce", sid, "to", to)
+	log.Info(kind+" queued", "id", env.ID, "bounce", p.ID(), "to", to)
 }
 
-// headerPart is the header of a message (CRLF), for RET=HDRS.
+// recipient is the DSN's block for r.
+func (b *Bouncer) recipient(env *Envelope, r *Recipient, action dsninfo.Action) dsninfo.Recipient {
+	dr := dsninfo.Recipient{
+		FinalRecipient:    dsninfo.Address(r.Addr),
+		OriginalRecipient: originalRecipient(r.ORCPT),
+		Action:            action,
+		Status:            r.Status,
+		RemoteMTA:         r.Host,
+		Greeting:          r.Greeting,
+		HELOResponse:      r.HELO,
+		Diagnostic:        r.Message,
+	}
+	if ip, err := netip.ParseAddr(r.IP); err == nil && r.Host != "" {
+		dr.RemoteIP, dr.RemotePort = ip, r.Port
+	}
+	switch action {
+	case dsninfo.Delayed:
+		dr.Status = "4.0.0"
+		dr.WillRetryUntil = env.Arrival.Add(b.RetryMaxAge)
+	case dsninfo.Failed:
+		if !strings.HasPrefix(dr.Status, "5") {
+			dr.Status = "5.0.0"
+		}
+	default:
+		dr.Status = "2.0.0"
+	}
+	return dr
+}
+
+// originalRecipient is the Original-Recipient field of a stored ORCPT
+// ("type;address", decoded from xtext, RFC 3461 §4.2); a utf-8 address
+// in its unitext form is written as utf-8-addr-xtext, which a 7-bit
+// report keeps (RFC 6533 §3).
+func originalRecipient(orcpt string) dsninfo.Typed {
+	typ, addr, ok := strings.Cut(orcpt, ";")
+	if !ok || typ == "" || addr == "" {
+		return dsninfo.Typed{}
+	}
+	typ = strings.ToLower(typ)
+	if typ == "utf-8" {
+		if a, err := dsninfo.DecodeUTF8Addr(addr); err == nil {
+			addr = dsninfo.EncodeUTF8Addr(a)
+		}
+	}
+	return dsninfo.Typed{Type: typ, Value: addr}
+}
+
+// headerPart is the header of a message (CRLF as spooled, or LF as in
+// the Maildir), for RET=HDRS.
 func headerPart(data []byte) []byte {
-	if i := bytes.Index(data, []byte("\r\n\r\n")); i >= 0 {
-		return data[:i+2]
+	crlf, lf := bytes.Index(data, []byte("\r\n\r\n")), bytes.Index(data, []byte("\n\n"))
+	switch {
+	case crlf >= 0 && (lf < 0 || crlf < lf):
+		return data[:crlf+2]
+	case lf >= 0:
+		return data[:lf+1]
 	}
 	return data
 }

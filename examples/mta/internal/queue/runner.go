@@ -216,6 +216,16 @@ func (r *Runner) attempt(ctx context.Context, env *Envelope) (time.Time, bool) {
 		pending = 0
 	}
 	r.bounceFailed(env, data)
+	if r.Bouncer != nil {
+		// NOTIFY=SUCCESS past a host without DSN: "relayed" (RFC 3461).
+		var delivered []*Recipient
+		for _, rc := range env.Rcpts {
+			if before[rc] && rc.State == Delivered {
+				delivered = append(delivered, rc)
+			}
+		}
+		r.Bouncer.Relayed(env, data, delivered)
+	}
 	if pending == 0 {
 		log.Info("completed", "id", env.ID)
 		r.raise(ctx, events.Event{Name: events.MsgComplete, MessageID: env.ID})

@@ -81,6 +81,11 @@ type Envelope struct {
 	Next     time.Time    `json:"next"`
 	Warned   bool         `json:"warned"` // delay DSN sent
 	Rcpts    []*Recipient `json:"rcpts"`
+	// MAIL's DSN parameters (RFC 3461): RET ("FULL", "HDRS"; "": not
+	// given) and ENVID, decoded; and SMTPUTF8 (RFC 6531).
+	Ret      string `json:"ret,omitempty"`
+	EnvID    string `json:"envid,omitempty"`
+	SMTPUTF8 bool   `json:"smtputf8,omitempty"`
 }
 
 // Recipient is one recipient of a spooled message with the result of
@@ -97,6 +102,13 @@ type Recipient struct {
 	Port     int    `json:"port,omitempty"`
 	Greeting string `json:"greeting,omitempty"`
 	HELO     string `json:"helo,omitempty"`
+	// RCPT's DSN parameters (RFC 3461): NOTIFY as given ("NEVER",
+	// "SUCCESS,DELAY"; "": not given, which means FAILURE,DELAY) and
+	// ORCPT as "addr-type;address", decoded. DSNPassed: the last host
+	// tried offered DSN and was given them, so the DSNs past it are its.
+	Notify    string `json:"notify,omitempty"`
+	ORCPT     string `json:"orcpt,omitempty"`
+	DSNPassed bool   `json:"dsn_passed,omitempty"`
 }
 
 // PendingCount is the number of recipients still to be tried.
@@ -147,22 +159,35 @@ func (p *Prepared) ID() string { return p.id }
 // Prepare writes the message and a temporary envelope, both fsynced,
 // under id or, when files of that id exist, under a new one.
 func (s *Spool) Prepare(id, from string, rcpts []string, data []byte) (*Prepared, error) {
-	sid := id
+	env := &Envelope{ID: id, From: from}
+	for _, r := range rcpts {
+		env.Rcpts = append(env.Rcpts, &Recipient{Addr: r})
+	}
+	return s.PrepareEnvelope(env, data)
+}
+
+// PrepareEnvelope is Prepare for an envelope with more than addresses
+// (DSN parameters, SMTPUTF8): env.ID is the id asked for; the spool
+// sets the arrival and next-attempt times, and makes every recipient
+// pending. env itself is not changed.
+func (s *Spool) PrepareEnvelope(env *Envelope, data []byte) (*Prepared, error) {
+	sid := env.ID
 	for try := 1; ; try++ {
-		p, err := s.prepareAs(sid, from, rcpts, data)
+		p, err := s.prepareAs(sid, env, data)
 		if !errors.Is(err, fs.ErrExist) || try == durable.MaxNameTries {
 			return p, err
 		}
-		sid = id + "-" + b62(randomUint64(), 6)
+		sid = env.ID + "-" + b62(randomUint64(), 6)
 	}
 }
 
-// prepareAs is Prepare under exactly sid; fs.ErrExist when a file of
-// sid is already in the spool (nothing is then left behind).
-func (s *Spool) prepareAs(sid, from string, rcpts []string, data []byte) (*Prepared, error) {
-	env := &Envelope{ID: sid, From: from, Arrival: time.Now().UTC(), Next: time.Now().UTC()}
-	for _, r := range rcpts {
-		env.Rcpts = append(env.Rcpts, &Recipient{Addr: r, State: Pending})
+// prepareAs is PrepareEnvelope under exactly sid; fs.ErrExist when a
+// file of sid is already in the spool (nothing is then left behind).
+func (s *Spool) prepareAs(sid string, tmpl *Envelope, data []byte) (*Prepared, error) {
+	env := &Envelope{ID: sid, From: tmpl.From, Arrival: time.Now().UTC(), Next: time.Now().UTC(),
+		Ret: tmpl.Ret, EnvID: tmpl.EnvID, SMTPUTF8: tmpl.SMTPUTF8}
+	for _, r := range tmpl.Rcpts {
+		env.Rcpts = append(env.Rcpts, &Recipient{Addr: r.Addr, State: Pending, Notify: r.Notify, ORCPT: r.ORCPT})
 	}
 	b, err := json.MarshalIndent(env, "", "  ")
 	if err != nil {

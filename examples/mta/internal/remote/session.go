@@ -132,8 +132,16 @@ func (s *remoteSession) session(ctx context.Context, data []byte, rcpts []*queue
 
 	// MAIL (no parameters after HELO: no extensions then).
 	ext := c.Extensions()
+	if status := s.env.UTF8Status(rcpts, data); status != "" && !ext.Has("SMTPUTF8") {
+		s.quit(ctx)
+		return failAll(utf8Refusal(s.t.host), status)
+	}
 	s.prdr = prdr.MailSuffix(ext.Has(prdr.Keyword), len(rcpts)) != ""
-	mp := &smtp.MailParams{PRDR: s.prdr}
+	mp := &smtp.MailParams{PRDR: s.prdr, SMTPUTF8: s.env.SMTPUTF8 && ext.Has("SMTPUTF8")}
+	dsn := ext.Has("DSN")
+	if dsn {
+		mp.Ret, mp.EnvID = smtp.Ret(s.env.Ret), s.env.EnvID
+	}
 	if ext.Has("SIZE") {
 		mp.Size = int64(len(data))
 	}
@@ -153,7 +161,8 @@ func (s *remoteSession) session(ctx context.Context, data []byte, rcpts []*queue
 	var accepted []string
 	var acceptedIdx []int
 	for i, rc := range rcpts {
-		_, err := c.Rcpt(ctx, rc.Addr, nil)
+		rc.DSNPassed = dsn
+		_, err := c.Rcpt(ctx, rc.Addr, dsnParams(rc, dsn))
 		var ce *smtp.CommandError
 		switch {
 		case err == nil:
