@@ -33,40 +33,6 @@ import (
 
 // Recipient states in the envelope.
 const (
-	rcptPending   = "pending"
-	rcptDelivered = "delivered"
-	rcptFailed    = "failed"
-)
-
-// envelope is the spooled state of one message.
-type envelope struct {
-	ID       string       `json:"id"`
-	From     string       `json:"from"` // "" for a bounce
-	Arrival  time.Time    `json:"arrival"`
-	Attempts int          `json:"attempts"`
-	Next     time.Time    `json:"next"`
-	Warned   bool         `json:"warned"` // delay DSN sent
-	Rcpts    []*spoolRcpt `json:"rcpts"`
-}
-
-// spoolRcpt is one recipient of a spooled message with the result of
-// its last attempt.
-type spoolRcpt struct {
-	Addr    string `json:"addr"`
-	State   string `json:"state"`
-	Bounced bool   `json:"bounced,omitempty"`
-	Message string `json:"message,omitempty"` // Exim's address message
-	Status  string `json:"status,omitempty"`  // enhanced status for the DSN
-	// The last host tried, for the DSN.
-	Host     string `json:"host,omitempty"`
-	IP       string `json:"ip,omitempty"`
-	Port     int    `json:"port,omitempty"`
-	Greeting string `json:"greeting,omitempty"`
-	HELO     string `json:"helo,omitempty"`
-}
-
-// Recipient states in the envelope.
-const (
 	Pending   = "pending"
 	Delivered = "delivered"
 	Failed    = "failed"
