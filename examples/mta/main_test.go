@@ -167,30 +167,47 @@ func TestPasswd(t *testing.T) {
 	}
 }
 
+// running is run in the background with args; stop cancels it and
+// returns its exit code and output.
+type running struct {
+	t      *testing.T
+	cancel context.CancelFunc
+	done   chan int
+	out    syncBuffer
+	errb   syncBuffer
+}
+
+func startRun(t *testing.T, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{t: t, cancel: cancel, done: make(chan int, 1)}
+	go func() { r.done <- run(ctx, args, nil, &r.out, &r.errb) }()
+	return r
+}
+
+// stop ends the run and wants exit 0 within ten seconds.
+func (r *running) stop() {
+	r.t.Helper()
+	r.cancel()
+	select {
+	case code := <-r.done:
+		if code != exitOK {
+			r.t.Errorf("exit %d: %s", code, r.errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		r.t.Fatal("run did not return")
+	}
+}
+
 func TestRunSignal(t *testing.T) {
 	dir := t.TempDir()
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var out, errb syncBuffer
-	go func() {
-		done <- run(ctx, []string{"-listen", addr, "-hostname", "mx.example", "-domains", "example.com", "-maildir", dir,
-			"-dmarc-history", filepath.Join(dir, "hist"), "-event-exec", "cat >/dev/null"}, nil, &out, &errb)
-	}()
+	addr := freeAddr(t)
+	r := startRun(t, "-listen", addr, "-hostname", "mx.example", "-domains", "example.com", "-maildir", dir,
+		"-dmarc-history", filepath.Join(dir, "hist"), "-event-exec", "cat >/dev/null")
 	c := dialRun(t, addr)
 	c.ok("EHLO client.test", 250)
 	c.ok("QUIT", 221)
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Errorf("exit %d: %s", code, errb.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return")
-	}
+	r.stop()
 }
 
 func TestWebhookEvents(t *testing.T) {
@@ -203,17 +220,9 @@ func TestWebhookEvents(t *testing.T) {
 		}
 	}))
 	defer hs.Close()
-	dir := t.TempDir()
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var out, errb syncBuffer
-	go func() {
-		done <- run(ctx, []string{"-listen", addr, "-hostname", "mx.example", "-domains", "example.com", "-maildir", dir,
-			"-event-webhook", hs.URL}, nil, &out, &errb)
-	}()
+	addr := freeAddr(t)
+	r := startRun(t, "-listen", addr, "-hostname", "mx.example", "-domains", "example.com", "-maildir", t.TempDir(),
+		"-event-webhook", hs.URL)
 	c := dialRun(t, addr)
 	c.ok("EHLO client.test", 250)
 	c.ok("DATA", 503)
@@ -233,10 +242,7 @@ func TestWebhookEvents(t *testing.T) {
 			t.Fatalf("no %s event", w)
 		}
 	}
-	cancel()
-	if code := <-done; code != exitOK {
-		t.Errorf("exit %d: %s", code, errb.String())
-	}
+	r.stop()
 }
 
 func TestOutboundFlags(t *testing.T) {
@@ -274,13 +280,8 @@ func TestSPFLocalhostPassFlagOptIn(t *testing.T) {
 // domain into ./Maildir, and the greeting says how to send it mail.
 func TestRunDefaults(t *testing.T) {
 	t.Chdir(t.TempDir())
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var out, errb syncBuffer
-	go func() { done <- run(ctx, []string{"-listen", addr}, nil, &out, &errb) }()
+	addr := freeAddr(t)
+	r := startRun(t, "-listen", addr)
 	c := dialRun(t, addr)
 	c.ok("HELO me", 250)
 	c.ok("MAIL FROM:<>", 250)
@@ -288,12 +289,9 @@ func TestRunDefaults(t *testing.T) {
 	c.ok("DATA", 354)
 	c.ok("Subject: hello\r\n\r\nhi\r\n.", 250)
 	c.ok("QUIT", 221)
-	cancel()
-	if code := <-done; code != exitOK {
-		t.Fatalf("exit %d: %s", code, errb.String())
-	}
-	if !strings.Contains(out.String(), "RCPT TO:<postmaster@example.test>") || !strings.Contains(out.String(), "./Maildir/new/") {
-		t.Errorf("greeting:\n%s", out.String())
+	r.stop()
+	if out := r.out.String(); !strings.Contains(out, "RCPT TO:<postmaster@example.test>") || !strings.Contains(out, "./Maildir/new/") {
+		t.Errorf("greeting:\n%s", out)
 	}
 	if files, _ := filepath.Glob("Maildir/new/*"); len(files) != 1 {
 		t.Errorf("%d messages in ./Maildir/new", len(files))
@@ -344,14 +342,9 @@ func TestRunListeners(t *testing.T) {
 	users := filepath.Join(t.TempDir(), "users")
 	os.WriteFile(users, []byte("alice:"+hash+"\n"), 0o600)
 	smtpAddr, subAddr, metricsAddr := freeAddr(t), freeAddr(t), freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var out, errb syncBuffer
-	go func() {
-		done <- run(ctx, []string{"-listen", smtpAddr, "-submissions-listen", subAddr, "-metrics-listen", metricsAddr,
-			"-hostname", "mx.example", "-domains", "example.com", "-maildir", t.TempDir(),
-			"-tls-certificate", cert, "-tls-privatekey", key, "-auth-users-file", users}, nil, &out, &errb)
-	}()
+	r := startRun(t, "-listen", smtpAddr, "-submissions-listen", subAddr, "-metrics-listen", metricsAddr,
+		"-hostname", "mx.example", "-domains", "example.com", "-maildir", t.TempDir(),
+		"-tls-certificate", cert, "-tls-privatekey", key, "-auth-users-file", users)
 	c := dialRun(t, smtpAddr)
 	c.ok("EHLO client.test", 250)
 	c.ok("STARTTLS", 220) // the certificate is there, so STARTTLS is offered
@@ -386,10 +379,7 @@ func TestRunListeners(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
-	cancel()
-	if code := <-done; code != exitOK {
-		t.Fatalf("exit %d: %s", code, errb.String())
-	}
+	r.stop()
 	// The metrics listener is closed with the server.
 	if _, err := http.Get("http://" + metricsAddr + "/healthz"); err == nil {
 		t.Error("metrics still served after shutdown")
