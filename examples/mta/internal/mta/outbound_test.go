@@ -51,6 +51,9 @@ type fakeSMTP struct {
 	decide prdr.DecideFunc // nil: accept all
 	stall  chan struct{}   // when set, the banner waits for it to close
 
+	// dsn, utf8: offer DSN (RFC 3461) and SMTPUTF8 (RFC 6531).
+	dsn, utf8 bool
+
 	mu    sync.Mutex
 	msgs  []fakeMsg
 	conns int
@@ -65,6 +68,9 @@ type fakeMsg struct {
 	data  string
 	tls   bool
 	prdr  bool
+	// The parameters of MAIL and of each accepted RCPT.
+	mail  smtp.MailParams
+	rcptp map[string]smtp.RcptParams
 }
 
 // startFake listens on each ip with the same port.
@@ -152,6 +158,8 @@ func (f *fakeSMTP) serve(c net.Conn) {
 	var (
 		from, tlsOn, usePRDR = "", false, false
 		rcpts                []string
+		mailp                smtp.MailParams
+		rcptp                map[string]smtp.RcptParams
 	)
 	for {
 		line, err := tp.ReadLine()
@@ -165,6 +173,12 @@ func (f *fakeSMTP) serve(c net.Conn) {
 			lines := []string{"250-fake.test Hello " + arg, "250-SIZE 1000000", "250-ENHANCEDSTATUSCODES"}
 			if !f.noPRDR {
 				lines = append(lines, "250-PRDR")
+			}
+			if f.dsn {
+				lines = append(lines, "250-DSN")
+			}
+			if f.utf8 {
+				lines = append(lines, "250-8BITMIME", "250-SMTPUTF8")
 			}
 			if f.cert != nil && !tlsOn {
 				lines = append(lines, "250-STARTTLS")
@@ -182,13 +196,13 @@ func (f *fakeSMTP) serve(c net.Conn) {
 			c, tlsOn = tc, true
 			tp = textproto.NewConn(c)
 		case "MAIL":
-			p, _ := smtp.ParsePath(strings.TrimPrefix(strings.TrimPrefix(arg, "FROM:"), "from:"))
-			from, rcpts = p.Mailbox, nil
+			p, _ := smtp.ParsePath(strings.TrimPrefix(strings.TrimPrefix(arg, "FROM:"), "from:"), smtp.WithUTF8(f.utf8))
+			from, rcpts, rcptp = p.Mailbox, nil, map[string]smtp.RcptParams{}
 			mp, _ := smtp.ParseMailParams(p.Params)
-			usePRDR = mp.PRDR
+			usePRDR, mailp = mp.PRDR, mp
 			w("250 2.1.0 OK")
 		case "RCPT":
-			p, _ := smtp.ParsePath(strings.TrimPrefix(arg, "TO:"))
+			p, _ := smtp.ParsePath(strings.TrimPrefix(arg, "TO:"), smtp.WithUTF8(f.utf8))
 			a := p.Mailbox
 			rep := ""
 			if f.rcpt != nil {
@@ -196,6 +210,7 @@ func (f *fakeSMTP) serve(c net.Conn) {
 			}
 			if rep == "" {
 				rcpts = append(rcpts, a)
+				rcptp[a], _ = smtp.ParseRcptParams(p.Params)
 				rep = "250 2.1.5 OK"
 			}
 			w(rep)
@@ -213,7 +228,7 @@ func (f *fakeSMTP) serve(c net.Conn) {
 			out, _ := prdr.Respond(&b, &prdr.Transaction{Requested: usePRDR, Recipients: rcpts, MessageID: "FAKE1"}, decide)
 			if out != nil && len(out.Accepted()) > 0 {
 				f.mu.Lock()
-				f.msgs = append(f.msgs, fakeMsg{from: from, rcpts: out.Accepted(), data: string(data), tls: tlsOn, prdr: usePRDR})
+				f.msgs = append(f.msgs, fakeMsg{from: from, rcpts: out.Accepted(), data: string(data), tls: tlsOn, prdr: usePRDR, mail: mailp, rcptp: rcptp})
 				f.mu.Unlock()
 			}
 			c.Write(b.Bytes())
