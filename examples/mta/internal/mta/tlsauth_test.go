@@ -189,9 +189,16 @@ func TestAUTH(t *testing.T) {
 	c.expect(250)
 	c.ok("QUIT", 221)
 
-	f := ts.files(t, "")
+	// carol's copy (the relayed one may already have come back as a
+	// DSN to bob: remote.test has no hosts here).
+	var f []string
+	for _, m := range ts.files(t, "") {
+		if headerOf(m, "Envelope-to") == "carol@example.com" {
+			f = append(f, m)
+		}
+	}
 	if len(f) != 1 {
-		t.Fatalf("%d local files", len(f))
+		t.Fatalf("%d local copies for carol", len(f))
 	}
 	ar := headerOf(f[0], "Authentication-Results")
 	if ar != "mx.example; auth=pass (LOGIN) smtp.auth=bob smtp.mailfrom=bob@example.com" {
@@ -199,9 +206,6 @@ func TestAUTH(t *testing.T) {
 	}
 	if r := headerOf(f[0], "Received"); !strings.Contains(r, "with ESMTPSA (") {
 		t.Errorf("Received %q", r)
-	}
-	if envs, _ := filepath.Glob(filepath.Join(spool, "*.env")); len(envs) != 1 {
-		t.Errorf("%d relayed messages in the spool", len(envs))
 	}
 	// One log line for the message, with Exim's "<=" fields.
 	if !regexp.MustCompile(`msg=message .*id=\S+ from=bob@example.com helo=client.test ip=127.0.0.1 proto=ESMTPSA tls=TLS1\.3:TLS_\S+ auth=login:bob size=\d+ rcpts=2 delivered=1 queued=1 refused=0`).MatchString(ts.logs.String()) {
