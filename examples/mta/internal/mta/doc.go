@@ -13,10 +13,14 @@
 //	    client address; a failed required negotiation gets Exim's QUIT-only
 //	    mode (banner, then 503 to everything but QUIT, proxyproto.RefuseCommands)
 //	  → -max-sessions-per-host on that client address (421 and close)
-//	  → banner 220, EHLO (SIZE, 8BITMIME, PIPELINING, PRDR, ENHANCEDSTATUSCODES)
-//	  → MAIL: smtp.ParseMailParams (PRDR, SIZE, BODY); spf.Check with the
-//	    client IP, HELO and sender; the Outcome is kept for DMARC
-//	  → RCPT: routed (forward.go): an SRS0/SRS1 address at -srs-domain is
+//	  → banner 220, EHLO (SIZE, 8BITMIME, PIPELINING, STARTTLS, AUTH
+//	    PLAIN LOGIN after TLS, CHUNKING, DSN, SMTPUTF8, PRDR,
+//	    ENHANCEDSTATUSCODES; package smtpd)
+//	  → MAIL: smtp.ParseMailParams (PRDR, SIZE, BODY, RET, ENVID,
+//	    SMTPUTF8, AUTH=); spf.Check with the client IP, HELO and sender
+//	    (not for an authenticated client); the Outcome is kept for DMARC
+//	  → RCPT: NOTIFY and ORCPT kept with the recipient (RFC 3461)
+//	  → RCPT: routed (checks.Router): an SRS0/SRS1 address at -srs-domain is
 //	    reversed (srs.Reverse; bad hash or expired: 550 5.7.1) and routed
 //	    to the original sender (a database-mode alias SRS0=HHHH=TT=1=KEY
 //	    is looked up in Redis, -srs-redis; Redis failing: 451 4.3.0); a

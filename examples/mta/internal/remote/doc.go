@@ -52,13 +52,20 @@
 //	    wait: -retry-interval, doubled per attempt up to an hour;
 //	    after -retry-max-age they fail ("retry timeout exceeded")
 //	  → msg:complete when no recipient is left; the entry is removed
-//	  → bounces (dsn.go): failed recipients get a dsninfo.Compose DSN
-//	    (Reporting-MTA -hostname, Remote-MTA, X-Remote-MTA-smtp-greeting,
-//	    X-Remote-MTA-helo-response, X-Exim-Diagnostic, Diagnostic-Code,
-//	    RET=HDRS); once -delay-warning has passed, one delay DSN (Action
-//	    delayed, Will-Retry-Until); sent to the envelope sender: into the
-//	    maildir when it is local, else queued with a null sender; never
-//	    for a null sender.
+//	  → bounces (queue.Bouncer): failed recipients whose NOTIFY asks
+//	    for it get a dsninfo.Compose DSN (Reporting-MTA -hostname,
+//	    Remote-MTA, X-Remote-MTA-smtp-greeting, X-Remote-MTA-helo-response,
+//	    X-Exim-Diagnostic, Diagnostic-Code, Original-Envelope-ID,
+//	    Original-Recipient; the header, or the whole message with
+//	    RET=FULL); once -delay-warning has passed, one delay DSN for
+//	    NOTIFY=DELAY (Action delayed, Will-Retry-Until); "relayed" DSNs
+//	    for NOTIFY=SUCCESS to a server without DSN (one with DSN gets the
+//	    parameters on MAIL and RCPT); sent to the envelope sender: into
+//	    the maildir when it is local, else queued with a null sender;
+//	    never for a null sender. Mail that needs SMTPUTF8 fails at once
+//	    (5.6.7) at a server that lacks it. Each attempt DKIM-signs the
+//	    message first when its From domain has a [[dkim]] entry
+//	    (package signing; a Strict failure defers).
 //
 // Event order and data follow a real Exim 4.96 (events_interop_test.go):
 // tcp:connect, smtp:connect, smtp:ehlo, [tls:cert..., smtp:ehlo],
