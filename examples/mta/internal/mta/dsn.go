@@ -42,8 +42,7 @@ func (tx *transaction) dsnRecipient(i int) *queue.Recipient {
 
 // notifyDelivered sends the success DSN (Action delivered) for those
 // of the recipients idx, delivered to the Maildir, that asked
-// NOTIFY=SUCCESS. It needs the queue's Bouncer: without a spool there
-// is none, and no success DSN.
+// NOTIFY=SUCCESS; without a spool it reaches local senders only.
 func (tx *transaction) notifyDelivered(id, common string, m *smtpd.Message, idx []int) {
 	var asked []*queue.Recipient
 	for _, i := range idx {
@@ -56,16 +55,12 @@ func (tx *transaction) notifyDelivered(id, common string, m *smtpd.Message, idx 
 		return // the Bouncer says nothing to the null sender either
 	}
 	s := tx.s
-	if s.runner == nil || s.runner.Bouncer == nil {
-		s.cfg.Logger.Info("success DSN not sent: no spool", "id", id)
-		return
-	}
 	head := m.Bytes()
 	if i := bytes.Index(head, []byte("\n\n")); i >= 0 {
 		head = head[:i+1]
 	}
 	env := &queue.Envelope{ID: id, From: tx.from, Arrival: time.Now(), Ret: string(tx.params.Ret), EnvID: tx.params.EnvID, SMTPUTF8: tx.params.SMTPUTF8}
-	s.runner.Bouncer.Delivered(env, append([]byte(common), head...), asked)
+	s.bouncer.Delivered(env, append([]byte(common), head...), asked)
 }
 
 // protocol is the Received "with" word: RFC 6531 §4.3's UTF8SMTP,

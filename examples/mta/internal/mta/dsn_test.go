@@ -308,3 +308,17 @@ func TestSMTPUTF8Relay(t *testing.T) {
 		}
 	})
 }
+
+// Without a spool a local sender still gets its success DSN; a remote
+// one gets none (nothing can be relayed), and nothing breaks.
+func TestDeliveredDSNWithoutSpool(t *testing.T) {
+	ts := start(t, nil)
+	sendWith(t, ts.addr, "<alice@example.com>", []string{"<bob@example.com> NOTIFY=SUCCESS"}, "Subject: local\n\nbody\n")
+	if reps := reports(t, ts); len(reps) != 1 || reps[0].Recipients[0].Action != dsninfo.Delivered {
+		t.Fatalf("DSNs without a spool: %+v", reps)
+	}
+	sendWith(t, ts.addr, "<a@sender.test>", []string{"<bob@example.com> NOTIFY=SUCCESS"}, "Subject: remote\n\nx\n")
+	if reps := reports(t, ts); len(reps) != 1 {
+		t.Errorf("%d DSNs, want still 1", len(reps))
+	}
+}

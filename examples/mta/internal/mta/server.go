@@ -159,6 +159,7 @@ type Server struct {
 	maildir *maildir.Maildir
 	spool   *queue.Spool  // nil without a spool
 	runner  *queue.Runner // nil without a spool
+	bouncer *queue.Bouncer
 	router  *checks.Router
 	checks  *checks.Checks
 	started time.Time
@@ -219,8 +220,14 @@ func New(cfg Config) (*Server, error) {
 				SMTPTimeout: cfg.SMTPTimeout, DANETry: cfg.DANETry, DANERequire: cfg.DANERequire,
 				OCSP: cfg.OCSP, TLSConfig: cfg.TLSConfig, Bus: cfg.Bus, Logger: cfg.Logger, Signers: cfg.DKIMSign},
 		}
-		s.runner.Bouncer = &queue.Bouncer{Hostname: cfg.Hostname, RetryMaxAge: cfg.RetryMaxAge,
-			Route: s.router.RouteBounce, Maildir: md, Spool: s.spool, Wake: s.runner.Wake, Logger: cfg.Logger}
+	}
+	// Without a spool the Bouncer still delivers notifications to
+	// local senders (Route refuses the others: nothing is relayed).
+	s.bouncer = &queue.Bouncer{Hostname: cfg.Hostname, RetryMaxAge: cfg.RetryMaxAge,
+		Route: s.router.RouteBounce, Maildir: md, Spool: s.spool, Logger: cfg.Logger}
+	if s.runner != nil {
+		s.bouncer.Wake = s.runner.Wake
+		s.runner.Bouncer = s.bouncer
 	}
 	s.smtp, err = smtpd.New(smtpd.Config{
 		Hostname: cfg.Hostname, Backend: s, Postmaster: "postmaster@" + cfg.Domains[0],
