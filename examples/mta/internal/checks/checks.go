@@ -3,11 +3,14 @@ package checks
 import (
 	"bytes"
 
+	"github.com/mailpolicy/mailpolicy/smtp"
+
 	"context"
-	"github.com/mailpolicy/mailpolicy/examples/mta/internal/auth"
 	"log/slog"
 	"net/netip"
 	"strings"
+
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/auth"
 
 	"github.com/mailpolicy/mailpolicy/authres"
 	"github.com/mailpolicy/mailpolicy/bmi"
@@ -187,7 +190,7 @@ func (c *Checks) checkDCC(ctx context.Context, m *Message, d *Decision) bool {
 	if dcc.Decide(res, err, c.DCCDeferOK) == dcc.Defer {
 		c.log().Warn("dcc defer", "id", m.ID, "err", err)
 		d.Results["dcc"] = "defer"
-		d.Refuse = &Refusal{Code: 451, Enhanced: "4.7.1", Text: "Temporary local problem (DCC), try again later", Reason: "dcc defer"}
+		d.Refuse = &Refusal{Code: smtp.ReplyLocalError, Enhanced: "4.7.1", Text: "Temporary local problem (DCC), try again later", Reason: "dcc defer"}
 		return false
 	}
 	if res == nil {
@@ -238,7 +241,7 @@ func (c *Checks) scan(ctx context.Context, m *Message, d *Decision) (bmi.Verdict
 		// scanner could not judge is not let through unjudged.
 		if !c.ScanDeferOK {
 			log.Warn("bmi scan failed, message deferred", "id", m.ID, "err", err)
-			d.Refuse = &Refusal{Code: 451, Enhanced: "4.7.1", Text: "Temporary local problem (content scan), try again later", Reason: "scan failed"}
+			d.Refuse = &Refusal{Code: smtp.ReplyLocalError, Enhanced: "4.7.1", Text: "Temporary local problem (content scan), try again later", Reason: "scan failed"}
 			return nil, false
 		}
 		log.Warn("bmi scan failed, message accepted unscanned (-spamd-defer-ok)", "id", m.ID, "err", err)

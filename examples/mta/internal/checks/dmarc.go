@@ -2,6 +2,7 @@ package checks
 
 import (
 	"github.com/mailpolicy/mailpolicy/dmarc"
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
 // dmarcVerdict is what DMARC enforcement makes of a message: a refusal
@@ -22,15 +23,15 @@ func decideDMARC(dm *dmarc.Outcome, hdrErr error, enforce bool) dmarcVerdict {
 		return dmarcVerdict{}
 	}
 	if hdrErr != nil {
-		return dmarcVerdict{refuse: &Refusal{Code: 550, Enhanced: "5.6.0", Reason: "malformed header", Text: "Message refused: malformed header section (RFC 5322)"}}
+		return dmarcVerdict{refuse: &Refusal{Code: smtp.ReplyMailboxUnavailable, Enhanced: "5.6.0", Reason: "malformed header", Text: "Message refused: malformed header section (RFC 5322)"}}
 	}
 	switch dm.Status {
 	case dmarc.StatusReject:
-		return dmarcVerdict{refuse: &Refusal{Code: 550, Enhanced: "5.7.1", Reason: "dmarc", Text: "Rejected by DMARC policy for " + dm.FromDomain}}
+		return dmarcVerdict{refuse: &Refusal{Code: smtp.ReplyMailboxUnavailable, Enhanced: "5.7.1", Reason: "dmarc", Text: "Rejected by DMARC policy for " + dm.FromDomain}}
 	case dmarc.StatusNoFrom:
-		return dmarcVerdict{refuse: &Refusal{Code: 550, Enhanced: "5.7.1", Reason: "dmarc nofrom", Text: "Message refused: no usable From: header field (RFC 5322, RFC 7489 section 6.6.1)"}}
+		return dmarcVerdict{refuse: &Refusal{Code: smtp.ReplyMailboxUnavailable, Enhanced: "5.7.1", Reason: "dmarc nofrom", Text: "Message refused: no usable From: header field (RFC 5322, RFC 7489 section 6.6.1)"}}
 	case dmarc.StatusTempError:
-		return dmarcVerdict{refuse: &Refusal{Code: 451, Enhanced: "4.7.5", Reason: "dmarc temperror", Text: "Temporary DMARC error, try again later"}}
+		return dmarcVerdict{refuse: &Refusal{Code: smtp.ReplyLocalError, Enhanced: "4.7.5", Reason: "dmarc temperror", Text: "Temporary DMARC error, try again later"}}
 	case dmarc.StatusQuarantine:
 		return dmarcVerdict{quarantine: true}
 	}

@@ -92,14 +92,14 @@ func (s *Router) routeDepth(rcpt string, relayOK bool, depth int) (Route, *Refus
 		if err != nil && !srsPermanent(err) {
 			// The database-mode Store failed (Redis down or slow).
 			s.log().Warn("srs reverse: store", "rcpt", rcpt, "err", err)
-			return Route{}, &Refusal{451, "4.3.0", "SRS lookup failed, try again later", "srs store"}
+			return Route{}, &Refusal{smtp.ReplyLocalError, "4.3.0", "SRS lookup failed, try again later", "srs store"}
 		}
 		if err != nil {
 			s.log().Info("srs reverse refused", "rcpt", rcpt, "err", err)
-			return Route{}, &Refusal{550, "5.7.1", "Invalid SRS address <" + rcpt + ">", "srs invalid"}
+			return Route{}, &Refusal{smtp.ReplyMailboxUnavailable, "5.7.1", "Invalid SRS address <" + rcpt + ">", "srs invalid"}
 		}
 		if !smtp.ValidMailbox(orig) {
-			return Route{}, &Refusal{550, "5.7.1", "Invalid SRS address <" + rcpt + ">", "srs invalid"}
+			return Route{}, &Refusal{smtp.ReplyMailboxUnavailable, "5.7.1", "Invalid SRS address <" + rcpt + ">", "srs invalid"}
 		}
 		return s.routeDepth(orig, s.Outbound, depth+1)
 	}
@@ -108,12 +108,12 @@ func (s *Router) routeDepth(rcpt string, relayOK bool, depth int) (Route, *Refus
 			return Route{Kind: Forward, Addr: to}, nil
 		}
 		if !s.userExists(local) {
-			return Route{}, &Refusal{550, "5.1.1", "Unknown user <" + rcpt + ">", "unknown user"}
+			return Route{}, &Refusal{smtp.ReplyMailboxUnavailable, "5.1.1", "Unknown user <" + rcpt + ">", "unknown user"}
 		}
 		return Route{Kind: Local, Addr: rcpt}, nil
 	}
 	if !relayOK {
-		return Route{}, &Refusal{550, "5.7.1", "Relay not permitted", "relay"}
+		return Route{}, &Refusal{smtp.ReplyMailboxUnavailable, "5.7.1", "Relay not permitted", "relay"}
 	}
 	return Route{Kind: Remote, Addr: rcpt}, nil
 }

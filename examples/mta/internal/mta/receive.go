@@ -24,7 +24,7 @@ type committer interface {
 	Abort()
 }
 
-var localFailure = prdr.Decision{Verdict: prdr.Temporary, Code: 451, Enhanced: "4.3.0", Text: "Local delivery failed, try again later"}
+var localFailure = prdr.Decision{Verdict: prdr.Temporary, Code: smtp.ReplyLocalError, Enhanced: "4.3.0", Text: "Local delivery failed, try again later"}
 
 // Data decides the message (checks.Checks.Data), then acts: every
 // accepted copy is written and fsynced (Maildir files for local
@@ -65,7 +65,7 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 			if p.Decision.Verdict == prdr.Temporary {
 				log.Info("deferred", "id", id, "reason", p.Decision.Text)
 				cfg.Metrics.Message("deferred", metricReason(p.Reason))
-				res.Reply = &smtpd.Reply{Code: 451, Enhanced: "4.7.1", Text: p.Decision.Text}
+				res.Reply = &smtpd.Reply{Code: smtp.ReplyLocalError, Enhanced: "4.7.1", Text: p.Decision.Text}
 				return res
 			}
 		}
@@ -116,7 +116,7 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 				p.Abort()
 			}
 		}
-		res.Reply = &smtpd.Reply{Code: 451, Enhanced: "4.3.0", Text: "Local delivery failed, try again later"}
+		res.Reply = &smtpd.Reply{Code: smtp.ReplyLocalError, Enhanced: "4.3.0", Text: "Local delivery failed, try again later"}
 		cfg.Metrics.Message("deferred", "local_failure")
 		return res
 	}

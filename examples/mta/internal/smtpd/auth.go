@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mailpolicy/mailpolicy/smtp"
+
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/auth"
 )
@@ -14,6 +16,9 @@ const (
 	// maxAuthLine is RFC 4954 §4's minimum a server must take for an
 	// AUTH command or a response line, 12288 octets, CRLF included.
 	maxAuthLine = 12288
+	// replyEncryptionRequired is RFC 4954 §6's 538, which package smtp
+	// does not name.
+	replyEncryptionRequired = 538
 )
 
 // authOffered says whether AUTH is offered to this session now: users
@@ -31,18 +36,18 @@ func (s *session) cmdAuth(arg string) error {
 	cfg := &s.srv.cfg
 	switch {
 	case cfg.Users == nil:
-		return s.synprot(true, 503, "5.5.1", "AUTH command used when not advertised")
+		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "AUTH command used when not advertised")
 	case !s.authOffered():
-		s.reply(538, "5.7.11", "Encryption required for requested authentication mechanism")
+		s.reply(replyEncryptionRequired, "5.7.11", "Encryption required for requested authentication mechanism")
 		return nil
 	case s.authMech != "":
-		return s.synprot(true, 503, "5.5.1", "Already authenticated")
+		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "Already authenticated")
 	case s.tx != nil:
-		return s.synprot(true, 503, "5.5.1", "AUTH not permitted during a mail transaction")
+		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "AUTH not permitted during a mail transaction")
 	case !cfg.AuthLimiter.Allowed(s.client.Addr()):
 		s.log().Warn("AUTH refused: too many failures")
 		cfg.Metrics.AuthAttempt("", "limited")
-		s.reply(454, "4.7.0", "Too many authentication failures, try again later")
+		s.reply(smtp.ReplyTLSNotAvailable, "4.7.0", "Too many authentication failures, try again later")
 		return nil
 	}
 	mech, initial, hasInitial := strings.Cut(strings.TrimSpace(arg), " ")
@@ -74,17 +79,17 @@ func (s *session) cmdAuth(arg string) error {
 	case verr != nil:
 		s.log().Warn("AUTH: users file unusable", "err", verr)
 		cfg.Metrics.AuthAttempt(cred.Mechanism, "temperror")
-		s.authFailed(cred.Mechanism, 454, "4.7.0", "Temporary authentication failure", false)
+		s.authFailed(cred.Mechanism, smtp.ReplyTLSNotAvailable, "4.7.0", "Temporary authentication failure", false)
 	case !ok:
 		s.log().Info("AUTH failed", "mechanism", cred.Mechanism, "user", safeText(cred.Authcid))
 		cfg.Metrics.AuthAttempt(cred.Mechanism, "fail")
-		s.authFailed(cred.Mechanism, 535, "5.7.8", "Authentication credentials invalid", true)
+		s.authFailed(cred.Mechanism, smtp.ReplyAuthFailed, "5.7.8", "Authentication credentials invalid", true)
 	default:
 		cfg.AuthLimiter.Succeeded(s.client.Addr())
 		cfg.Metrics.AuthAttempt(cred.Mechanism, "pass")
 		s.authMech, s.authUser = cred.Mechanism, cred.Authcid
 		s.log().Info("AUTH", "mechanism", cred.Mechanism, "user", safeText(cred.Authcid))
-		s.reply(235, "2.7.0", "Authentication succeeded")
+		s.reply(smtp.ReplyAuthSucceeded, "2.7.0", "Authentication succeeded")
 	}
 	return nil
 }
@@ -105,15 +110,15 @@ func (s *session) authFailed(mech string, code int, enhanced, text string, count
 func authErrorReply(err error) (int, string, string) {
 	switch {
 	case errors.Is(err, auth.ErrUnsupportedMechanism):
-		return 504, "5.5.4", "Unrecognized authentication mechanism"
+		return smtp.ReplyParamNotImplemented, "5.5.4", "Unrecognized authentication mechanism"
 	case errors.Is(err, auth.ErrCancelled):
-		return 501, "5.7.0", "Authentication cancelled"
+		return smtp.ReplyParamSyntaxError, "5.7.0", "Authentication cancelled"
 	case errors.Is(err, auth.ErrTooLong):
-		return 500, "5.5.6", "Authentication exchange line is too long"
+		return smtp.ReplySyntaxError, "5.5.6", "Authentication exchange line is too long"
 	case errors.Is(err, auth.ErrAuthzid):
-		return 535, "5.7.8", "Authentication credentials invalid"
+		return smtp.ReplyAuthFailed, "5.7.8", "Authentication credentials invalid"
 	}
-	return 501, "5.5.2", "Invalid authentication exchange"
+	return smtp.ReplyParamSyntaxError, "5.5.2", "Invalid authentication exchange"
 }
 
 func mechName(ex *auth.Exchange, given string) string {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
 // maxChunk bounds one BDAT size argument: more than any message we
@@ -56,7 +58,7 @@ func (s *session) cmdBDAT(arg string) error {
 	if !ok {
 		// The chunk's length is unknown, so its octets would be read
 		// as commands: the session cannot go on.
-		s.reply(501, "5.5.4", "Syntax error in BDAT parameters")
+		s.reply(smtp.ReplyParamSyntaxError, "5.5.4", "Syntax error in BDAT parameters")
 		return errors.New("BDAT syntax error")
 	}
 	tx := s.tx
@@ -65,14 +67,14 @@ func (s *session) cmdBDAT(arg string) error {
 		if err := s.readChunk(n, nil); err != nil {
 			return s.readErr(err)
 		}
-		return s.synprot(true, 503, "5.5.1", "Valid MAIL and RCPT commands must precede BDAT")
+		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "Valid MAIL and RCPT commands must precede BDAT")
 	case tx.bdat == nil:
 		mb := newMsgBuf(s.srv.budget, tx.size, s.srv.cfg.MaxSize)
 		if mb == nil {
 			s.log().Warn("data memory exhausted", "limit", s.srv.budget.limit)
 			s.readChunk(n, nil)
 			s.setTx(nil)
-			s.reply(452, "4.3.1", "Insufficient system storage")
+			s.reply(smtp.ReplyInsufficientStorage, "4.3.1", "Insufficient system storage")
 			return nil
 		}
 		tx.bdat = &chunked{mb: mb}
@@ -91,17 +93,17 @@ func (s *session) cmdBDAT(arg string) error {
 	case dataTooBig:
 		s.dataDeadline = time.Time{}
 		s.setTx(nil)
-		s.reply(552, "5.3.4", "Message size exceeds fixed maximum message size")
+		s.reply(smtp.ReplyExceededStorage, "5.3.4", "Message size exceeds fixed maximum message size")
 		return nil
 	case dataNoMemory:
 		s.dataDeadline = time.Time{}
 		s.log().Warn("data memory exhausted, message dropped", "limit", s.srv.budget.limit)
 		s.setTx(nil)
-		s.reply(452, "4.3.1", "Insufficient system storage")
+		s.reply(smtp.ReplyInsufficientStorage, "4.3.1", "Insufficient system storage")
 		return nil
 	}
 	if !last {
-		s.reply(250, "2.0.0", strconv.FormatInt(n, 10)+" octets received")
+		s.reply(smtp.ReplyOK, "2.0.0", strconv.FormatInt(n, 10)+" octets received")
 		return nil
 	}
 	s.dataDeadline = time.Time{}

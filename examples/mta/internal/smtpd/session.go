@@ -166,7 +166,7 @@ func (s *session) serve() {
 	if !s.srv.enterHost(s.client.Addr()) {
 		cfg.Metrics.ConnectionRefused("max_sessions_per_host")
 		s.log().Info("connection refused", "reason", "too many connections from this host")
-		s.reply(421, "4.3.2", cfg.Hostname+" Too many concurrent SMTP connections from this IP address; please try again later")
+		s.reply(smtp.ReplyServiceNotAvailable, "4.3.2", cfg.Hostname+" Too many concurrent SMTP connections from this IP address; please try again later")
 		s.flush()
 		return
 	}
@@ -177,7 +177,7 @@ func (s *session) serve() {
 		return
 	}
 	s.log().Info("connection", "proxy", proxyString(s.proxy))
-	s.reply(220, "", cfg.Hostname+" ESMTP mailpolicy")
+	s.reply(smtp.ReplyServiceReady, "", cfg.Hostname+" ESMTP mailpolicy")
 	for {
 		if err := s.command(); err != nil {
 			if !errors.Is(err, errQuit) {
@@ -362,17 +362,17 @@ func (s *session) readErr(err error) error {
 	var ne net.Error
 	if errors.Is(err, errShutdown) || errors.As(err, &ne) && ne.Timeout() {
 		if s.srv.closing.Load() {
-			s.reply(421, "4.3.2", s.srv.cfg.Hostname+" Service not available - closing connection")
+			s.reply(smtp.ReplyServiceNotAvailable, "4.3.2", s.srv.cfg.Hostname+" Service not available - closing connection")
 			return errors.New("shutdown")
 		}
 		switch {
 		case s.dataCut:
-			s.reply(421, "4.4.2", s.srv.cfg.Hostname+" Message transfer time limit exceeded - closing connection")
+			s.reply(smtp.ReplyServiceNotAvailable, "4.4.2", s.srv.cfg.Hostname+" Message transfer time limit exceeded - closing connection")
 			return errors.New("data timeout")
 		case s.inData:
-			s.reply(421, "4.4.2", s.srv.cfg.Hostname+" SMTP incoming data timeout - closing connection")
+			s.reply(smtp.ReplyServiceNotAvailable, "4.4.2", s.srv.cfg.Hostname+" SMTP incoming data timeout - closing connection")
 		default:
-			s.reply(421, "4.4.2", s.srv.cfg.Hostname+" SMTP command timeout - closing connection")
+			s.reply(smtp.ReplyServiceNotAvailable, "4.4.2", s.srv.cfg.Hostname+" SMTP command timeout - closing connection")
 		}
 		return errors.New("read timeout")
 	}
@@ -394,7 +394,7 @@ func (s *session) synprot(protocol bool, code int, enhanced, text string) error 
 	})
 	s.errors++
 	if s.errors >= s.srv.cfg.MaxErrors {
-		s.reply(421, "4.7.0", s.srv.cfg.Hostname+" too many syntax or protocol errors")
+		s.reply(smtp.ReplyServiceNotAvailable, "4.7.0", s.srv.cfg.Hostname+" too many syntax or protocol errors")
 		return errors.New("too many errors")
 	}
 	return nil
@@ -404,21 +404,21 @@ func (s *session) synprot(protocol bool, code int, enhanced, text string) error 
 // session (after the queued replies are sent).
 func (s *session) command() error {
 	if s.srv.closing.Load() && !s.inTxLocked() {
-		s.reply(421, "4.3.2", s.srv.cfg.Hostname+" Service not available - closing connection")
+		s.reply(smtp.ReplyServiceNotAvailable, "4.3.2", s.srv.cfg.Hostname+" Service not available - closing connection")
 		return errors.New("shutdown")
 	}
 	line, err := s.readLine(maxCommandLine)
 	if errors.Is(err, errLineTooLong) {
-		return s.synprot(false, 500, "5.5.2", "Line too long")
+		return s.synprot(false, smtp.ReplySyntaxError, "5.5.2", "Line too long")
 	}
 	if errors.Is(err, errBareLF) || errors.Is(err, errBareCR) {
-		return s.synprot(false, 500, "5.5.2", "Syntax error: "+err.Error()+", lines must end with CRLF")
+		return s.synprot(false, smtp.ReplySyntaxError, "5.5.2", "Syntax error: "+err.Error()+", lines must end with CRLF")
 	}
 	if err != nil {
 		return s.readErr(err)
 	}
 	if bytes.ContainsFunc(line, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
-		return s.synprot(false, 501, "5.5.2", "Control character in command")
+		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.5.2", "Control character in command")
 	}
 	verb, arg, _ := strings.Cut(string(line), " ")
 	verb = strings.ToUpper(verb)
@@ -439,24 +439,24 @@ func (s *session) command() error {
 		return s.cmdAuth(arg)
 	case "RSET":
 		if arg != "" {
-			return s.synprot(false, 501, "5.5.4", "RSET takes no argument")
+			return s.synprot(false, smtp.ReplyParamSyntaxError, "5.5.4", "RSET takes no argument")
 		}
 		s.setTx(nil)
-		s.reply(250, "2.0.0", "Reset OK")
+		s.reply(smtp.ReplyOK, "2.0.0", "Reset OK")
 	case "NOOP":
-		s.reply(250, "2.0.0", "OK")
+		s.reply(smtp.ReplyOK, "2.0.0", "OK")
 	case "QUIT":
-		s.reply(221, "2.0.0", s.srv.cfg.Hostname+" closing connection")
+		s.reply(smtp.ReplyServiceClosing, "2.0.0", s.srv.cfg.Hostname+" closing connection")
 		return errQuit
 	case "VRFY":
 		if arg == "" {
-			return s.synprot(false, 501, "5.5.4", "VRFY must have an address argument")
+			return s.synprot(false, smtp.ReplyParamSyntaxError, "5.5.4", "VRFY must have an address argument")
 		}
-		s.reply(252, "2.1.5", "Administrative prohibition: VRFY is not supported; send a message")
+		s.reply(smtp.ReplyCannotVerify, "2.1.5", "Administrative prohibition: VRFY is not supported; send a message")
 	case "HELP":
-		s.reply(214, "2.0.0", "Commands supported:\nEHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP")
+		s.reply(smtp.ReplyHelp, "2.0.0", "Commands supported:\nEHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP")
 	default:
-		return s.synprot(false, 500, "5.5.1", "Unrecognized command")
+		return s.synprot(false, smtp.ReplySyntaxError, "5.5.1", "Unrecognized command")
 	}
 	return nil
 }
@@ -602,22 +602,22 @@ func (s *session) cmdData(arg string) error {
 	tx := s.tx
 	switch {
 	case arg != "":
-		return s.synprot(false, 501, "5.5.4", "DATA takes no argument")
+		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.5.4", "DATA takes no argument")
 	case tx == nil:
-		return s.synprot(true, 503, "5.5.1", "Sender not yet given")
+		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "Sender not yet given")
 	case len(tx.rcpts) == 0:
-		return s.synprot(true, 503, "5.5.1", "Valid RCPT command must precede DATA")
+		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "Valid RCPT command must precede DATA")
 	case tx.bdat != nil:
-		return s.synprot(true, 503, "5.5.1", "DATA after BDAT in one transaction")
+		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "DATA after BDAT in one transaction")
 	}
 	mb := newMsgBuf(s.srv.budget, tx.size, s.srv.cfg.MaxSize)
 	if mb == nil {
 		s.log().Warn("data memory exhausted", "limit", s.srv.budget.limit)
-		s.reply(452, "4.3.1", "Insufficient system storage")
+		s.reply(smtp.ReplyInsufficientStorage, "4.3.1", "Insufficient system storage")
 		return nil
 	}
 	defer mb.release()
-	s.reply(354, "", "Enter message, ending with \".\" on a line by itself")
+	s.reply(smtp.ReplyStartMailInput, "", "Enter message, ending with \".\" on a line by itself")
 	s.inData = true
 	if d := s.srv.cfg.DataTimeout; d > 0 {
 		s.dataDeadline = time.Now().Add(d)
@@ -643,14 +643,14 @@ func (s *session) finish(tx *transaction, mb *msgBuf, problem dataProblem) {
 			bare = "<CR>"
 		}
 		s.log().Warn("message refused", "reason", "bare "+bare)
-		s.reply(554, "5.5.2", "Message refused: bare "+bare+" received, lines must end with CRLF")
+		s.reply(smtp.ReplyTransactionFailed, "5.5.2", "Message refused: bare "+bare+" received, lines must end with CRLF")
 	case dataTooBig:
-		s.reply(552, "5.3.4", "Message size exceeds fixed maximum message size")
+		s.reply(smtp.ReplyExceededStorage, "5.3.4", "Message size exceeds fixed maximum message size")
 	case dataLongLine:
-		s.reply(554, "5.6.0", "Message contains a line longer than 998 characters")
+		s.reply(smtp.ReplyTransactionFailed, "5.6.0", "Message contains a line longer than 998 characters")
 	case dataNoMemory:
 		s.log().Warn("data memory exhausted, message dropped", "limit", s.srv.budget.limit)
-		s.reply(452, "4.3.1", "Insufficient system storage")
+		s.reply(smtp.ReplyInsufficientStorage, "4.3.1", "Insufficient system storage")
 	default:
 		s.receive(tx, mb)
 	}
@@ -740,7 +740,7 @@ func (s *session) receive(tx *transaction, mb *msgBuf) {
 	t := &prdr.Transaction{Requested: tx.prdr, Recipients: tx.rcpts}
 	res := tx.bt.Data(ctx, s.info(), &Message{buf: mb, PRDR: t.Active()})
 	if res == nil || res.Reply != nil || len(res.Decisions) != len(tx.rcpts) {
-		r := &Reply{Code: 451, Enhanced: "4.3.0", Text: "Local problem, try again later"}
+		r := &Reply{Code: smtp.ReplyLocalError, Enhanced: "4.3.0", Text: "Local problem, try again later"}
 		if res != nil && res.Reply != nil {
 			r = res.Reply
 		} else {

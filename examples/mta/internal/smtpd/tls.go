@@ -6,6 +6,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/mailpolicy/mailpolicy/smtp"
+
 	"github.com/mailpolicy/mailpolicy/events"
 )
 
@@ -39,16 +41,16 @@ func (s *session) startTLSOffered() bool {
 func (s *session) cmdStartTLS(arg string) error {
 	switch {
 	case arg != "":
-		return s.synprot(false, 501, "5.5.4", "STARTTLS takes no argument")
+		return s.synprot(false, smtp.ReplyParamSyntaxError, "5.5.4", "STARTTLS takes no argument")
 	case s.tls != nil:
-		return s.synprot(true, 503, "5.5.1", "TLS already active")
+		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "TLS already active")
 	case !s.startTLSOffered():
-		return s.synprot(true, 503, "5.5.1", "STARTTLS command used when not advertised")
+		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "STARTTLS command used when not advertised")
 	}
 	if n := s.r.Buffered(); n > 0 {
 		s.log().Warn("clear-text input after STARTTLS dropped", "octets", n)
 	}
-	s.reply(220, "2.0.0", "Ready to start TLS")
+	s.reply(smtp.ReplyServiceReady, "2.0.0", "Ready to start TLS")
 	if err := s.flush(); err != nil {
 		return err
 	}
