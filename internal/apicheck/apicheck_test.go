@@ -222,10 +222,28 @@ func main() { fmt.Println(secret.T{}) }
 import (
 	"fmt"
 
+	"example.com/synth/examples/clean/internal/helper"
 	"example.com/synth/good"
 )
 
-func main() { fmt.Println(good.F(1)) }
+func main() { fmt.Println(good.F(1), helper.Data) }
+`,
+	// An example's own internal package: allowed, copied along, with the
+	// file it embeds.
+	"examples/clean/internal/helper/h.go": `package helper
+
+import _ "embed"
+
+//go:embed data.txt
+var Data string
+`,
+	"examples/clean/internal/helper/data.txt": "data\n",
+	// Inside an example's internal/, the library's internal is still off limits.
+	"examples/clean/internal/leak/l.go": `package leak
+
+import "example.com/synth/internal/secret"
+
+var _ = secret.T{}
 `,
 }
 
@@ -293,6 +311,7 @@ func TestCheckerSynthetic(t *testing.T) {
 		got := ImportViolations(files, m.Path)
 		want := []string{
 			"bad/example_test.go (Example): imports internal/secret",
+			"examples/clean/internal/leak/l.go: imports internal/secret",
 			"examples/prog/main.go: imports internal/secret",
 		}
 		if !slices.Equal(got, want) {
@@ -310,13 +329,13 @@ func TestCheckerSynthetic(t *testing.T) {
 		}
 		var clean, leaky []SourceFile
 		for _, f := range files {
-			if f.Rel == "examples/prog/main.go" || f.Rel == "bad/example_test.go" {
+			if f.Rel == "examples/prog/main.go" || f.Rel == "bad/example_test.go" || f.Rel == "examples/clean/internal/leak/l.go" {
 				leaky = append(leaky, f)
 			} else {
 				clean = append(clean, f)
 			}
 		}
-		if len(clean) != 2 || len(leaky) != 2 {
+		if len(clean) != 3 || len(leaky) != 3 {
 			t.Fatalf("files: %+v", files)
 		}
 		if out, err := BuildExternally(dir, m.Path, t.TempDir(), clean); err != nil {

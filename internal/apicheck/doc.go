@@ -25,8 +25,12 @@
 //     "pkg.Ident: mentions internal/x.Type".
 //   - [ScanImports]: no _test.go file holding an Example function (outside
 //     internal/) and no non-test file under examples/ imports one of this
-//     module's internal packages.
-//   - [BuildExternally]: the same files, copied into a temporary module that
+//     module's internal packages, except an example's own
+//     examples/NAME/internal/..., which is part of it and checked the same
+//     way (its files may not import the library's internal packages).
+//   - [BuildExternally]: the same files (with the data files beside them,
+//     for go:embed, and an example's imports of its own packages pointed at
+//     the copy), copied into a temporary module that
 //     requires this one through a replace directive, type-check with
 //     GOPROXY=off (skipped under -short or when the module cache cannot
 //     serve the build offline).

@@ -75,11 +75,18 @@ func BuildExternally(root, modPath, dir string, files []SourceFile) ([]byte, err
 		if err != nil {
 			return nil, err
 		}
+		// The copy lives in the external module: an example's imports
+		// of its own packages point there, as they would for a user who
+		// copied the example into their module.
+		src = bytes.ReplaceAll(src, []byte(`"`+modPath+`/examples/`), []byte(`"apicheck.invalid/external/examples/`))
 		dst := filepath.Join(dir, filepath.FromSlash(f.Rel))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o777); err != nil {
 			return nil, err
 		}
 		if err := os.WriteFile(dst, src, 0o666); err != nil {
+			return nil, err
+		}
+		if err := copyDataFiles(filepath.Dir(filepath.Join(root, filepath.FromSlash(f.Rel))), filepath.Dir(dst)); err != nil {
 			return nil, err
 		}
 		n++
@@ -140,4 +147,30 @@ func offlineFailure(out []byte, modPath string) bool {
 		}
 	}
 	return false
+}
+
+// copyDataFiles copies the files of src that are not Go source into
+// dst (what a //go:embed in the package may name), once per directory.
+func copyDataFiles(src, dst string) error {
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() || strings.HasSuffix(e.Name(), ".go") {
+			continue
+		}
+		to := filepath.Join(dst, e.Name())
+		if _, err := os.Stat(to); err == nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(to, b, 0o666); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -48,7 +48,13 @@ func ExternalFiles(root string) ([]SourceFile, error) {
 				return nil
 			}
 			name := d.Name()
-			if name == "testdata" || name == "vendor" || name == "internal" ||
+			// An example's own internal/ is part of it: whoever copies
+			// the example copies those packages too, so they must
+			// build elsewhere as well.
+			if name == "internal" && !strings.HasPrefix(rel, "examples/") {
+				return filepath.SkipDir
+			}
+			if name == "testdata" || name == "vendor" ||
 				strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
 				return filepath.SkipDir
 			}
@@ -116,7 +122,9 @@ func isExample(name string) bool {
 }
 
 // ImportViolations returns, for the files of [ExternalFiles], one line per
-// import of an internal package of the module modPath:
+// import of an internal package of the module modPath (an example's own
+// examples/NAME/internal/... is allowed from files under examples/NAME/,
+// since it is copied along with the example):
 // "examples/mta/main.go: imports internal/x" or
 // "dane/example_test.go (ExampleNew): imports internal/x".
 func ImportViolations(files []SourceFile, modPath string) []string {
@@ -124,7 +132,7 @@ func ImportViolations(files []SourceFile, modPath string) []string {
 	for _, f := range files {
 		for _, ipath := range f.Imports {
 			rest, ok := strings.CutPrefix(ipath, modPath+"/")
-			if !ok || !IsInternalPath(rest) {
+			if !ok || !IsInternalPath(rest) || ownInternal(f.Rel, rest) {
 				continue
 			}
 			where := f.Rel
@@ -135,4 +143,14 @@ func ImportViolations(files []SourceFile, modPath string) []string {
 		}
 	}
 	return out
+}
+
+// ownInternal reports whether pkg (module-relative) is under the
+// internal/ of the example that file (module-relative) belongs to.
+func ownInternal(file, pkg string) bool {
+	parts := strings.SplitN(file, "/", 3)
+	if len(parts) < 3 || parts[0] != "examples" {
+		return false
+	}
+	return strings.HasPrefix(pkg, "examples/"+parts[1]+"/internal/") || pkg == "examples/"+parts[1]+"/internal"
 }
