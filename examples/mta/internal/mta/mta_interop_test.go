@@ -1,6 +1,6 @@
 //go:build interop
 
-// Interop tests against the shared peers (../../../shared/peers):
+// Interop tests against the shared peers (../../../../../shared/peers):
 //
 //   - TestInteropEximRelaysWithPRDR: Exim 4.96 relays a two-recipient
 //     message to this MTA (Exim is restarted with EXIM_RELAY_PORT set to
@@ -132,7 +132,7 @@ func TestInteropSpamd(t *testing.T) {
 	})
 	send := func(file string) *prdr.SendResult {
 		t.Helper()
-		f, err := os.Open(filepath.Join("..", "..", "bmi", "testdata", "spamd", file))
+		f, err := os.Open(filepath.Join("..", "..", "..", "..", "bmi", "testdata", "spamd", file))
 		if err != nil {
 			t.Fatal(err)
 		}
