@@ -64,7 +64,7 @@ func (s *session) cmdBDAT(arg string) error {
 	tx := s.tx
 	switch {
 	case tx == nil || len(tx.rcpts) == 0:
-		if err := s.readChunk(n, nil); err != nil {
+		if err := s.discardChunk(n); err != nil {
 			return s.readErr(err)
 		}
 		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "Valid MAIL and RCPT commands must precede BDAT")
@@ -72,7 +72,11 @@ func (s *session) cmdBDAT(arg string) error {
 		mb := newMsgBuf(s.srv.budget, tx.size, s.srv.cfg.MaxSize)
 		if mb == nil {
 			s.log().Warn("data memory exhausted", "limit", s.srv.budget.limit)
-			s.readChunk(n, nil)
+			// A chunk cut short must end the session: the rest of
+			// it would be read as commands.
+			if err := s.discardChunk(n); err != nil {
+				return s.readErr(err)
+			}
 			s.setTx(nil)
 			s.reply(smtp.ReplyInsufficientStorage, "4.3.1", "Insufficient system storage")
 			return nil
@@ -89,14 +93,16 @@ func (s *session) cmdBDAT(arg string) error {
 	if err != nil {
 		return s.readErr(err)
 	}
-	switch c.problem {
-	case dataTooBig:
-		s.dataDeadline = time.Time{}
+	// Past the size limit the transaction ends at once, whatever else
+	// was found (a message already doomed by a bare LF must not make
+	// the server read without end); so does a budget that refused.
+	// setTx releases the buffer and the transfer's deadline.
+	switch {
+	case c.size > s.srv.cfg.MaxSize:
 		s.setTx(nil)
 		s.reply(smtp.ReplyExceededStorage, "5.3.4", "Message size exceeds fixed maximum message size")
 		return nil
-	case dataNoMemory:
-		s.dataDeadline = time.Time{}
+	case c.problem == dataNoMemory:
 		s.log().Warn("data memory exhausted, message dropped", "limit", s.srv.budget.limit)
 		s.setTx(nil)
 		s.reply(smtp.ReplyInsufficientStorage, "4.3.1", "Insufficient system storage")
@@ -110,23 +116,43 @@ func (s *session) cmdBDAT(arg string) error {
 	if c.cr {
 		c.note(dataBareCR)
 	}
-	if c.problem == dataOK && c.size > 0 && !c.endsCRLF() && !c.mb.appendLine(nil) {
-		c.note(dataNoMemory)
+	// A message must end in CRLF (RFC 5321 §4.1.1.4), as every message
+	// read by DATA does; the CRLF counts towards the size.
+	if c.problem == dataOK && c.size > 0 && !c.endsCRLF() {
+		switch {
+		case c.size+2 > s.srv.cfg.MaxSize:
+			c.note(dataTooBig)
+		case !c.mb.appendLine(nil):
+			c.note(dataNoMemory)
+		}
 	}
 	s.finish(tx, c.mb, c.problem)
-	c.mb.release()
 	return nil
 }
 
+// note records a problem; the message is refused then, so its memory
+// goes back at once (msgBuf.release may be called again).
 func (c *chunked) note(p dataProblem) {
 	if p > c.problem {
 		c.problem = p
 	}
+	c.mb.release()
 }
 
 func (c *chunked) endsCRLF() bool {
 	b := c.mb.msg()
 	return len(b) >= 2 && b[len(b)-2] == '\r' && b[len(b)-1] == '\n'
+}
+
+// discardChunk reads and drops a chunk outside a transfer, within
+// DataTimeout as a transfer would be: a client must not keep the server
+// reading a huge chunk it is not taking.
+func (s *session) discardChunk(n int64) error {
+	if d := s.srv.cfg.DataTimeout; d > 0 && s.dataDeadline.IsZero() {
+		s.dataDeadline = time.Now().Add(d)
+		defer func() { s.dataDeadline = time.Time{} }()
+	}
+	return s.readChunk(n, nil)
 }
 
 // readChunk reads exactly n octets into c (nil: thrown away), each

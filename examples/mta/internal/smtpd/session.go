@@ -115,7 +115,11 @@ func (s *session) interruptIfIdle() {
 
 func (s *session) setTx(tx *transaction) {
 	if old := s.tx; old != nil && old != tx && old.bdat != nil {
-		old.bdat.mb.release() // a BDAT transfer cut off by RSET, EHLO or the end
+		// A BDAT transfer ended (LAST, a refusal) or cut off by RSET,
+		// EHLO or the session's end: its buffer and its DataTimeout
+		// go, or the stale deadline would cut a later command short.
+		old.bdat.mb.release()
+		s.dataDeadline = time.Time{}
 	}
 	s.mu.Lock()
 	s.tx, s.inTx = tx, tx != nil
