@@ -27,6 +27,40 @@
 // octets with its CRLF (RFC 5321 §4.5.3.1.5). PRDR's per-recipient
 // replies take the same filter.
 //
+// # CHUNKING, DSN and SMTPUTF8
+//
+// All three are offered to every EHLO client (Exim's
+// chunking_advertise_hosts, dsn_advertise_hosts, which Exim leaves
+// unset, and smtputf8_advertise_hosts); BINARYMIME is not, so
+// BODY=BINARYMIME is refused (501).
+//
+// BDAT (RFC 3030, bdat.go) chunks are read exactly by their size, with
+// no dot-stuffing, and always read whole, also when refused (no MAIL
+// or RCPT yet: 503): a chunk's octets are never taken for commands. A
+// BDAT whose size is not a number gets 501 and ends the session, since
+// nothing could then tell its data from commands. The message is held
+// to DATA's rules across chunk boundaries (a CRLF may straddle two): a
+// bare CR or LF anywhere, or a line over 998 octets, refuses it at LAST
+// (554 5.5.2, 554 5.6.0); passing -max-size (552 5.3.4) or the memory
+// budget (452 4.3.1) ends the transaction at that chunk, and chunks
+// already pipelined after it are read and answered 503. DATA after BDAT
+// in one transaction is 503 too. Each read of a chunk has -read-timeout
+// and the whole transfer -data-timeout, which also bounds a chunk read
+// outside a transaction. At LAST the message, with a final CRLF added
+// if it lacks one, goes to the Backend as after DATA, and with PRDR the
+// per-recipient replies follow LAST.
+//
+// DSN (RFC 3461): RET and ENVID on MAIL, NOTIFY and ORCPT on RCPT are
+// parsed (smtp.ParseMailParams, smtp.ParseRcptParams) and handed to the
+// Backend, which keeps them for its notifications; a malformed value,
+// NOTIFY=NEVER with another condition, or an ORCPT address that is not
+// printable ASCII (but for RFC 6533's utf-8 type in an SMTPUTF8
+// transaction) gets 501, any other RCPT parameter 555.
+//
+// SMTPUTF8 (RFC 6531): addresses may be UTF-8 (smtp.WithUTF8) only in a
+// transaction whose MAIL carried SMTPUTF8; otherwise a non-ASCII sender
+// gets 550 5.6.7 and a non-ASCII recipient 553 5.6.7 (RFC 6531 §3.5).
+//
 // # Session limits
 //
 // Every command line and every data line has its own read deadline
