@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,6 +56,17 @@ func (d *decoder) fail(key string, err error) {
 	d.errs = append(d.errs, &KeyError{Key: key, Source: Source{File: d.file}, Err: err})
 }
 
+// bareKey is TOML's bare key syntax; any other key is written quoted
+// in errors, so that "" or "a.b" still names itself.
+var bareKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func keyName(k string) string {
+	if bareKey.MatchString(k) {
+		return k
+	}
+	return strconv.Quote(k)
+}
+
 // table decodes the keys of one TOML table into the struct rv.
 func (d *decoder) table(prims map[string]toml.Primitive, rv reflect.Value, path string) {
 	fields := tomlFields(rv.Type())
@@ -64,9 +76,9 @@ func (d *decoder) table(prims map[string]toml.Primitive, rv reflect.Value, path 
 	}
 	slices.Sort(keys) // errors in a stable order
 	for _, k := range keys {
-		p := k
+		p := keyName(k)
 		if path != "" {
-			p = path + "." + k
+			p = path + "." + p
 		}
 		i, ok := fields[k]
 		if !ok {

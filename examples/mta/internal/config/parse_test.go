@@ -172,15 +172,18 @@ func TestEveryFlagSetsItsKey(t *testing.T) {
 func TestUnknownKeys(t *testing.T) {
 	p := writeFile(t, "mta.toml", `
 max_sise = 5
+"a.b" = 2
 [[dkim]]
 domain = "example.test"
 selector = "s"
 [tls]
 x = 1
+[""]
 `)
 	_, err := parse(t, "-config", p)
 	kes := keyErrors(t, err)
-	for _, k := range []string{"max_sise", "dkim[0].selector", "tls"} {
+	// Keys that are not bare TOML keys are named quoted, as written.
+	for _, k := range []string{"max_sise", "dkim[0].selector", "tls", `""`, `"a.b"`} {
 		ke := hasKey(kes, k)
 		if ke == nil {
 			t.Errorf("no error for %s in %v", k, err)
