@@ -3,6 +3,7 @@ package queue
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -27,19 +28,29 @@ type Bouncer struct {
 	Spool   *Spool
 	Wake    func() // after queueing one; nil: nothing
 	Logger  *slog.Logger
+	// ReturnSizeLimit is Exim's bounce_return_size_limit: a failure
+	// DSN with RET=FULL returns the whole message only up to this many
+	// bytes, a longer one its header (text/rfc822-headers, which RFC
+	// 3464 §2.1 allows). 0: DefaultReturnSizeLimit.
+	ReturnSizeLimit int64
 }
+
+// DefaultReturnSizeLimit is Exim's default bounce_return_size_limit.
+const DefaultReturnSizeLimit = 100 << 10
 
 // Bounce sends a DSN about those of rcpts, recipients of the spooled
 // message env (data), that asked for one (Recipient.Notifies): Action
 // failed for NOTIFY=FAILURE or, with delayed, Action delayed and
 // Will-Retry-Until for NOTIFY=DELAY. Exim's extra fields come from the
-// last host tried. See Delivered for what every DSN carries.
-func (b *Bouncer) Bounce(env *Envelope, data []byte, rcpts []*Recipient, delayed bool) {
+// last host tried. See Delivered for what every DSN carries. msg is
+// read with ReadAt only: the header, bounded by MaxHeader, and the
+// whole message for RET=FULL up to ReturnSizeLimit.
+func (b *Bouncer) Bounce(env *Envelope, msg *io.SectionReader, rcpts []*Recipient, delayed bool) {
 	if delayed {
-		b.notify(env, data, rcpts, dsninfo.Delayed, smtp.NotifyDelay)
+		b.notify(env, msg, rcpts, dsninfo.Delayed, smtp.NotifyDelay)
 		return
 	}
-	b.notify(env, data, rcpts, dsninfo.Failed, smtp.NotifyFailure)
+	b.notify(env, msg, rcpts, dsninfo.Failed, smtp.NotifyFailure)
 }
 
 // Delivered sends the success DSN, Action delivered, for those of
@@ -54,7 +65,7 @@ func (b *Bouncer) Bounce(env *Envelope, data []byte, rcpts []*Recipient, delayed
 // a local one), else to the queue with the null sender (and SMTPUTF8
 // when the sender is not ASCII).
 func (b *Bouncer) Delivered(env *Envelope, data []byte, rcpts []*Recipient) {
-	b.notify(env, data, rcpts, dsninfo.Delivered, smtp.NotifySuccess)
+	b.notify(env, io.NewSectionReader(bytes.NewReader(data), 0, int64(len(data))), rcpts, dsninfo.Delivered, smtp.NotifySuccess)
 }
 
 // Relayed sends the DSN with Action relayed for those of rcpts,
@@ -62,19 +73,19 @@ func (b *Bouncer) Delivered(env *Envelope, data []byte, rcpts []*Recipient) {
 // offer DSN (RFC 3461 §5.2.2): no notification can come from past it.
 // Where the host took the DSN parameters (Recipient.DSNPassed), the
 // success DSN is its to send, and none is sent here.
-func (b *Bouncer) Relayed(env *Envelope, data []byte, rcpts []*Recipient) {
+func (b *Bouncer) Relayed(env *Envelope, msg *io.SectionReader, rcpts []*Recipient) {
 	var open []*Recipient
 	for _, r := range rcpts {
 		if !r.DSNPassed {
 			open = append(open, r)
 		}
 	}
-	b.notify(env, data, open, dsninfo.Relayed, smtp.NotifySuccess)
+	b.notify(env, msg, open, dsninfo.Relayed, smtp.NotifySuccess)
 }
 
 // notify sends one DSN with action for those of rcpts whose NOTIFY has
 // cond.
-func (b *Bouncer) notify(env *Envelope, data []byte, rcpts []*Recipient, action dsninfo.Action, cond smtp.Notify) {
+func (b *Bouncer) notify(env *Envelope, msg *io.SectionReader, rcpts []*Recipient, action dsninfo.Action, cond smtp.Notify) {
 	log := b.Logger
 	if log == nil {
 		log = slog.Default()
@@ -94,11 +105,15 @@ func (b *Bouncer) notify(env *Envelope, data []byte, rcpts []*Recipient, action 
 		}
 		return
 	}
+	head, err := ReadHeader(msg, MaxHeader)
+	if err != nil {
+		log.Warn("dsn: reading the message", "id", env.ID, "err", err)
+	}
 	rep := dsninfo.Report{
 		ReportingMTA: b.Hostname,
 		ArrivalDate:  env.Arrival,
 		Return:       dsninfo.ReturnHeaders,
-		Original:     headerPart(data),
+		Original:     head,
 	}
 	// An internationalised To would be written as '?'s: the report is
 	// 7-bit (dsninfo writes no message/global-delivery-status).
@@ -110,12 +125,14 @@ func (b *Bouncer) notify(env *Envelope, data []byte, rcpts []*Recipient, action 
 		rep.OriginalEnvelopeID = smtp.EncodeXtext(env.EnvID)
 	}
 	if action == dsninfo.Failed && smtp.Ret(env.Ret) == smtp.RetFull {
-		rep.Return, rep.Original = dsninfo.ReturnFull, data
+		if full, ok := b.full(env, msg, log); ok {
+			rep.Return, rep.Original = dsninfo.ReturnFull, full
+		}
 	}
 	for _, r := range asked {
 		rep.Recipients = append(rep.Recipients, b.recipient(env, r, action))
 	}
-	msg, err := dsninfo.Compose(rep)
+	dsn, err := dsninfo.Compose(rep)
 	if err != nil {
 		log.Warn("dsn: compose", "id", env.ID, "err", err)
 		return
@@ -131,7 +148,7 @@ func (b *Bouncer) notify(env *Envelope, data []byte, rcpts []*Recipient, action 
 	if local {
 		var buf bytes.Buffer
 		fmt.Fprintf(&buf, "Return-path: <>\nEnvelope-to: %s\nDelivery-date: %s\n", to, time.Now().Format(time.RFC1123Z))
-		buf.Write(bytes.ReplaceAll(msg, []byte("\r\n"), []byte("\n")))
+		buf.Write(bytes.ReplaceAll(dsn, []byte("\r\n"), []byte("\n")))
 		p, err := b.Maildir.Write("", buf.Bytes())
 		if err == nil {
 			err = p.Commit()
@@ -147,7 +164,7 @@ func (b *Bouncer) notify(env *Envelope, data []byte, rcpts []*Recipient, action 
 		log.Warn(kind+" not queued: no spool", "id", env.ID, "to", to)
 		return
 	}
-	p, err := b.Spool.PrepareEnvelope(&Envelope{ID: id, Rcpts: []*Recipient{{Addr: to}}, SMTPUTF8: !isASCII(to)}, msg)
+	p, err := b.Spool.PrepareEnvelope(&Envelope{ID: id, Rcpts: []*Recipient{{Addr: to}}, SMTPUTF8: !isASCII(to)}, dsn)
 	if err == nil {
 		err = p.Commit()
 	}
@@ -208,15 +225,21 @@ func originalRecipient(orcpt string) dsninfo.Typed {
 	return dsninfo.Typed{Type: typ, Value: addr}
 }
 
-// headerPart is the header of a message (CRLF as spooled, or LF as in
-// the Maildir), for RET=HDRS.
-func headerPart(data []byte) []byte {
-	crlf, lf := bytes.Index(data, []byte("\r\n\r\n")), bytes.Index(data, []byte("\n\n"))
-	switch {
-	case crlf >= 0 && (lf < 0 || crlf < lf):
-		return data[:crlf+2]
-	case lf >= 0:
-		return data[:lf+1]
+// full is the whole message for RET=FULL, when it is at most
+// ReturnSizeLimit long; ok is false when only the header goes back.
+func (b *Bouncer) full(env *Envelope, msg *io.SectionReader, log *slog.Logger) (_ []byte, ok bool) {
+	limit := b.ReturnSizeLimit
+	if limit <= 0 {
+		limit = DefaultReturnSizeLimit
 	}
-	return data
+	if msg.Size() > limit {
+		log.Info("dsn: RET=FULL message over bounce_return_size_limit, header returned", "id", env.ID, "size", msg.Size(), "limit", limit)
+		return nil, false
+	}
+	buf := make([]byte, msg.Size())
+	if _, err := msg.ReadAt(buf, 0); err != nil && err != io.EOF {
+		log.Warn("dsn: reading the message", "id", env.ID, "err", err)
+		return nil, false
+	}
+	return buf, true
 }

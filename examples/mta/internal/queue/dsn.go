@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"io"
 	"strings"
 
 	"github.com/mailpolicy/mailpolicy/smtp"
@@ -55,8 +56,9 @@ func (r *Recipient) RcptParams() *smtp.RcptParams {
 // received with SMTPUTF8 or needs none of it (it goes as ASCII mail);
 // else the enhanced status of its failure, X.6.7 (RFC 6531 §3.5) when
 // the sender or one of rcpts is not ASCII, X.6.9 when only the header
-// of data, the spooled message, is not.
-func (env *Envelope) UTF8Status(rcpts []*Recipient, data []byte) string {
+// of msg, the spooled message, is not (or cannot be read: it would not
+// go out either). The header is scanned as it is read, never held.
+func (env *Envelope) UTF8Status(rcpts []*Recipient, msg *io.SectionReader) string {
 	if !env.SMTPUTF8 {
 		return ""
 	}
@@ -68,7 +70,7 @@ func (env *Envelope) UTF8Status(rcpts []*Recipient, data []byte) string {
 			return "5.6.7"
 		}
 	}
-	if !isASCII(string(headerPart(data))) {
+	if ok, err := headerASCII(msg); !ok || err != nil {
 		return "5.6.9"
 	}
 	return ""

@@ -107,7 +107,7 @@ func TestUTF8Status(t *testing.T) {
 		{Envelope{SMTPUTF8: true, From: "a@x.test"}, []*Recipient{{Addr: "b@x.test"}, {Addr: "b@ü.test"}}, ascii, "5.6.7"},
 		{Envelope{SMTPUTF8: true, From: "a@x.test"}, rc, utf8Header, "5.6.9"},
 	} {
-		if got := tc.env.UTF8Status(tc.rcpts, tc.data); got != tc.want {
+		if got := tc.env.UTF8Status(tc.rcpts, sec(tc.data)); got != tc.want {
 			t.Errorf("%+v %v: %q, want %q", tc.env, tc.rcpts, got, tc.want)
 		}
 	}
@@ -161,7 +161,7 @@ func TestBounceHonoursNotifyRetEnvid(t *testing.T) {
 	plain := &Recipient{Addr: "plain@remote.test", State: Failed}
 	rcpts := []*Recipient{never, delay, both, plain}
 
-	b.Bounce(env, spooled, rcpts, false)
+	b.Bounce(env, sec(spooled), rcpts, false)
 	reps := dsns(t, dir)
 	if len(reps) != 1 {
 		t.Fatalf("%d DSNs", len(reps))
@@ -186,7 +186,7 @@ func TestBounceHonoursNotifyRetEnvid(t *testing.T) {
 	// Delay warnings go to DELAY and to no NOTIFY; they return the
 	// header only, whatever RET says.
 	b2, dir2, _ := bouncerFor(t, "a@example.com")
-	b2.Bounce(env, spooled, rcpts, true)
+	b2.Bounce(env, sec(spooled), rcpts, true)
 	rep = dsns(t, dir2)[0]
 	if got := finals(rep); got != "delay@remote.test both@remote.test plain@remote.test" {
 		t.Errorf("delay warning for %s", got)
@@ -198,7 +198,7 @@ func TestBounceHonoursNotifyRetEnvid(t *testing.T) {
 	// RET=HDRS, or none: the header.
 	b3, dir3, _ := bouncerFor(t, "a@example.com")
 	env.Ret = ""
-	b3.Bounce(env, spooled, []*Recipient{plain}, false)
+	b3.Bounce(env, sec(spooled), []*Recipient{plain}, false)
 	if rep = dsns(t, dir3)[0]; rep.Return != dsninfo.ReturnHeaders || strings.Contains(string(rep.Original), "the body") {
 		t.Errorf("no RET returned %v %q", rep.Return, rep.Original)
 	}
@@ -228,7 +228,7 @@ func TestSuccessDSNs(t *testing.T) {
 	b2, dir2, _ := bouncerFor(t, "a@example.com")
 	passed := &Recipient{Addr: "p@remote.test", Notify: "SUCCESS", DSNPassed: true, State: Delivered, Host: "mx.remote.test", IP: "192.0.2.1", Port: 25}
 	dropped := &Recipient{Addr: "d@remote.test", Notify: "SUCCESS,FAILURE", State: Delivered, Host: "mx.remote.test", IP: "192.0.2.1", Port: 25}
-	b2.Relayed(env, spooled, []*Recipient{passed, dropped, notAsked})
+	b2.Relayed(env, sec(spooled), []*Recipient{passed, dropped, notAsked})
 	reps = dsns(t, dir2)
 	if len(reps) != 1 || finals(reps[0]) != "d@remote.test" || reps[0].Recipients[0].Action != dsninfo.Relayed ||
 		reps[0].Recipients[0].RemoteMTA != "mx.remote.test" {
@@ -239,8 +239,8 @@ func TestSuccessDSNs(t *testing.T) {
 	b3, dir3, sp := bouncerFor(t, "")
 	nul := &Envelope{ID: "m2", From: "", Arrival: time.Now()}
 	b3.Delivered(nul, spooled, []*Recipient{asked})
-	b3.Relayed(nul, spooled, []*Recipient{dropped})
-	b3.Bounce(nul, spooled, []*Recipient{{Addr: "x@remote.test", State: Failed}}, false)
+	b3.Relayed(nul, sec(spooled), []*Recipient{dropped})
+	b3.Bounce(nul, sec(spooled), []*Recipient{{Addr: "x@remote.test", State: Failed}}, false)
 	if n := len(dsns(t, dir3)); n != 0 {
 		t.Errorf("%d DSNs for the null sender", n)
 	}
@@ -254,7 +254,7 @@ func TestSuccessDSNs(t *testing.T) {
 func TestDSNToUTF8Sender(t *testing.T) {
 	b, _, sp := bouncerFor(t, "")
 	env := &Envelope{ID: "m1", From: "ünïcode@sender.test", Arrival: time.Now(), SMTPUTF8: true}
-	b.Bounce(env, spooled, []*Recipient{{Addr: "bøb@remote.test", State: Failed, Status: "5.6.7"}}, false)
+	b.Bounce(env, sec(spooled), []*Recipient{{Addr: "bøb@remote.test", State: Failed, Status: "5.6.7"}}, false)
 	envs, _, _ := sp.List()
 	if len(envs) != 1 || !envs[0].SMTPUTF8 || envs[0].From != "" || envs[0].Rcpts[0].Addr != "ünïcode@sender.test" {
 		t.Fatalf("queued %+v", envs)

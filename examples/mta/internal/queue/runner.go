@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -29,9 +30,10 @@ const (
 
 // A Courier makes one delivery attempt for the pending recipients of a
 // message and records each result in env (State, Message, Status and
-// the host fields).
+// the host fields). msg is the spooled message, read with ReadAt only
+// (Section gives a reader of its own).
 type Courier interface {
-	Deliver(ctx context.Context, env *Envelope, data []byte)
+	Deliver(ctx context.Context, env *Envelope, msg *io.SectionReader)
 }
 
 // Runner delivers the spool: every message that is due, again after
@@ -184,12 +186,14 @@ func (r *Runner) Process(ctx context.Context, id string, force bool) (next time.
 // attempt is one delivery attempt of env.
 func (r *Runner) attempt(ctx context.Context, env *Envelope) (time.Time, bool) {
 	log := r.Logger
-	data, err := r.Spool.Message(env.ID)
+	f, size, err := r.Spool.OpenMessage(env.ID)
 	if err != nil {
 		log.Warn("spool: message file missing", "id", env.ID, "err", err)
 		r.Spool.Remove(env)
 		return time.Time{}, false
 	}
+	defer f.Close()
+	data := io.NewSectionReader(f, 0, size)
 	env.Attempts++
 	before := map[*Recipient]bool{}
 	for _, rc := range env.Rcpts {
@@ -288,7 +292,7 @@ func (r *Runner) failPending(ctx context.Context, env *Envelope, why, status str
 
 // bounceFailed sends the DSN for the recipients that failed since the
 // last one.
-func (r *Runner) bounceFailed(env *Envelope, data []byte) {
+func (r *Runner) bounceFailed(env *Envelope, data *io.SectionReader) {
 	var failed []*Recipient
 	for _, rc := range env.Rcpts {
 		if rc.State == Failed && !rc.Bounced {
@@ -316,12 +320,13 @@ func (r *Runner) Cancel(ctx context.Context, id, why string) error {
 	if err != nil {
 		return err
 	}
-	data, err := r.Spool.Message(id)
+	f, size, err := r.Spool.OpenMessage(id)
 	if err != nil {
 		return err
 	}
+	defer f.Close()
 	r.failPending(ctx, env, why, "5.0.0")
-	r.bounceFailed(env, data)
+	r.bounceFailed(env, io.NewSectionReader(f, 0, size))
 	r.Spool.Remove(env)
 	return nil
 }

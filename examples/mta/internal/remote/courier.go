@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -83,8 +84,8 @@ type hostDefer struct {
 }
 
 // Deliver tries the pending recipients of env, grouped by
-// domain, and records the results in env.
-func (q *Courier) Deliver(ctx context.Context, env *queue.Envelope, data []byte) {
+// domain, and records the results in env. msg is read with ReadAt only.
+func (q *Courier) Deliver(ctx context.Context, env *queue.Envelope, body *io.SectionReader) {
 	var domains []string
 	groups := map[string][]*queue.Recipient{}
 	for _, r := range env.Rcpts {
@@ -97,9 +98,10 @@ func (q *Courier) Deliver(ctx context.Context, env *queue.Envelope, data []byte)
 		}
 		groups[d] = append(groups[d], r)
 	}
+	data := message{body: body}
 	if q.Signers != nil && len(domains) > 0 {
 		var ok bool
-		if data, ok = q.sign(ctx, env, data); !ok {
+		if data, ok = q.sign(ctx, env, body); !ok {
 			return
 		}
 	}
@@ -168,7 +170,7 @@ func (q *Courier) resolve(ctx context.Context, domain string) (targets []target,
 
 // deliverDomain tries the hosts of one domain in order until every
 // recipient is delivered or failed, or the hosts run out.
-func (q *Courier) deliverDomain(ctx context.Context, env *queue.Envelope, data []byte, domain string, rcpts []*queue.Recipient) {
+func (q *Courier) deliverDomain(ctx context.Context, env *queue.Envelope, data message, domain string, rcpts []*queue.Recipient) {
 	log := q.Logger
 	targets, fail, deferMsg := q.resolve(ctx, domain)
 	if fail != "" || deferMsg != "" {
@@ -199,7 +201,7 @@ func (q *Courier) deliverDomain(ctx context.Context, env *queue.Envelope, data [
 
 // attempt runs one SMTP session to t for rcpts and returns the
 // recipients deferred there (to try on the next host).
-func (q *Courier) attempt(ctx context.Context, env *queue.Envelope, data []byte, t target, rcpts []*queue.Recipient, last bool) []*queue.Recipient {
+func (q *Courier) attempt(ctx context.Context, env *queue.Envelope, data message, t target, rcpts []*queue.Recipient, last bool) []*queue.Recipient {
 	log := q.Logger
 	first := rcpts[0]
 	lp, dom := smtp.SplitAddress(first.Addr)

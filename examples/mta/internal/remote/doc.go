@@ -14,9 +14,13 @@
 //	  same PID in the same second overwrites nothing; the runner
 //	  goroutine is started by Serve and stopped by Shutdown (an attempt
 //	  cut off by shutdown is retried at the next start)
+//	  → the message is read from ID.msg as it goes out (an
+//	    io.SectionReader over the file, read again for each host; never
+//	    whole in memory)
 //	  → DKIM (dkimsign.go, package signing): once per attempt, by the
 //	    From domain, the DKIM-Signature fields put in front of what is
-//	    sent; a dkim_strict failure defers every pending recipient
+//	    sent (io.MultiReader; the body is hashed as it is read); a
+//	    dkim_strict failure defers every pending recipient
 //	    ("DKIM: signing failed: ...") before any connection
 //	  → per domain: MX lookup (resolver, preference order,
 //	    null MX fails, no MX: the domain's A/AAAA, NXDOMAIN fails) and

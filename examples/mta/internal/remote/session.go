@@ -1,7 +1,6 @@
 package remote
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -40,7 +39,7 @@ func smtpErrMsg(after string, r smtp.Reply) string {
 
 // session runs the dialogue. It returns one result per recipient, or
 // a host defer.
-func (s *remoteSession) session(ctx context.Context, data []byte, rcpts []*queue.Recipient) ([]result, *hostDefer) {
+func (s *remoteSession) session(ctx context.Context, data message, rcpts []*queue.Recipient) ([]result, *hostDefer) {
 	q := s.q
 	cfg := q
 	results := make([]result, len(rcpts))
@@ -132,7 +131,7 @@ func (s *remoteSession) session(ctx context.Context, data []byte, rcpts []*queue
 
 	// MAIL (no parameters after HELO: no extensions then).
 	ext := c.Extensions()
-	if status := s.env.UTF8Status(rcpts, data); status != "" && !ext.Has("SMTPUTF8") {
+	if status := s.env.UTF8Status(rcpts, data.body); status != "" && !ext.Has("SMTPUTF8") {
 		s.quit(ctx)
 		return failAll(utf8Refusal(s.t.host), status)
 	}
@@ -143,7 +142,7 @@ func (s *remoteSession) session(ctx context.Context, data []byte, rcpts []*queue
 		mp.Ret, mp.EnvID = smtp.Ret(s.env.Ret), s.env.EnvID
 	}
 	if ext.Has("SIZE") {
-		mp.Size = int64(len(data))
+		mp.Size = data.size()
 	}
 	if _, err := c.Mail(ctx, s.env.From, mp); err != nil {
 		var ce *smtp.CommandError
@@ -192,9 +191,9 @@ func (s *remoteSession) session(ctx context.Context, data []byte, rcpts []*queue
 
 	// DATA. Every read and write is bounded by SMTPTimeout; the whole
 	// transfer also by the time a slow peer may take for its size.
-	dctx, cancel := context.WithTimeout(ctx, 3*cfg.SMTPTimeout+time.Duration(len(data)/1024)*time.Second)
+	dctx, cancel := context.WithTimeout(ctx, 3*cfg.SMTPTimeout+time.Duration(data.size()/1024)*time.Second)
 	defer cancel()
-	resp, err := c.Data(dctx, bytes.NewReader(data))
+	resp, err := c.Data(dctx, data.reader())
 	if resp == nil {
 		var ce *smtp.CommandError
 		if !errors.As(err, &ce) {

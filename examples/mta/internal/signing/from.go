@@ -1,7 +1,6 @@
 package signing
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -30,9 +29,10 @@ var addrParser = mail.AddressParser{WordDecoder: &mime.WordDecoder{
 // fromDomain returns the domain of the message's one From field (lower
 // case, A-labels), or "" and why there is none. The header is found as
 // DMARC finds it (dmarc.FromHeaders), so the domain signed for is the
-// one a receiver's DMARC check aligns with.
-func fromDomain(msg []byte) (domain, reason string) {
-	froms, err := dmarc.FromHeaders(bytes.NewReader(msg))
+// one a receiver's DMARC check aligns with. Only the header section
+// of msg is read.
+func fromDomain(msg io.Reader) (domain, reason string) {
+	froms, err := dmarc.FromHeaders(msg)
 	var he *dmarc.HeaderError
 	if err != nil && !errors.As(err, &he) {
 		return "", FromUnreadable

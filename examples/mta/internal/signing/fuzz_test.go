@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func FuzzFromDomain(f *testing.F) {
 	testKeys(f)
 	s := mustNew(f, Domain{Domain: "example.com", Selectors: []Selector{{Selector: "ed", PrivateKey: keyFile(f, f.TempDir(), "ed", edKey)}}})
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		d, reason := fromDomain(msg)
+		d, reason := fromDomain(bytes.NewReader(msg))
 		if (d == "") == (reason == "") {
 			t.Fatalf("domain %q and reason %q", d, reason)
 		}
@@ -34,7 +35,7 @@ func FuzzFromDomain(f *testing.F) {
 				t.Fatalf("domain %q not normalised (%q, %v)", d, n, err)
 			}
 		}
-		o := s.Apply(context.Background(), msg)
+		o := s.Apply(context.Background(), sec(msg))
 		if o.FromDomain != d || o.NoFrom != reason {
 			t.Fatalf("Apply read %q/%q, fromDomain %q/%q", o.FromDomain, o.NoFrom, d, reason)
 		}

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,4 +149,9 @@ func mustNew(t testing.TB, domains ...Domain) *Signers {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// sec is msg as the courier gives it: a section of the spool file.
+func sec(msg []byte) *io.SectionReader {
+	return io.NewSectionReader(bytes.NewReader(msg), 0, int64(len(msg)))
 }

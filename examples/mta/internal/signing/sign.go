@@ -1,11 +1,16 @@
 package signing
 
 import (
-	"bytes"
 	"context"
+	"io"
 
 	"github.com/mailpolicy/mailpolicy/dkim"
 )
+
+// headerScan bounds the read for the From field: a header section
+// larger than dkim.MaxHeaderBytes cannot be signed anyway (the signer
+// refuses it), and the read ahead of a bufio.Reader fits in the rest.
+const headerScan = dkim.MaxHeaderBytes + 64<<10
 
 // Outcome is what Apply did with one message.
 type Outcome struct {
@@ -29,13 +34,17 @@ type Outcome struct {
 }
 
 // Apply signs msg (header, empty line, body; CRLF or LF) with the
-// signer of its From domain, if one is configured.
-func (s *Signers) Apply(ctx context.Context, msg []byte) Outcome {
+// signer of its From domain, if one is configured. msg is read as it
+// goes, with ReadAt only (so others may read it at the same time):
+// once for the From field, no further than dkim.MaxHeaderBytes, and
+// once by the dkim.Signer, which holds only the header; the whole
+// message is never in memory.
+func (s *Signers) Apply(ctx context.Context, msg *io.SectionReader) Outcome {
 	var o Outcome
 	if s == nil || len(s.byDomain) == 0 {
 		return o
 	}
-	o.FromDomain, o.NoFrom = fromDomain(msg)
+	o.FromDomain, o.NoFrom = fromDomain(io.NewSectionReader(msg, 0, min(msg.Size(), headerScan)))
 	if o.FromDomain == "" {
 		return o
 	}
@@ -44,7 +53,7 @@ func (s *Signers) Apply(ctx context.Context, msg []byte) Outcome {
 		return o
 	}
 	o.Domain = e.domain
-	res, err := e.signer.Sign(ctx, bytes.NewReader(msg))
+	res, err := e.signer.Sign(ctx, io.NewSectionReader(msg, 0, msg.Size()))
 	switch {
 	case err != nil:
 		// Strict, or the context ended: either way not now.
@@ -62,7 +71,7 @@ func (s *Signers) Apply(ctx context.Context, msg []byte) Outcome {
 // err means the message must be deferred (Domain.Strict, or ctx
 // ended). A failure without Strict gives an unsigned message and no
 // error; use Apply to log it.
-func (s *Signers) Sign(ctx context.Context, msg []byte) (header string, signed bool, err error) {
+func (s *Signers) Sign(ctx context.Context, msg *io.SectionReader) (header string, signed bool, err error) {
 	o := s.Apply(ctx, msg)
 	if o.Defer {
 		return "", false, o.Err

@@ -31,7 +31,7 @@ func TestSignVerifies(t *testing.T) {
 				s := mustNew(t, Domain{Domain: "example.com", Canon: canon,
 					Selectors: []Selector{{Selector: sel, PrivateKey: keyFile(t, dir, sel, keys[sel])}}})
 				msg := message("alice@example.com")
-				o := s.Apply(context.Background(), msg)
+				o := s.Apply(context.Background(), sec(msg))
 				if o.Err != nil || o.Defer || o.Header == nil {
 					t.Fatalf("Apply: %+v", o)
 				}
@@ -84,7 +84,7 @@ func TestDualSigning(t *testing.T) {
 		{Selector: "off", PrivateKey: "false"},
 	}})
 	msg := bytes.ReplaceAll(message("alice@example.com"), []byte("\r\n"), []byte("\n"))
-	h, ok, err := s.Sign(context.Background(), msg)
+	h, ok, err := s.Sign(context.Background(), sec(msg))
 	if err != nil || !ok {
 		t.Fatalf("Sign: %v %v", ok, err)
 	}
@@ -153,19 +153,19 @@ func TestChooseDomain(t *testing.T) {
 		"ann@deep.sub.example.com":       "sub.example.com",
 		"ann@shop.xn--bcher-kva.example": "xn--bcher-kva.example",
 	} {
-		o := s.Apply(context.Background(), message(from))
+		o := s.Apply(context.Background(), sec(message(from)))
 		if o.Domain != wantD || len(o.Signatures) != 1 || o.Signatures[0].Domain != wantD {
 			t.Errorf("From %s: %+v, want d=%s", from, o, wantD)
 		}
 	}
-	if o := s.Apply(context.Background(), message("ann@example.org")); o.Header != nil || o.Domain != "" || o.FromDomain != "example.org" {
+	if o := s.Apply(context.Background(), sec(message("ann@example.org"))); o.Header != nil || o.Domain != "" || o.FromDomain != "example.org" {
 		t.Errorf("foreign From signed: %+v", o)
 	}
 	var none *Signers
 	if none.For("example.com") != nil {
 		t.Error("nil Signers has a signer")
 	}
-	if h, ok, err := none.Sign(context.Background(), message("a@example.com")); h != "" || ok || err != nil {
+	if h, ok, err := none.Sign(context.Background(), sec(message("a@example.com"))); h != "" || ok || err != nil {
 		t.Errorf("nil Signers signed: %q %v %v", h, ok, err)
 	}
 }
@@ -187,11 +187,11 @@ func TestNoFromNotSigned(t *testing.T) {
 		{"From: a@example.com\r\nbroken line\r\n", HeaderMalformed},
 	} {
 		msg := []byte(c.hdr + "\r\nbody\r\n")
-		o := s.Apply(context.Background(), msg)
+		o := s.Apply(context.Background(), sec(msg))
 		if o.Header != nil || o.Err != nil || o.Defer || o.FromDomain != "" || o.NoFrom != c.want {
 			t.Errorf("%q: %+v, want unsigned because %q", c.hdr, o, c.want)
 		}
-		if h, ok, err := s.Sign(context.Background(), msg); h != "" || ok || err != nil {
+		if h, ok, err := s.Sign(context.Background(), sec(msg)); h != "" || ok || err != nil {
 			t.Errorf("%q: Sign %q %v %v", c.hdr, h, ok, err)
 		}
 	}
@@ -201,7 +201,7 @@ func TestNoFromNotSigned(t *testing.T) {
 		"From: a@example.com, b@EXAMPLE.com\r\n",
 		"From: =?x-unknown?q?Al=E9?= <a@example.com>\r\n",
 	} {
-		if o := s.Apply(context.Background(), []byte(hdr+"\r\nbody\r\n")); o.Header == nil || o.Domain != "example.com" {
+		if o := s.Apply(context.Background(), sec([]byte(hdr+"\r\nbody\r\n"))); o.Header == nil || o.Domain != "example.com" {
 			t.Errorf("%q: %+v, want signed", hdr, o)
 		}
 	}
@@ -225,19 +225,19 @@ func TestStrictBrokenKey(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	o := s.Apply(context.Background(), message("a@strict.test"))
+	o := s.Apply(context.Background(), sec(message("a@strict.test")))
 	var se *dkim.SignError
 	if !o.Defer || o.Header != nil || !errors.As(o.Err, &se) || se.Domain != "strict.test" || se.Selector != "s" {
 		t.Errorf("strict: %+v", o)
 	}
-	if h, ok, err := s.Sign(context.Background(), message("a@strict.test")); h != "" || ok || !errors.As(err, &se) {
+	if h, ok, err := s.Sign(context.Background(), sec(message("a@strict.test"))); h != "" || ok || !errors.As(err, &se) {
 		t.Errorf("strict Sign: %q %v %v", h, ok, err)
 	}
-	o = s.Apply(context.Background(), message("a@lax.test"))
+	o = s.Apply(context.Background(), sec(message("a@lax.test")))
 	if o.Defer || o.Header != nil || !errors.As(o.Err, &se) || se.Domain != "lax.test" {
 		t.Errorf("lax: %+v", o)
 	}
-	if h, ok, err := s.Sign(context.Background(), message("a@lax.test")); h != "" || ok || err != nil {
+	if h, ok, err := s.Sign(context.Background(), sec(message("a@lax.test"))); h != "" || ok || err != nil {
 		t.Errorf("lax Sign: %q %v %v", h, ok, err)
 	}
 
@@ -245,7 +245,7 @@ func TestStrictBrokenKey(t *testing.T) {
 	keyFile(t, dir, "strict", rsaKey2)
 	publish(t, env.zone, "s", "strict.test", rsaKey2)
 	msg := message("a@strict.test")
-	h, ok, err := s.Sign(context.Background(), msg)
+	h, ok, err := s.Sign(context.Background(), sec(msg))
 	if err != nil || !ok {
 		t.Fatalf("after rotation: %v %v", ok, err)
 	}
@@ -261,7 +261,7 @@ func TestContextEnded(t *testing.T) {
 	s := mustNew(t, Domain{Domain: "example.com", Selectors: []Selector{{Selector: "ed", PrivateKey: keyFile(t, t.TempDir(), "ed", edKey)}}})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if o := s.Apply(ctx, message("a@example.com")); !o.Defer || !errors.Is(o.Err, context.Canceled) {
+	if o := s.Apply(ctx, sec(message("a@example.com"))); !o.Defer || !errors.Is(o.Err, context.Canceled) {
 		t.Errorf("Apply after cancel: %+v", o)
 	}
 }
@@ -276,7 +276,7 @@ func TestOptionsPassed(t *testing.T) {
 		SignHeaders: "+From:Subject:=Comments", Hash: "sha256",
 		Selectors: []Selector{{Selector: "ed", PrivateKey: keyFile(t, t.TempDir(), "ed", edKey)}}})
 	msg := message("a@news.example.com")
-	o := s.Apply(context.Background(), msg)
+	o := s.Apply(context.Background(), sec(msg))
 	if o.Header == nil {
 		t.Fatalf("unsigned: %+v", o)
 	}

@@ -57,7 +57,7 @@ func TestNewErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o := s.Apply(t.Context(), message("a@example.com")); o.Header != nil || o.Err != nil || o.Domain != "example.com" {
+	if o := s.Apply(t.Context(), sec(message("a@example.com"))); o.Header != nil || o.Err != nil || o.Domain != "example.com" {
 		t.Errorf("switched-off selector: %+v", o)
 	}
 }

@@ -1,0 +1,254 @@
+package remote
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/queue"
+	"github.com/mailpolicy/mailpolicy/resolver"
+	"github.com/mailpolicy/mailpolicy/resolver/resolvertest"
+	"github.com/mailpolicy/mailpolicy/smtp"
+)
+
+// peer is a real SMTP server on 127.0.0.1 for the courier's tests: it
+// accepts everything unless told otherwise, and records what it saw.
+type peer struct {
+	t  testing.TB
+	ln net.Listener
+	wg sync.WaitGroup
+
+	// hold, when set, keeps each new session before its greeting
+	// until it is closed; reached gets a value for each session held.
+	hold    chan struct{}
+	reached chan struct{}
+	// greeting replaces "220 peer.test ESMTP".
+	greeting string
+	// rcpt returns the reply line to a RCPT ("": 250).
+	rcpt func(addr string) string
+
+	mu       sync.Mutex
+	conns    int
+	sessions map[int][]string // commands per connection
+	msgs     []peerMsg
+}
+
+type peerMsg struct {
+	conn  int
+	from  string
+	rcpts []string
+	size  int64
+	head  string // the first 4 KiB
+}
+
+func startPeer(t testing.TB, p *peer) *peer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.t, p.ln, p.sessions = t, ln, map[int][]string{}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				p.serve(c)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *peer) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
+
+func (p *peer) messages() []peerMsg {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]peerMsg(nil), p.msgs...)
+}
+
+func (p *peer) connCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.conns
+}
+
+// commands is what connection n sent, one verb (and argument) a line.
+func (p *peer) commands(n int) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.sessions[n]...)
+}
+
+func (p *peer) serve(c net.Conn) {
+	defer c.Close()
+	p.mu.Lock()
+	p.conns++
+	n := p.conns
+	p.mu.Unlock()
+	if p.hold != nil {
+		if p.reached != nil {
+			p.reached <- struct{}{}
+		}
+		<-p.hold
+	}
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(c)
+	w := func(lines ...string) {
+		for _, l := range lines {
+			fmt.Fprintf(c, "%s\r\n", l)
+		}
+	}
+	g := p.greeting
+	if g == "" {
+		g = "220 peer.test ESMTP"
+	}
+	w(g)
+	if !strings.HasPrefix(g, "220") {
+		return
+	}
+	var m peerMsg
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		line = strings.TrimRight(line, "\r\n")
+		p.mu.Lock()
+		p.sessions[n] = append(p.sessions[n], line)
+		p.mu.Unlock()
+		verb, arg, _ := strings.Cut(line, " ")
+		switch strings.ToUpper(verb) {
+		case "EHLO":
+			w("250-peer.test", "250-SIZE 100000000", "250-8BITMIME", "250 ENHANCEDSTATUSCODES")
+		case "MAIL":
+			path, _ := smtp.ParsePath(strings.TrimPrefix(arg, "FROM:"))
+			m = peerMsg{conn: n, from: path.Mailbox}
+			w("250 2.1.0 OK")
+		case "RCPT":
+			path, _ := smtp.ParsePath(strings.TrimPrefix(arg, "TO:"))
+			rep := ""
+			if p.rcpt != nil {
+				rep = p.rcpt(path.Mailbox)
+			}
+			if rep == "" {
+				m.rcpts = append(m.rcpts, path.Mailbox)
+				rep = "250 2.1.5 OK"
+			}
+			w(rep)
+		case "DATA":
+			w("354 go ahead")
+			var head strings.Builder
+			dr := smtp.NewDataReader(br)
+			io.CopyN(&head, dr, 4096)
+			rest, err := io.Copy(io.Discard, dr)
+			if err != nil {
+				return
+			}
+			m.size, m.head = int64(head.Len())+rest, head.String()
+			p.mu.Lock()
+			p.msgs = append(p.msgs, m)
+			p.mu.Unlock()
+			w("250 2.0.0 OK queued")
+		case "RSET":
+			m = peerMsg{}
+			w("250 2.0.0 OK")
+		case "QUIT":
+			w("221 bye")
+			return
+		default:
+			w("250 OK")
+		}
+	}
+}
+
+// courierFor is a Courier whose DNS (a zone of its own) sends every
+// domain of domains to one MX on 127.0.0.1, at port.
+func courierFor(t testing.TB, port int, domains ...string) *Courier {
+	t.Helper()
+	z := resolvertest.NewZone()
+	for _, d := range domains {
+		z.MustAdd(t, d+". MX 10 mx."+d+".", "mx."+d+". A 127.0.0.1")
+	}
+	ns := resolvertest.Start(t, z)
+	r, err := resolver.New(resolver.WithNameservers(ns.Addr), resolver.WithTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Courier{Resolver: r, Hostname: "mx.example", SMTPPort: port, SMTPTimeout: 5 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+// spoolFile writes msg to a file and opens it as the runner does.
+func spoolFile(t testing.TB, msg []byte) *io.SectionReader {
+	t.Helper()
+	name := t.TempDir() + "/m.msg"
+	if err := os.WriteFile(name, msg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	fi, _ := f.Stat()
+	return io.NewSectionReader(f, 0, fi.Size())
+}
+
+// chunked is an io.ReaderAt that refuses a read of more than max bytes
+// at once and counts what was read: whoever wants the whole message at
+// once (io.ReadAll, os.ReadFile's growing buffer) fails.
+type chunked struct {
+	r    io.ReaderAt
+	max  int
+	mu   sync.Mutex
+	read int64
+	big  int // largest read asked for
+}
+
+var errBigRead = errors.New("read larger than the bound")
+
+func (c *chunked) ReadAt(p []byte, off int64) (int, error) {
+	c.mu.Lock()
+	c.big = max(c.big, len(p))
+	c.mu.Unlock()
+	if len(p) > c.max {
+		return 0, &fs.PathError{Op: "read", Path: "spool", Err: errBigRead}
+	}
+	n, err := c.r.ReadAt(p, off)
+	c.mu.Lock()
+	c.read += int64(n)
+	c.mu.Unlock()
+	return n, err
+}
+
+func envelope(id, from string, rcpts ...string) *queue.Envelope {
+	env := &queue.Envelope{ID: id, From: from, Arrival: time.Now()}
+	for _, r := range rcpts {
+		env.Rcpts = append(env.Rcpts, &queue.Recipient{Addr: r, State: queue.Pending})
+	}
+	return env
+}
+
+var _ = context.Background
