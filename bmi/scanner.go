@@ -3,6 +3,7 @@ package bmi
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/netip"
 )
 
@@ -33,6 +34,32 @@ type Message struct {
 	Header []byte
 	// Body is the message body after the blank line.
 	Body []byte
+	// BodyReader, when set, replaces Body for a message that is kept
+	// out of memory (a mail server's spool file): the body is BodySize
+	// octets read from it. A Scanner reads it at most once, and only as
+	// much as it needs (Spamd none when the message is over MaxSize).
+	BodyReader io.Reader
+	BodySize   int64
+}
+
+// Size is the length of the message a scanner is given: header, the
+// blank line, body.
+func (m *Message) Size() int64 {
+	body := int64(len(m.Body))
+	if m.BodyReader != nil {
+		body = m.BodySize
+	}
+	return int64(len(m.Header)+len(blankLine(m.Header))) + body
+}
+
+// blankLine is the line end that ends the header section: CRLF when the
+// header ends in CRLF (or is empty), LF otherwise, so that the line
+// ends stay consistent.
+func blankLine(header []byte) string {
+	if n := len(header); n > 0 && (header[n-1] != '\n' || n < 2 || header[n-2] != '\r') {
+		return "\n"
+	}
+	return "\r\n"
 }
 
 // A Scanner turns a message into verdicts. The Verdicts returned name

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"slices"
@@ -277,7 +278,12 @@ func (s *Spamd) Scan(ctx context.Context, m *Message) (Verdicts, error) {
 		groups[i].recipients = append(groups[i].recipients, r.Address)
 	}
 
-	msg := composeMessage(m)
+	tooLarge := m.Size() > int64(s.maxSize())
+	var msg []byte
+	var readErr error
+	if !tooLarge {
+		msg, readErr = composeMessage(m)
+	}
 	vs := make(Verdicts, len(groups))
 	sem := make(chan struct{}, s.concurrency())
 	var wg sync.WaitGroup
@@ -287,8 +293,11 @@ func (s *Spamd) Scan(ctx context.Context, m *Message) (Verdicts, error) {
 		case !validProfile(g.profile):
 			vs[i].Err = errTextBadProfile
 			continue
-		case len(msg) > s.maxSize():
+		case tooLarge:
 			vs[i].Err = errTextTooLarge
+			continue
+		case readErr != nil:
+			vs[i].Err = errTextIO
 			continue
 		}
 		select {
@@ -365,16 +374,21 @@ func errText(err error) string {
 	return errTextIO
 }
 
-// composeMessage joins header, blank line and body.
-func composeMessage(m *Message) []byte {
-	eol := "\r\n"
-	if n := len(m.Header); n > 0 && (m.Header[n-1] != '\n' || n < 2 || m.Header[n-2] != '\r') {
-		eol = "\n"
-	}
-	b := make([]byte, 0, len(m.Header)+len(eol)+len(m.Body))
+// composeMessage joins header, blank line and body, reading a
+// BodyReader's BodySize octets (the caller has checked the size).
+func composeMessage(m *Message) ([]byte, error) {
+	b := make([]byte, 0, m.Size())
 	b = append(b, m.Header...)
-	b = append(b, eol...)
-	return append(b, m.Body...)
+	b = append(b, blankLine(m.Header)...)
+	if m.BodyReader == nil {
+		return append(b, m.Body...), nil
+	}
+	n := len(b)
+	b = b[:n+int(m.BodySize)]
+	if _, err := io.ReadFull(m.BodyReader, b[n:]); err != nil {
+		return nil, fmt.Errorf("bmi: reading the message body: %w", err)
+	}
+	return b, nil
 }
 
 // Request makes one spamd request with s.Command for msg (a complete

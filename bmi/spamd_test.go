@@ -455,8 +455,14 @@ func TestSpamdComposeMessage(t *testing.T) {
 		{"", "x", "\r\nx"},
 		{"A: 1\nB: 2\r\n", "", "A: 1\nB: 2\r\n\r\n"},
 	} {
-		if got := string(composeMessage(&Message{Header: []byte(c.h), Body: []byte(c.b)})); got != c.want {
-			t.Errorf("%q+%q: %q, want %q", c.h, c.b, got, c.want)
+		for _, m := range []*Message{
+			{Header: []byte(c.h), Body: []byte(c.b)},
+			{Header: []byte(c.h), BodyReader: strings.NewReader(c.b + "not part of it"), BodySize: int64(len(c.b))},
+		} {
+			got, err := composeMessage(m)
+			if string(got) != c.want || err != nil || m.Size() != int64(len(c.want)) {
+				t.Errorf("%q+%q (reader %v): %q, %v, size %d; want %q", c.h, c.b, m.BodyReader != nil, got, err, m.Size(), c.want)
+			}
 		}
 	}
 	// LF-only message: sent as is, exact Content-length.
@@ -468,6 +474,36 @@ func TestSpamdComposeMessage(t *testing.T) {
 	r := srv.requests()[0]
 	if string(r.body) != "A: 1\n\nü\n" || r.contentLength != len(r.body) || r.extra {
 		t.Errorf("%+v", r)
+	}
+}
+
+// failReader fails the test when anything reads it.
+type failReader struct{ t *testing.T }
+
+func (f failReader) Read([]byte) (int, error) {
+	f.t.Error("body read although the message is over MaxSize")
+	return 0, io.EOF
+}
+
+// A body given as a reader: over MaxSize it is not read at all (the
+// point of BodyReader: a large message never comes into memory); a
+// reader shorter than BodySize is an i/o error verdict, not a scan of
+// a truncated message.
+func TestSpamdBodyReader(t *testing.T) {
+	srv := newSpamdServer(t)
+	sd := &Spamd{Addr: srv.addr(), MaxSize: 100}
+	big := &Message{Recipients: []Recipient{rcpt("a@x")}, Header: []byte("A: 1\n"), BodyReader: failReader{t}, BodySize: 200}
+	vs, err := sd.Scan(context.Background(), big)
+	if err != nil || len(vs) != 1 || vs[0].Err != errTextTooLarge {
+		t.Fatalf("over MaxSize: %v %+v", err, vs)
+	}
+	short := &Message{Recipients: []Recipient{rcpt("a@x")}, Header: []byte("A: 1\n"), BodyReader: strings.NewReader("abc"), BodySize: 10}
+	vs, err = sd.Scan(context.Background(), short)
+	if err != nil || len(vs) != 1 || vs[0].Err != errTextIO {
+		t.Fatalf("short reader: %v %+v", err, vs)
+	}
+	if n := len(srv.requests()); n != 0 {
+		t.Errorf("%d requests sent for messages that could not be scanned", n)
 	}
 }
 
