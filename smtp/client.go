@@ -202,6 +202,8 @@ func (c *Client) begin(ctx context.Context) (*call, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// Fields are set after NewClient: the bounds apply from the next read.
+	c.rr.Limits = c.Limits
 	conn := c.conn
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	c.cur = &call{c: c, ctx: ctx, stop: stop}
@@ -430,15 +432,9 @@ func (c *Client) endTransaction() { c.mail, c.prdr, c.rcpts = false, false, 0 }
 // saying hello first if need be. from "" is the null reverse path. A
 // refusal is a *CommandError with the reply.
 func (c *Client) Mail(ctx context.Context, from string, p *MailParams) (Reply, error) {
-	if err := checkAddr(from); err != nil {
+	line, params, err := mailCommand(from, p)
+	if err != nil {
 		return Reply{}, err
-	}
-	params := ""
-	if p != nil {
-		if err := p.check(); err != nil {
-			return Reply{}, err
-		}
-		params = p.String()
 	}
 	k, err := c.begin(ctx)
 	if err != nil {
@@ -448,12 +444,8 @@ func (c *Client) Mail(ctx context.Context, from string, p *MailParams) (Reply, e
 	if err := c.ensureHello(k); err != nil {
 		return Reply{}, err
 	}
-	if params != "" && !c.esmtp {
-		return Reply{}, errors.New("smtp: MAIL parameters need EHLO, and the server answered HELO only")
-	}
-	line := "MAIL FROM:<" + from + ">"
-	if params != "" {
-		line += " " + params
+	if params && !c.esmtp {
+		return Reply{}, errParamsNeedEHLO
 	}
 	r, err := k.cmd(StageMAIL, line)
 	if err != nil {
@@ -469,18 +461,9 @@ func (c *Client) Mail(ctx context.Context, from string, p *MailParams) (Reply, e
 // Rcpt sends RCPT TO:<to> with the parameters p (nil for none). A
 // refusal is a *CommandError with the reply.
 func (c *Client) Rcpt(ctx context.Context, to string, p *RcptParams) (Reply, error) {
-	if err := checkAddr(to); err != nil {
+	line, _, err := rcptCommand(to, p)
+	if err != nil {
 		return Reply{}, err
-	}
-	if to == "" {
-		return Reply{}, &PathError{Text: "", Reason: "empty forward path"}
-	}
-	params := ""
-	if p != nil {
-		if err := p.check(); err != nil {
-			return Reply{}, err
-		}
-		params = p.String()
 	}
 	k, err := c.begin(ctx)
 	if err != nil {
@@ -489,10 +472,6 @@ func (c *Client) Rcpt(ctx context.Context, to string, p *RcptParams) (Reply, err
 	defer k.end()
 	if !c.mail {
 		return Reply{}, errors.New("smtp: RCPT without an accepted MAIL")
-	}
-	line := "RCPT TO:<" + to + ">"
-	if params != "" {
-		line += " " + params
 	}
 	r, err := k.cmd(StageRCPT, line)
 	if err != nil {
@@ -561,6 +540,47 @@ func (c *Client) Quit(ctx context.Context) error {
 		return &CommandError{Cmd: "QUIT", Reply: r}
 	}
 	return nil
+}
+
+var errParamsNeedEHLO = errors.New("smtp: MAIL parameters need EHLO, and the server answered HELO only")
+
+// mailCommand returns the MAIL command line for from and p, and whether
+// it carries parameters.
+func mailCommand(from string, p *MailParams) (line string, params bool, err error) {
+	if err := checkAddr(from); err != nil {
+		return "", false, err
+	}
+	line = "MAIL FROM:<" + from + ">"
+	if p != nil {
+		if err := p.check(); err != nil {
+			return "", false, err
+		}
+		if s := p.String(); s != "" {
+			return line + " " + s, true, nil
+		}
+	}
+	return line, false, nil
+}
+
+// rcptCommand returns the RCPT command line for to and p, and whether
+// it carries parameters.
+func rcptCommand(to string, p *RcptParams) (line string, params bool, err error) {
+	if err := checkAddr(to); err != nil {
+		return "", false, err
+	}
+	if to == "" {
+		return "", false, &PathError{Text: "", Reason: "empty forward path"}
+	}
+	line = "RCPT TO:<" + to + ">"
+	if p != nil {
+		if err := p.check(); err != nil {
+			return "", false, err
+		}
+		if s := p.String(); s != "" {
+			return line + " " + s, true, nil
+		}
+	}
+	return line, false, nil
 }
 
 // checkAddr refuses an address that would break the command line.

@@ -1,12 +1,10 @@
 package smtp
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 )
 
 // A DataResponse is the server's answer to the end of a message's data:
@@ -80,7 +78,10 @@ func readDataResponse(read func(stage string) (Reply, error), n int, cmd string)
 	return resp, nil
 }
 
-var errNoRecipients = errors.New("smtp: no recipient accepted")
+// ErrNoRecipients is returned by Data and BDAT when no RCPT was
+// accepted in the transaction, and by Send when every recipient was
+// refused (the replies are in SendResult.Rcpts).
+var ErrNoRecipients = errors.New("smtp: no recipient accepted")
 
 // Data sends DATA and, after the server's 354, the message read from
 // r through a DataWriter (CRLF line ends, dot-stuffed, ended with
@@ -97,7 +98,7 @@ func (c *Client) Data(ctx context.Context, r io.Reader) (*DataResponse, error) {
 	}
 	defer k.end()
 	if !c.mail || c.rcpts == 0 {
-		return nil, errNoRecipients
+		return nil, ErrNoRecipients
 	}
 	rep, err := k.cmd(StageDATA, "DATA")
 	if err != nil {
@@ -106,6 +107,12 @@ func (c *Client) Data(ctx context.Context, r io.Reader) (*DataResponse, error) {
 	if rep.Code != ReplyStartMailInput {
 		return nil, &CommandError{Cmd: "DATA", Reply: rep}
 	}
+	return c.sendData(k, r)
+}
+
+// sendData sends the message after DATA's 354 and reads the replies to
+// its end.
+func (c *Client) sendData(k *call, r io.Reader) (*DataResponse, error) {
 	dw := NewDataWriter(c.bw)
 	if err := c.copyMessage(k, dw, r); err != nil {
 		return nil, err
@@ -180,46 +187,9 @@ func (c *Client) BDAT(ctx context.Context, r io.Reader, chunkSize int) (*DataRes
 		return nil, fmt.Errorf("smtp: BDAT: %w", ErrNotOffered)
 	}
 	if !c.mail || c.rcpts == 0 {
-		return nil, errNoRecipients
+		return nil, ErrNoRecipients
 	}
-	var pending bytes.Buffer
-	norm := newCRLFWriter(&pending)
-	buf := make([]byte, 32<<10)
-	eof := false
-	for {
-		if !eof {
-			n, rerr := r.Read(buf)
-			norm.Write(buf[:n]) // to memory: cannot fail
-			switch {
-			case rerr == io.EOF:
-				norm.Close()
-				eof = true
-			case rerr != nil:
-				return nil, k.fail(fmt.Errorf("smtp: reading the message: %w", rerr))
-			}
-		}
-		for chunkSize > 0 && pending.Len() > chunkSize {
-			line := "BDAT " + strconv.Itoa(chunkSize)
-			if err := c.sendChunk(k, line, pending.Next(chunkSize)); err != nil {
-				return nil, err
-			}
-			rep, err := k.read(StageBDAT, c.timeout())
-			if err != nil {
-				return nil, err
-			}
-			if rep.Class() != 2 {
-				return nil, &CommandError{Cmd: line, Reply: rep}
-			}
-		}
-		if eof {
-			break
-		}
-	}
-	line := "BDAT " + strconv.Itoa(pending.Len()) + " LAST"
-	if err := c.sendChunk(k, line, pending.Bytes()); err != nil {
-		return nil, err
-	}
-	return c.endOfData(k, line, line)
+	return c.sendChunks(k, r, chunkSize, 1)
 }
 
 func (c *Client) sendChunk(k *call, line string, data []byte) error {
