@@ -16,7 +16,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/metrics"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/mta"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/signing"
-	"github.com/mailpolicy/mailpolicy/examples/mta/internal/srsredis"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/redisstore"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/tlsconf"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/resolver"
@@ -65,7 +65,7 @@ func build(s config.Settings, stderr io.Writer) (_ *app, err error) {
 		ScanDeferOK: s.SpamdDeferOK, OptIn: s.OptIns(), DCCDeferOK: s.DCCDeferOK, DMARCEnforce: s.DMARCEnforce,
 		MaxSize: s.MaxSize, MaxRecipients: s.MaxRecipients, MaxErrors: s.MaxErrors, ReadTimeout: s.ReadTimeout,
 		MaxSessions: s.MaxSessions, MaxSessionsPerHost: s.MaxSessionsPerHost, DataTimeout: s.DataTimeout,
-		MaxDataMemory: s.MaxDataMemory, Logger: log,
+		MaxDataMemory: s.MaxDataMemory, MaxHeaderSize: s.MaxHeaderSize, Logger: log,
 		Spool: s.Spool, SMTPPort: s.SMTPPort, SMTPTimeout: s.SMTPTimeout,
 		RetryInterval: s.RetryInterval, RetryMaxAge: s.RetryMaxAge, DelayWarning: s.DelayWarning,
 		DANETry: s.DANETry.List(), DANERequire: s.DANERequire.List(),
@@ -102,12 +102,12 @@ func build(s config.Settings, stderr io.Writer) (_ *app, err error) {
 	if len(s.SRSSecret) > 0 {
 		sc := srs.Config{Domain: s.SRSDomain, Secrets: s.SRSSecret}
 		if s.SRSRedis != "" {
-			st, err := srsredis.New(s.SRSRedis, s.SRSRedisPrefix, s.SRSRedisTimeout)
+			rc, err := redisstore.Open(s.SRSRedis, s.SRSRedisTimeout)
 			if err != nil {
 				return nil, s.Blame("srs_redis", err)
 			}
-			a.closers = append(a.closers, func() { st.Close() })
-			sc.Store = st
+			a.closers = append(a.closers, func() { rc.Close() })
+			sc.Store = redisstore.NewSRS(rc, s.SRSRedisPrefix, s.SRSRedisTimeout)
 		}
 		if c.SRS, err = srs.New(sc); err != nil {
 			return nil, s.Blame("srs_secret", err)

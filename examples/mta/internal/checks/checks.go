@@ -2,6 +2,7 @@ package checks
 
 import (
 	"bytes"
+	"io"
 
 	"github.com/mailpolicy/mailpolicy/smtp"
 
@@ -65,7 +66,15 @@ type Message struct {
 	AuthMechanism, AuthUser string
 	// AuthSender is the AUTH= mailbox accepted with the message.
 	AuthSender string
-	Data       []byte // the message, CRLF
+	// Header is the header section (fields only, LF or CRLF line ends);
+	// Data reads the whole message from the start (header included),
+	// Body the body after the empty line. Each check opens its own
+	// reader, so none loads the message into memory.
+	Header []byte
+	Data   func() io.Reader
+	Body   func() io.Reader
+	// BodySize is the body's length, for the scanners that announce it.
+	BodySize int64
 }
 
 // Plan is what the checks decided for one recipient.
@@ -161,11 +170,11 @@ func (c *Checks) Data(ctx context.Context, m *Message) *Decision {
 // outcome of MAIL. hdrErr is the header reader's complaint about the
 // message (defects, several From fields, an oversized header).
 func (c *Checks) dmarc(ctx context.Context, m *Message) (o *dmarc.Outcome, in *dmarc.Input, hdrErr error) {
-	dkimRes, err := dkim.Verify(ctx, bytes.NewReader(m.Data), dkim.WithResolver(c.Resolver))
+	dkimRes, err := dkim.Verify(ctx, m.Data(), dkim.WithResolver(c.Resolver))
 	if err != nil {
 		c.log().Warn("dkim", "id", m.ID, "err", err)
 	}
-	from, hdrErr := dmarc.FromHeaders(bytes.NewReader(m.Data))
+	from, hdrErr := dmarc.FromHeaders(io.MultiReader(bytes.NewReader(m.Header), strings.NewReader("\n")))
 	in = &dmarc.Input{
 		HeaderFrom: from,
 		MailFrom:   m.From,
@@ -181,8 +190,8 @@ func (c *Checks) dmarc(ctx context.Context, m *Message) (o *dmarc.Outcome, in *d
 
 // checkDCC asks dccifd; false when the message is deferred.
 func (c *Checks) checkDCC(ctx context.Context, m *Message, d *Decision) bool {
-	header, body := dcc.SplitMessage(m.Data)
-	req := dcc.Request{ClientIP: m.Client, HELO: m.HELO, Sender: m.From, Header: header, Body: bytes.NewReader(body)}
+	header, _ := dcc.SplitMessage(m.Header)
+	req := dcc.Request{ClientIP: m.Client, HELO: m.HELO, Sender: m.From, Header: header, Body: m.Body()}
 	for _, r := range m.Rcpts {
 		req.Recipients = append(req.Recipients, dcc.Recipient{Addr: r})
 	}
@@ -224,13 +233,13 @@ func (c *Checks) scan(ctx context.Context, m *Message, d *Decision) (bmi.Verdict
 		return nil, true
 	}
 	log := c.log()
-	header, body := bmi.SplitMessage(m.Data)
 	vs, err := c.Scanner.Scan(ctx, &bmi.Message{
 		ClientIP:   m.Client,
 		Sender:     m.From,
 		Recipients: m.Env.Recipients,
-		Header:     header,
-		Body:       body,
+		Header:     m.Header,
+		BodyReader: m.Body(),
+		BodySize:   m.BodySize,
 	})
 	for _, e := range vs.Errors() {
 		log.Warn("bmi verdict error", "id", m.ID, "err", e)

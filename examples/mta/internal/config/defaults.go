@@ -20,7 +20,7 @@ var DefaultTOML string
 
 // Limits behind the computed defaults.
 const (
-	// DefaultDataMemory is the floor of max_data_memory's default.
+	// DefaultDataMemory is max_data_memory's default.
 	DefaultDataMemory = smtpd.DefaultMaxDataMemory
 	// MaxMessageSize bounds max_size so that the memory arithmetic
 	// (4 × max_size, 2 × (max_size + headroom)) cannot overflow.
@@ -45,6 +45,7 @@ func Default() Settings {
 		ProxyTimeout: 3 * time.Second,
 
 		MaxSize:            smtpd.DefaultMaxSize,
+		MaxHeaderSize:      smtpd.DefaultMaxHeaderSize,
 		MaxRecipients:      smtpd.DefaultMaxRecipients,
 		MaxErrors:          smtpd.DefaultMaxErrors,
 		ReadTimeout:        smtpd.DefaultReadTimeout,
@@ -77,12 +78,8 @@ func DefaultDKIM() DKIM {
 	return DKIM{Canon: "relaxed", Hash: "sha256"}
 }
 
-// DataMemoryFor is max_data_memory's default for a max_size: 256 MiB,
-// or 4 × max_size when that is larger, so a few messages of the largest
-// size can be in flight at once.
-func DataMemoryFor(maxSize int64) int64 { return smtpd.DataMemoryFor(maxSize) }
-
-// DataMemoryNeed is the least max_data_memory that can take one message
-// of maxSize: a buffer being grown exists twice for a moment, so a
-// message of max_size needs twice its buffer (message and headroom).
-func DataMemoryNeed(maxSize int64) int64 { return smtpd.MinDataMemory(maxSize) }
+// DataMemoryNeed is the least max_data_memory that can take one
+// message with a header of maxHeader: its write buffer and twice the
+// header, as a growing header buffer briefly exists twice
+// (smtpd.MinDataMemory).
+func DataMemoryNeed(maxHeader int) int64 { return smtpd.MinDataMemory(maxHeader) }

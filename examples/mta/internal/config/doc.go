@@ -26,7 +26,7 @@
 // Parse then fills in the values that stand for others, so that the
 // Settings say what the MTA will do: hostname "" becomes the system's
 // host name (Exim's primary_hostname default), srs_domain "" the first
-// of domains, max_data_memory 0 DataMemoryFor(max_size); domains and
+// of domains, max_data_memory 0 DefaultDataMemory; domains and
 // users are lower-cased. Paths are relative to the working directory,
 // as given; DKIM private_key paths are made absolute against it at
 // Parse, because the dkim package takes an absolute path for a file
@@ -75,7 +75,8 @@
 //	max_sessions             -max-sessions             100                concurrent sessions (smtp_accept_max); -1: no limit
 //	max_sessions_per_host    -max-sessions-per-host    20                 concurrent sessions per client IP (smtp_accept_max_per_host); -1: no limit
 //	data_timeout             -data-timeout             "15m"              limit on one whole DATA transfer; "-1s": none
-//	max_data_memory          -max-data-memory          0                  bytes of message data all sessions may hold; 0: 256 MiB or 4 × max_size
+//	max_data_memory          -max-data-memory          0                  bytes all sessions may hold for messages in flight (headers, buffers); 0: 256 MiB
+//	max_header_size          -max-header-size          1048576            a message's header section, 552 past it (header_maxsize)
 //	tls_certificate          -tls-certificate          []                 PEM certificate chain files, one per key type; []: no STARTTLS
 //	tls_privatekey           -tls-privatekey           []                 key file of the n-th certificate; missing: in the certificate file
 //	tls_ocsp_file            -tls-ocsp-file            ""                 Exim list of OCSP responses to staple, n-th for the n-th certificate

@@ -19,7 +19,7 @@ func ExampleParse() {
 	fmt.Println(s.Listen, s.Domains, s.SRSDomain, s.MaxDataMemory)
 	// Output:
 	// <nil>
-	// 127.0.0.1:2525 [example.org] example.org 419430400
+	// 127.0.0.1:2525 [example.org] example.org 268435456
 }
 
 func ExampleSettings_Validate() {

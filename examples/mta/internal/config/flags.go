@@ -79,7 +79,8 @@ func register(fs *flag.FlagSet) *flagVars {
 	fs.IntVar(&s.MaxSessions, "max-sessions", s.MaxSessions, "concurrent sessions; more get 421 at connect (Exim's smtp_accept_max; -1: no limit)")
 	fs.IntVar(&s.MaxSessionsPerHost, "max-sessions-per-host", s.MaxSessionsPerHost, "concurrent sessions per client IP, the PROXY source when proxied (smtp_accept_max_per_host; -1: no limit)")
 	fs.DurationVar(&s.DataTimeout, "data-timeout", s.DataTimeout, "`limit` on one whole DATA transfer, 421 past it (-1s: none)")
-	fs.Int64Var(&s.MaxDataMemory, "max-data-memory", s.MaxDataMemory, "`bytes` all sessions together may hold for message data; past it 452 4.3.1 (default 256 MiB, or 4 × -max-size if larger)")
+	fs.IntVar(&s.MaxHeaderSize, "max-header-size", s.MaxHeaderSize, "`bytes` of a message's header section, 552 past it (Exim's header_maxsize)")
+	fs.Int64Var(&s.MaxDataMemory, "max-data-memory", s.MaxDataMemory, "`bytes` all sessions together may hold for messages in flight (header sections and buffers; messages go to files); past it 452 4.3.1 (default 256 MiB)")
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", s.ShutdownTimeout, "how long sessions may finish after SIGINT/SIGTERM")
 	fs.Var(levelFlag{&s.LogLevel}, "log-level", "debug, info, warn or error")
 

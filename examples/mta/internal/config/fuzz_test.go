@@ -33,8 +33,8 @@ func FuzzLoad(f *testing.F) {
 		}
 		// What passed gives the MTA values it can use.
 		if err := s.Validate(); err == nil {
-			if s.MaxDataMemory < DataMemoryNeed(s.MaxSize) {
-				t.Fatalf("valid with max_data_memory %d below %d", s.MaxDataMemory, DataMemoryNeed(s.MaxSize))
+			if s.MaxDataMemory < DataMemoryNeed(s.MaxHeaderSize) {
+				t.Fatalf("valid with max_data_memory %d below %d", s.MaxDataMemory, DataMemoryNeed(s.MaxHeaderSize))
 			}
 			if _, err := s.OCSPFiles(); err != nil {
 				t.Fatal(err)

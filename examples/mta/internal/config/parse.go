@@ -143,7 +143,7 @@ func contains(list []string, s string) bool {
 // fill turns the values that stand for others into what they stand
 // for, so that the settings say what the MTA will do: "" hostname is
 // the system's name, "" srs_domain the first local domain, 0
-// max_data_memory DataMemoryFor(max_size). Domains lose a final dot
+// max_data_memory DefaultDataMemory. Domains lose a final dot
 // and, like users, are lower-cased; DKIM key paths become absolute
 // (relative to the working directory), as the dkim package takes only
 // an absolute path for a file.
@@ -161,8 +161,8 @@ func (s *Settings) fill() {
 	if s.SRSDomain == "" && len(s.Domains) > 0 {
 		s.SRSDomain = s.Domains[0]
 	}
-	if s.MaxDataMemory == 0 && s.MaxSize > 0 && s.MaxSize <= MaxMessageSize {
-		s.MaxDataMemory = DataMemoryFor(s.MaxSize)
+	if s.MaxDataMemory == 0 {
+		s.MaxDataMemory = DefaultDataMemory
 	}
 	for i := range s.DKIM {
 		for j, sel := range s.DKIM[i].Selectors {

@@ -370,10 +370,11 @@ func TestParseErrors(t *testing.T) {
 }
 
 // Hostname "" is the system's name; srs_domain "" the first domain;
-// max_data_memory 0 follows max_size.
+// max_data_memory 0 is the default, whatever max_size (messages go to
+// files).
 func TestFill(t *testing.T) {
 	s := mustParse(t, "-domains", "b.example,c.example", "-max-size", "100000000", "-hostname", "")
-	if s.Hostname == "" || s.SRSDomain != "b.example" || s.MaxDataMemory != 400000000 {
+	if s.Hostname == "" || s.SRSDomain != "b.example" || s.MaxDataMemory != DefaultDataMemory {
 		t.Fatalf("hostname %q srs_domain %q max_data_memory %d", s.Hostname, s.SRSDomain, s.MaxDataMemory)
 	}
 	s = mustParse(t, "-srs-domain", "SRS.Example.", "-max-data-memory", "123456789")

@@ -34,7 +34,7 @@ type Settings struct {
 
 	// Session limits. MaxSessions and MaxSessionsPerHost: negative is
 	// no limit; DataTimeout: negative is none. MaxDataMemory 0 is
-	// computed by Parse from MaxSize (DataMemoryFor).
+	// DefaultDataMemory (Parse fills it in).
 	MaxSize            int64         `toml:"max_size"`
 	MaxRecipients      int           `toml:"max_recipients"`
 	MaxErrors          int           `toml:"max_errors"`
@@ -43,6 +43,7 @@ type Settings struct {
 	MaxSessionsPerHost int           `toml:"max_sessions_per_host"`
 	DataTimeout        time.Duration `toml:"data_timeout"`
 	MaxDataMemory      int64         `toml:"max_data_memory"`
+	MaxHeaderSize      int           `toml:"max_header_size"`
 
 	// Inbound TLS, with Exim's option names. TLSPrivateKey[i] is the
 	// key of TLSCertificate[i]; a missing one means the key is in the

@@ -116,14 +116,13 @@ func (c *checker) limits() {
 	default:
 		mem := s.MaxDataMemory
 		if mem == 0 {
-			mem = DataMemoryFor(s.MaxSize)
+			mem = DefaultDataMemory
 		}
-		// A buffer being grown exists twice for a moment: a message
-		// of max_size needs twice its buffer.
-		if need := DataMemoryNeed(s.MaxSize); mem < need {
-			c.bad("max_data_memory", "%d is below twice max_size and the headroom (%d)", mem, need)
+		if need := DataMemoryNeed(s.MaxHeaderSize); mem < need {
+			c.bad("max_data_memory", "%d is below a write buffer and twice max_header_size (%d)", mem, need)
 		}
 	}
+	c.positive("max_header_size", int64(s.MaxHeaderSize))
 	c.positive("max_recipients", int64(s.MaxRecipients))
 	c.positive("max_errors", int64(s.MaxErrors))
 	c.positive("read_timeout", int64(s.ReadTimeout))

@@ -7,6 +7,7 @@ package durable
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 )
@@ -22,11 +23,29 @@ const MaxNameTries = 8
 // file is untouched), writes data and fsyncs it; on a later failure the
 // new file is removed.
 func WriteFile(name string, data []byte) error {
+	return WriteFrom(name, Bytes(data))
+}
+
+// Bytes is data as an io.WriterTo that can be written any number of
+// times (a bytes.Reader is spent after one), as a retry under another
+// name needs.
+type Bytes []byte
+
+func (b Bytes) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(b)
+	return int64(n), err
+}
+
+// WriteFrom is WriteFile for data that src writes: src.WriteTo gets the
+// *os.File itself, so that a copy from another file can be made in the
+// kernel (os.File.ReadFrom). Callers that retry must give a src that
+// writes the same data every time.
+func WriteFrom(name string, src io.WriterTo) error {
 	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
+	_, err = src.WriteTo(f)
 	if err == nil {
 		err = f.Sync()
 	}

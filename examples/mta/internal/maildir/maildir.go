@@ -106,6 +106,12 @@ func (m *Maildir) uniqueName() (string, error) {
 // Write stores data in folder ("" for the inbox, else a FolderName)
 // under tmp/, fsynced; Commit makes it a delivered message.
 func (m *Maildir) Write(folder string, data []byte) (*Pending, error) {
+	return m.WriteFrom(folder, durable.Bytes(data))
+}
+
+// WriteFrom is Write for a message that src writes (durable.WriteFrom):
+// a received message is copied from its file, never held in memory.
+func (m *Maildir) WriteFrom(folder string, src io.WriterTo) (*Pending, error) {
 	dir := m.root
 	if folder != "" {
 		dir = filepath.Join(m.root, folder)
@@ -123,7 +129,7 @@ func (m *Maildir) Write(folder string, data []byte) (*Pending, error) {
 			return nil, err
 		}
 		tmp := filepath.Join(dir, "tmp", name)
-		err = durable.WriteFile(tmp, data)
+		err = durable.WriteFrom(tmp, src)
 		if errors.Is(err, fs.ErrExist) && try < durable.MaxNameTries {
 			continue
 		}

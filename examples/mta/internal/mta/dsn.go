@@ -1,7 +1,6 @@
 package mta
 
 import (
-	"bytes"
 	"strings"
 	"time"
 
@@ -55,10 +54,7 @@ func (tx *transaction) notifyDelivered(id, common string, m *smtpd.Message, idx 
 		return // the Bouncer says nothing to the null sender either
 	}
 	s := tx.s
-	head := m.Bytes()
-	if i := bytes.Index(head, []byte("\n\n")); i >= 0 {
-		head = head[:i+1]
-	}
+	head := m.Header()
 	env := &queue.Envelope{ID: id, From: tx.from, Arrival: time.Now(), Ret: string(tx.params.Ret), EnvID: tx.params.EnvID, SMTPUTF8: tx.params.SMTPUTF8}
 	s.bouncer.Delivered(env, append([]byte(common), head...), asked)
 }

@@ -189,58 +189,59 @@ func bigBody(n int) string {
 	return strings.Repeat(line, n/len(line))
 }
 
+// Messages go to files as they arrive: what the memory budget holds
+// per message is its write buffer and header copy, however large the
+// body; a message that finds the budget exhausted gets 452 at DATA,
+// before it is sent, and the others are delivered whole.
 func TestLimitDataMemory(t *testing.T) {
-	const mib = 1 << 20
-	// The smallest budget allowed: 2 × (1 MiB + 8 KiB).
-	ts := start(t, func(c *Config) { c.MaxSize = mib; c.MaxDataMemory = smtpd.MinDataMemory(mib); c.MaxSessions = 10 })
-
-	// A and D hold 900 KB and 100 KB of a message each and stop. With
-	// databuf.go's growth steps (8 KiB headroom + 16 KiB, doubled, at
-	// most 8 KiB + MaxSize) that is 1032 KiB and 192 KiB once each has
-	// stopped growing (while a buffer grows, its old and new sizes are
-	// both held).
-	stall := func(name string, size int) *client {
+	const perMsg = 36 << 10 // the write buffer (32 KiB) and the first header buffer (4 KiB)
+	ts := start(t, func(c *Config) {
+		c.MaxSize = 4 << 20
+		c.MaxHeaderSize = 16 << 10
+		c.MaxDataMemory = 2 * perMsg // room for two messages at once
+		c.MaxSessions = 10
+	})
+	// stall sends all but the end of a message of body octets.
+	stall := func(name string, body int) *client {
 		c := dial(t, ts.addr)
 		c.ok("EHLO "+name+".test", 250)
 		c.ok("MAIL FROM:<"+name+"@sender.test>", 250)
 		c.ok("RCPT TO:<bob@example.com>", 250)
 		c.ok("DATA", 354)
-		io.WriteString(c.c, "Subject: "+name+"\r\n\r\n"+bigBody(size))
+		io.WriteString(c.c, "Subject: "+name+"\r\n\r\n"+bigBody(body))
 		return c
 	}
-	// One after the other: two buffers growing at once could together
-	// pass the budget for a moment, and one of them would be dropped.
+	// The session may still be writing what it read; the reservation
+	// is made before the first octet, so it is exact at once.
 	settle := func(want int64) {
 		deadline := time.Now().Add(10 * time.Second)
 		for ts.srv.SMTP().DataMemoryInUse() != want {
 			if time.Now().After(deadline) {
-				t.Fatalf("data not buffered: %d, want %d", ts.srv.SMTP().DataMemoryInUse(), want)
+				t.Fatalf("data memory in use %d, want %d", ts.srv.SMTP().DataMemoryInUse(), want)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	a := stall("a", 900_000)
-	settle(1032 << 10)
-	d := stall("d", 100_000)
-	settle((1032 + 192) << 10)
-
-	// B: a SIZE= that cannot fit now is refused at MAIL; without SIZE
-	// the message is read to its end and refused.
-	b := dial(t, ts.addr)
-	b.ok("EHLO b.test", 250)
-	if msg := b.ok("MAIL FROM:<b@sender.test> SIZE=900000", 452); !strings.Contains(msg, "4.3.1") {
-		t.Errorf("MAIL SIZE: %q", msg)
-	}
-	code, msg := b.send("b@sender.test", []string{"bob@example.com"}, "Subject: b\n\n"+strings.ReplaceAll(bigBody(900_000), "\r\n", "\n"))
-	if code != 452 || !strings.Contains(msg, "4.3.1 Insufficient system storage") {
-		t.Fatalf("B: %d %q, want 452 4.3.1", code, msg)
-	}
-
-	// C, small, still gets through while A holds its share.
+	// A holds 3 MB of a message: its share stays one message's buffers.
+	a := stall("a", 3_000_000)
+	settle(perMsg)
+	// C, small, gets through while A holds its share.
 	cl := dial(t, ts.addr)
 	cl.ok("EHLO c.test", 250)
 	if code, msg := cl.send("c@sender.test", []string{"bob@example.com"}, "Subject: c\n\nsmall\n"); code != 250 {
 		t.Fatalf("C: %d %q", code, msg)
+	}
+	settle(perMsg)
+	d := stall("d", 1_000_000)
+	settle(2 * perMsg)
+
+	// B finds the budget taken: 452 at DATA, before any data.
+	b := dial(t, ts.addr)
+	b.ok("EHLO b.test", 250)
+	b.ok("MAIL FROM:<b@sender.test> SIZE=900000", 250)
+	b.ok("RCPT TO:<bob@example.com>", 250)
+	if msg := b.ok("DATA", 452); !strings.Contains(msg, "4.3.1 Insufficient system storage") {
+		t.Fatalf("B: %q, want 452 4.3.1", msg)
 	}
 	// A and D finish and are delivered whole.
 	io.WriteString(a.c, ".\r\n")
@@ -252,11 +253,12 @@ func TestLimitDataMemory(t *testing.T) {
 		t.Fatalf("%d files, want A, C and D", len(files))
 	}
 	for _, f := range files {
-		if strings.Contains(f, "Subject: a") && !strings.HasSuffix(f, strings.ReplaceAll(bigBody(700_000), "\r\n", "\n")) {
+		if strings.Contains(f, "Subject: a") && !strings.HasSuffix(f, "\n\n"+strings.ReplaceAll(bigBody(3_000_000), "\r\n", "\n")) {
 			t.Error("A's message is damaged")
 		}
 	}
-	// B's transaction is over: the session goes on with a new one.
+	// B's transaction goes on once there is room.
+	b.ok("RSET", 250)
 	if code, msg := b.send("b@sender.test", []string{"bob@example.com"}, "Subject: b2\n\nsmall\n"); code != 250 {
 		t.Errorf("B again: %d %q", code, msg)
 	}
@@ -267,7 +269,8 @@ func TestLimitDataMemory(t *testing.T) {
 func TestLimitDataMemoryNoLeak(t *testing.T) {
 	ts := start(t, func(c *Config) {
 		c.MaxSize = 200_000
-		c.MaxDataMemory = smtpd.MinDataMemory(200_000)
+		c.MaxHeaderSize = 16 << 10
+		c.MaxDataMemory = smtpd.MinDataMemory(16 << 10)
 		c.ReadTimeout = 300 * time.Millisecond
 		c.Spool = t.TempDir()
 		c.RelayFrom = hostlist.MustParse("127.0.0.1")
@@ -310,9 +313,9 @@ func TestLimitDataMemoryNoLeak(t *testing.T) {
 	}
 }
 
-func TestLimitDataMemoryBelowMessageSize(t *testing.T) {
-	if _, err := New(Config{Hostname: "mx.example", Domains: []string{"example.com"}, Maildir: t.TempDir(), MaxSize: 1000, MaxDataMemory: smtpd.MinDataMemory(1000) - 1}); err == nil {
-		t.Error("a data memory limit below the message size is accepted")
+func TestLimitDataMemoryBelowOneMessage(t *testing.T) {
+	if _, err := New(Config{Hostname: "mx.example", Domains: []string{"example.com"}, Maildir: t.TempDir(), MaxHeaderSize: 1000, MaxDataMemory: smtpd.MinDataMemory(1000) - 1}); err == nil {
+		t.Error("a data memory limit below one message's buffers is accepted")
 	}
 }
 

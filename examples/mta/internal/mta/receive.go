@@ -3,6 +3,7 @@ package mta
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -38,7 +39,8 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 	res := &smtpd.DataResult{MessageID: id}
 
 	d := s.checks.Data(ctx, &checks.Message{ID: id, Client: c.Client.Addr(), HELO: c.HELO, From: tx.from,
-		Rcpts: tx.rcpts, SPF: tx.spf, Env: &tx.env, AuthMechanism: c.AuthMechanism, AuthUser: c.AuthUser, AuthSender: tx.authSender, Data: m.Bytes()})
+		Rcpts: tx.rcpts, SPF: tx.spf, Env: &tx.env, AuthMechanism: c.AuthMechanism, AuthUser: c.AuthUser, AuthSender: tx.authSender,
+		Header: m.Header(), Data: func() io.Reader { return m.Reader() }, Body: func() io.Reader { return m.Body() }, BodySize: m.Body().Size()})
 	if cfg.History != nil && d.DMARC != nil && d.DMARC.Record != nil {
 		if err := cfg.History.Append(dmarc.NewHistoryEntry(d.DMARCInput, d.DMARC, id, cfg.Hostname, time.Now())); err != nil {
 			log.Warn("dmarc history", "err", err)
@@ -86,22 +88,17 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 		failed = true
 	}
 	spooled := tx.spoolCopies(m, id, common, plans, pend, tempFail)
-	m.ToLF() // the message is LF-only from here on
 	for i := range tx.rcpts {
 		if plans[i].Decision.Verdict != prdr.Accept || tx.routes[i].Kind != checks.Local {
 			continue
 		}
 		rcpt := tx.routes[i].Addr
-		data, ok := m.WithPrefix(fmt.Sprintf("Return-path: <%s>\nEnvelope-to: %s\nDelivery-date: %s\n", tx.from, rcpt, time.Now().Format(time.RFC1123Z)) + common)
-		if !ok {
-			tempFail(i, smtpd.ErrNoDataMemory)
-			continue
-		}
+		data := m.Copy(fmt.Sprintf("Return-path: <%s>\nEnvelope-to: %s\nDelivery-date: %s\n", tx.from, rcpt, time.Now().Format(time.RFC1123Z)) + common)
 		folder := ""
 		if plans[i].Folder != "" {
 			folder = maildir.FolderName(plans[i].Folder)
 		}
-		p, err := s.maildir.Write(folder, data)
+		p, err := s.maildir.WriteFrom(folder, data)
 		if err != nil {
 			tempFail(i, err)
 			continue
@@ -150,7 +147,7 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 	tx.notifyDelivered(id, common, m, localDone)
 	// The one line per message, with what Exim's "<=" line says.
 	log.Info("message", "id", id, "from", tx.from, "helo", c.HELO, "ip", c.Client.Addr().String(), "proto", tx.protocol(c),
-		"tls", tlsInfo(c), "auth", authInfo(c), "size", len(m.Bytes()), "rcpts", len(tx.rcpts),
+		"tls", tlsInfo(c), "auth", authInfo(c), "size", m.Size(), "rcpts", len(tx.rcpts),
 		"delivered", delivered, "queued", queued, "refused", len(tx.rcpts)-delivered-queued, "prdr", m.PRDR,
 		"spf", d.Results["spf"], "dkim", d.Results["dkim"], "dmarc", d.Results["dmarc"])
 	if delivered+queued > 0 {
@@ -200,21 +197,18 @@ func (tx *transaction) spoolCopies(m *smtpd.Message, id, common string, plans []
 	if len(senders) == 0 {
 		return spooled
 	}
-	// Each stored copy is our fields plus the message, one slice over
-	// the message buffer: the spool's in CRLF form first, then, after
-	// ToLF, the Maildir's in LF form.
-	wire, wireOK := m.WithPrefix(strings.ReplaceAll(common, "\n", "\r\n"))
+	// Each stored copy is our fields plus the message, copied from the
+	// received file (LF line ends, as the Maildir's).
+	data, wireSize := m.Copy(common), m.WireSize(common)
 	for n, from := range senders {
 		idx := spoolFor[from]
 		sid := id
 		if n > 0 {
 			sid = fmt.Sprintf("%s-%d", id, n)
 		}
-		var p *queue.Prepared
-		err := smtpd.ErrNoDataMemory
-		if wireOK {
-			p, err = s.spool.PrepareEnvelope(tx.spoolEnvelope(sid, from, idx), wire)
-		}
+		env := tx.spoolEnvelope(sid, from, idx)
+		env.Size = wireSize
+		p, err := s.spool.PrepareEnvelopeFrom(env, data)
 		for _, i := range idx {
 			if err != nil {
 				tempFail(i, err)

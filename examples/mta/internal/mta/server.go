@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -78,6 +79,7 @@ type Config struct {
 	MaxSessionsPerHost int
 	DataTimeout        time.Duration
 	MaxDataMemory      int64
+	MaxHeaderSize      int
 	PolicyTimeout      time.Duration
 
 	Logger *slog.Logger // nil: slog.Default()
@@ -108,6 +110,10 @@ type Config struct {
 	// DKIMSign signs outbound and relayed mail (bounces too) by its
 	// From domain, at each delivery attempt; nil: no signing.
 	DKIMSign *signing.Signers
+	// MaxDeliveries bounds the deliveries running at once (0: 100,
+	// Postfix's default_process_limit), MaxDeliveriesPerDestination
+	// those to one domain (0: 20, default_destination_concurrency_limit).
+	MaxDeliveries, MaxDeliveriesPerDestination int
 
 	// Inbound TLS and AUTH: smtpd.Config's fields (InboundTLS is its
 	// TLSConfig).
@@ -216,6 +222,7 @@ func New(cfg Config) (*Server, error) {
 		s.runner = &queue.Runner{
 			Spool: s.spool, Bus: cfg.Bus, Logger: cfg.Logger, Metrics: cfg.Metrics,
 			RetryInterval: cfg.RetryInterval, RetryMaxAge: cfg.RetryMaxAge, DelayWarning: cfg.DelayWarning,
+			MaxDeliveries: cfg.MaxDeliveries, MaxPerDestination: cfg.MaxDeliveriesPerDestination,
 			Courier: &remote.Courier{Resolver: cfg.Resolver, Hostname: cfg.Hostname, SMTPPort: cfg.SMTPPort,
 				SMTPTimeout: cfg.SMTPTimeout, DANETry: cfg.DANETry, DANERequire: cfg.DANERequire,
 				OCSP: cfg.OCSP, TLSConfig: cfg.TLSConfig, Bus: cfg.Bus, Logger: cfg.Logger, Signers: cfg.DKIMSign},
@@ -229,12 +236,18 @@ func New(cfg Config) (*Server, error) {
 		s.bouncer.Wake = s.runner.Wake
 		s.runner.Bouncer = s.bouncer
 	}
+	// Received messages go to files beside the copies made from them.
+	tempDir := filepath.Join(cfg.Maildir, "tmp")
+	if s.spool != nil {
+		tempDir = s.spool.TempDir()
+	}
 	s.smtp, err = smtpd.New(smtpd.Config{
+		TempDir:  tempDir,
 		Hostname: cfg.Hostname, Backend: s, Postmaster: "postmaster@" + cfg.Domains[0],
 		ProxyRequired: cfg.ProxyRequired, ProxyOptional: cfg.ProxyOptional, ProxyTimeout: cfg.ProxyTimeout,
 		Bus: cfg.Bus, MaxSize: cfg.MaxSize, MaxRecipients: cfg.MaxRecipients, MaxErrors: cfg.MaxErrors,
 		ReadTimeout: cfg.ReadTimeout, MaxSessions: cfg.MaxSessions, MaxSessionsPerHost: cfg.MaxSessionsPerHost,
-		DataTimeout: cfg.DataTimeout, MaxDataMemory: cfg.MaxDataMemory, PolicyTimeout: cfg.PolicyTimeout,
+		DataTimeout: cfg.DataTimeout, MaxDataMemory: cfg.MaxDataMemory, MaxHeaderSize: cfg.MaxHeaderSize, PolicyTimeout: cfg.PolicyTimeout,
 		Logger:    cfg.Logger,
 		TLSConfig: cfg.InboundTLS, TLSAdvertise: cfg.TLSAdvertise,
 		Metrics: cfg.Metrics,

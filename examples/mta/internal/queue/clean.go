@@ -74,6 +74,16 @@ func (s *Spool) Clean(started time.Time) ([]string, error) {
 	if len(removed) > 0 {
 		syncDirQuiet(s.dir)
 	}
+	// Files a crash left between a receive file's creation and its
+	// unlinking, a moment apart.
+	tmps, _ := os.ReadDir(s.TempDir())
+	for _, e := range tmps {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && info.ModTime().Before(started) {
+			if os.Remove(filepath.Join(s.TempDir(), e.Name())) == nil {
+				removed = append(removed, filepath.Join(tempDir, e.Name()))
+			}
+		}
+	}
 	return removed, nil
 }
 

@@ -33,13 +33,14 @@ func TestSpoolClean(t *testing.T) {
 	write("nomsg.env", `{"id":"nomsg"}`)   // an envelope whose message is gone
 	write("gone.lock", "")                 // lock of a removed message
 	write("unrelated.txt", "operator's")   // not ours
+	write("tmp/rx-1234", "half received")  // a receive file a crash left before its unlink
 	started := time.Now().Add(time.Minute) // everything above is "before" the start
 	removed, err := s.Clean(started)
 	if err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(removed)
-	want := []string{"gone.lock", "kept.env.tmp", "nomsg.env", "orphan.msg", "prep.env.tmp", "prep.msg"}
+	want := []string{"gone.lock", "kept.env.tmp", "nomsg.env", "orphan.msg", "prep.env.tmp", "prep.msg", "tmp/rx-1234"}
 	if !slices.Equal(removed, want) {
 		t.Errorf("removed %q, want %q", removed, want)
 	}
@@ -48,7 +49,7 @@ func TestSpoolClean(t *testing.T) {
 		left[i] = filepath.Base(left[i])
 	}
 	slices.Sort(left)
-	if !slices.Equal(left, []string{"kept.env", "kept.lock", "kept.msg", "unrelated.txt"}) && !slices.Equal(left, []string{"kept.env", "kept.msg", "unrelated.txt"}) {
+	if !slices.Equal(left, []string{"kept.env", "kept.lock", "kept.msg", "tmp", "unrelated.txt"}) && !slices.Equal(left, []string{"kept.env", "kept.msg", "tmp", "unrelated.txt"}) {
 		t.Errorf("left %q", left)
 	}
 	if env, err := s.Load("kept"); err != nil || env.From != "a@b.test" {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -52,6 +53,9 @@ type Envelope struct {
 	Ret      string `json:"ret,omitempty"`
 	EnvID    string `json:"envid,omitempty"`
 	SMTPUTF8 bool   `json:"smtputf8,omitempty"`
+	// Size is the message's size with CRLF line ends, as sent (SIZE=);
+	// the data file may hold LF line ends. 0: unknown (the file's size).
+	Size int64 `json:"size,omitempty"`
 }
 
 // Recipient is one recipient of a spooled message with the result of
@@ -96,11 +100,20 @@ type Spool struct {
 
 // OpenSpool makes dir the spool, creating it if needed.
 func OpenSpool(dir string) (*Spool, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, tempDir), 0o700); err != nil {
 		return nil, err
 	}
 	return &Spool{dir: dir}, nil
 }
+
+// tempDir is the spool's directory for files being received.
+const tempDir = "tmp"
+
+// TempDir is where messages are received into files before their
+// copies are made (smtpd.Config.TempDir): on the spool's file system,
+// so that a copy into the spool is made in the kernel. Those files are
+// unlinked once created; Clean removes any a crash left in between.
+func (s *Spool) TempDir() string { return filepath.Join(s.dir, tempDir) }
 
 // Dir is the spool directory.
 func (s *Spool) Dir() string { return s.dir }
@@ -137,9 +150,17 @@ func (s *Spool) Prepare(id, from string, rcpts []string, data []byte) (*Prepared
 // sets the arrival and next-attempt times, and makes every recipient
 // pending. env itself is not changed.
 func (s *Spool) PrepareEnvelope(env *Envelope, data []byte) (*Prepared, error) {
+	return s.PrepareEnvelopeFrom(env, durable.Bytes(data))
+}
+
+// PrepareEnvelopeFrom is PrepareEnvelope for a message that src writes
+// (durable.WriteFrom): a received message is copied from its file into
+// the spool, never held in memory. The data file holds the message
+// with LF or CRLF line ends (the courier sends either as CRLF).
+func (s *Spool) PrepareEnvelopeFrom(env *Envelope, src io.WriterTo) (*Prepared, error) {
 	sid := env.ID
 	for try := 1; ; try++ {
-		p, err := s.prepareAs(sid, env, data)
+		p, err := s.prepareAs(sid, env, src)
 		if !errors.Is(err, fs.ErrExist) || try == durable.MaxNameTries {
 			return p, err
 		}
@@ -149,9 +170,9 @@ func (s *Spool) PrepareEnvelope(env *Envelope, data []byte) (*Prepared, error) {
 
 // prepareAs is PrepareEnvelope under exactly sid; fs.ErrExist when a
 // file of sid is already in the spool (nothing is then left behind).
-func (s *Spool) prepareAs(sid string, tmpl *Envelope, data []byte) (*Prepared, error) {
+func (s *Spool) prepareAs(sid string, tmpl *Envelope, src io.WriterTo) (*Prepared, error) {
 	env := &Envelope{ID: sid, From: tmpl.From, Arrival: time.Now().UTC(), Next: time.Now().UTC(),
-		Ret: tmpl.Ret, EnvID: tmpl.EnvID, SMTPUTF8: tmpl.SMTPUTF8}
+		Ret: tmpl.Ret, EnvID: tmpl.EnvID, SMTPUTF8: tmpl.SMTPUTF8, Size: tmpl.Size}
 	for _, r := range tmpl.Rcpts {
 		env.Rcpts = append(env.Rcpts, &Recipient{Addr: r.Addr, State: Pending, Notify: r.Notify, ORCPT: r.ORCPT})
 	}
@@ -160,7 +181,7 @@ func (s *Spool) prepareAs(sid string, tmpl *Envelope, data []byte) (*Prepared, e
 		return nil, err
 	}
 	msg := s.path(sid, ".msg")
-	if err := durable.WriteFile(msg, data); err != nil {
+	if err := durable.WriteFrom(msg, src); err != nil {
 		return nil, err
 	}
 	// An envelope without its message (a crash in remove) would make

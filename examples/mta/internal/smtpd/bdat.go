@@ -16,7 +16,7 @@ const maxChunk = 1 << 40
 // chunked is a message arriving by BDAT (RFC 3030): the buffer and
 // what the line scan has seen so far, across chunk boundaries.
 type chunked struct {
-	mb      *msgBuf
+	mf      *msgFile
 	size    int64
 	problem dataProblem
 	cr      bool // the last octet was CR
@@ -69,9 +69,8 @@ func (s *session) cmdBDAT(arg string) error {
 		}
 		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "Valid MAIL and RCPT commands must precede BDAT")
 	case tx.bdat == nil:
-		mb := newMsgBuf(s.srv.budget, tx.size, s.srv.cfg.MaxSize)
-		if mb == nil {
-			s.log().Warn("data memory exhausted", "limit", s.srv.budget.limit)
+		mf := s.newMsgFile()
+		if mf == nil {
 			// A chunk cut short must end the session: the rest of
 			// it would be read as commands.
 			if err := s.discardChunk(n); err != nil {
@@ -81,7 +80,7 @@ func (s *session) cmdBDAT(arg string) error {
 			s.reply(smtp.ReplyInsufficientStorage, "4.3.1", "Insufficient system storage")
 			return nil
 		}
-		tx.bdat = &chunked{mb: mb}
+		tx.bdat = &chunked{mf: mf}
 		if d := s.srv.cfg.DataTimeout; d > 0 {
 			s.dataDeadline = time.Now().Add(d)
 		}
@@ -102,8 +101,12 @@ func (s *session) cmdBDAT(arg string) error {
 		s.setTx(nil)
 		s.reply(smtp.ReplyExceededStorage, "5.3.4", "Message size exceeds fixed maximum message size")
 		return nil
-	case c.problem == dataNoMemory:
-		s.log().Warn("data memory exhausted, message dropped", "limit", s.srv.budget.limit)
+	case c.problem == dataNoMemory || c.problem == dataNoSpace:
+		if c.problem == dataNoMemory {
+			s.log().Warn("data memory exhausted, message dropped", "limit", s.srv.budget.limit)
+		} else {
+			s.log().Warn("message file could not be written, message dropped")
+		}
 		s.setTx(nil)
 		s.reply(smtp.ReplyInsufficientStorage, "4.3.1", "Insufficient system storage")
 		return nil
@@ -118,30 +121,27 @@ func (s *session) cmdBDAT(arg string) error {
 	}
 	// A message must end in CRLF (RFC 5321 §4.1.1.4), as every message
 	// read by DATA does; the CRLF counts towards the size.
-	if c.problem == dataOK && c.size > 0 && !c.endsCRLF() {
+	if c.problem == dataOK && c.size > 0 && !c.mf.endsLF() {
 		switch {
 		case c.size+2 > s.srv.cfg.MaxSize:
 			c.note(dataTooBig)
-		case !c.mb.appendLine(nil):
-			c.note(dataNoMemory)
+		default:
+			if p := c.mf.appendLine(nil); p != dataOK {
+				c.note(p)
+			}
 		}
 	}
-	s.finish(tx, c.mb, c.problem)
+	s.finish(tx, c.mf, c.problem)
 	return nil
 }
 
-// note records a problem; the message is refused then, so its memory
-// goes back at once (msgBuf.release may be called again).
+// note records a problem; the message is refused then, so its file and
+// memory go back at once (msgFile.release may be called again).
 func (c *chunked) note(p dataProblem) {
 	if p > c.problem {
 		c.problem = p
 	}
-	c.mb.release()
-}
-
-func (c *chunked) endsCRLF() bool {
-	b := c.mb.msg()
-	return len(b) >= 2 && b[len(b)-2] == '\r' && b[len(b)-1] == '\n'
+	c.mf.release()
 }
 
 // discardChunk reads and drops a chunk outside a transfer, within
@@ -185,8 +185,8 @@ func (s *session) readChunk(n int64, c *chunked) error {
 }
 
 // add appends b to the message after scanning it for bare CR and LF
-// and long lines; past maxSize, or when the budget refuses, the rest
-// is only counted.
+// and long lines; past maxSize, or after any problem, the rest is
+// only counted.
 func (c *chunked) add(b []byte, maxSize int64) {
 	for _, x := range b {
 		switch {
@@ -210,7 +210,9 @@ func (c *chunked) add(b []byte, maxSize int64) {
 	switch {
 	case c.size > maxSize:
 		c.note(dataTooBig)
-	case c.problem < dataNoMemory && !c.mb.appendRaw(b):
-		c.note(dataNoMemory)
+	case c.problem == dataOK:
+		if p := c.mf.appendRaw(b); p != dataOK {
+			c.note(p)
+		}
 	}
 }

@@ -105,8 +105,8 @@ func waitMemory(t *testing.T, srv *Server) {
 // session, as its octets must never be read as commands.
 func TestBDATNoMemory(t *testing.T) {
 	const max = 1000
-	// Room for exactly two first buffers (8 KiB headroom + max each).
-	_, dial := startLimits(t, Config{MaxSize: max, MaxDataMemory: MinDataMemory(max), ReadTimeout: 300 * time.Millisecond})
+	// Room for exactly two messages' first buffers.
+	_, dial := startLimits(t, Config{MaxSize: max, MaxHeaderSize: 1024, MaxDataMemory: 2 * (dataWriteBuf + headerInitial), ReadTimeout: 300 * time.Millisecond})
 	for range 2 {
 		h := dial()
 		h.begin()

@@ -1,208 +1,224 @@
 package smtpd
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
 
 	"github.com/mailpolicy/mailpolicy/authres"
 )
 
-// ErrNoDataMemory is a stored copy that MaxDataMemory has no room for.
-var ErrNoDataMemory = errors.New("insufficient memory for the message copy (data memory limit)")
-
-// msgHeadroom is kept free in front of the message for the header
-// fields we prepend to a stored copy (Return-path ... Authentication-
-// Results, a few hundred octets, more with many DKIM signatures): each
-// copy is then one slice over the buffer, and the message is never
-// copied per recipient.
-const msgHeadroom = 8 << 10
-
-// Growth of a message buffer: doubling while small, then by half, so a
-// 10 MiB message wastes at most a third of its buffer; once the client
-// has really sent dataTrustSize, its SIZE= estimate is used to allocate
-// the rest at once (trusting it from the start would let a client
-// reserve MaxSize by announcing it and sending nothing).
+// Buffers of a message in flight, charged to the memory budget: the
+// write buffer in front of its file, and its header section, which
+// starts small and doubles up to Config.MaxHeaderSize.
 const (
-	dataInitial   = 16 << 10
-	dataTrustSize = 1 << 20
+	dataWriteBuf  = 32 << 10
+	headerInitial = 4 << 10
 )
 
-// msgBuf is one message being received, dot-unstuffed with CRLF line
-// ends, in memory charged to the server's memBudget.
-type msgBuf struct {
-	b       []byte // b[:msgHeadroom] is headroom, b[msgHeadroom:] the message
-	budget  *memBudget
-	held    int64 // reserved for b
-	extra   int64 // reserved for a withPrefix copy that did not fit
-	hintCap int   // capacity the SIZE= estimate asks for, 0 without one
-	maxCap  int
+// msgFile is one message being received. Its octets go, dot-unstuffed
+// and with LF line ends (the form of Exim's spool and of Maildir), to
+// a temporary file that is unlinked as soon as it is created: a crash
+// leaves nothing behind, and copies are made from the open file. The
+// header section is also kept in memory, bounded by maxHdr, for the
+// checks that need only it and for the fields we remove.
+//
+// LF rather than CRLF: every accepted message ends its lines with CRLF
+// (a bare CR or LF refuses it), so dropping the CRs loses nothing, and
+// the copies that stay on this host are then made in the kernel
+// (copy_file_range) without a pass over the body. The SMTP client and
+// the DKIM code read LF as CRLF.
+type msgFile struct {
+	f      *os.File
+	w      *bufio.Writer
+	budget *memBudget
+	held   int64 // reserved: the write buffer and cap(hdr)
+	maxHdr int
+
+	hdr       []byte // header fields, LF, without the blank line
+	inHdr     bool   // still in the header section
+	lineStart bool   // the last octet written was a LF (or none yet)
+	hdrCap    int    // capacity reserved for hdr
+	bodyOff   int64  // where the body starts in f; -1: no blank line yet
+	size      int64  // octets written to f
+	last      byte   // the last octet written
+	lines     int64  // LFs written
+	hdrLines  int64  // LFs up to the body (the empty line's too)
+	err       error  // the first write error
 }
 
-// newMsgBuf reserves the first buffer for a message of at most max
-// bytes, hint the client's SIZE= (0: none); nil when the budget is
-// exhausted.
-func newMsgBuf(budget *memBudget, hint, max int64) *msgBuf {
-	m := &msgBuf{budget: budget, maxCap: msgHeadroom + int(max)}
-	if hint > 0 && hint <= max {
-		m.hintCap = msgHeadroom + int(hint)
+// newMsgFile creates the unlinked file in dir ("" is os.TempDir) and
+// reserves its buffers; nil, nil when the budget has no room.
+func newMsgFile(dir string, budget *memBudget, maxHdr int) (*msgFile, error) {
+	if !budget.reserve(dataWriteBuf + headerInitial) {
+		return nil, nil
 	}
-	n := msgHeadroom + dataInitial
-	if hint > 0 && hint+512 < dataInitial {
-		n = msgHeadroom + int(hint) + 512
+	f, err := os.CreateTemp(dir, "rx-")
+	if err != nil {
+		budget.release(dataWriteBuf + headerInitial)
+		return nil, fmt.Errorf("message file: %w", err)
 	}
-	n = min(n, m.maxCap)
-	if !budget.reserve(int64(n)) {
-		return nil
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		budget.release(dataWriteBuf + headerInitial)
+		return nil, fmt.Errorf("message file: %w", err)
 	}
-	m.held = int64(n)
-	m.b = make([]byte, msgHeadroom, n)
-	return m
+	return &msgFile{f: f, w: bufio.NewWriterSize(f, dataWriteBuf), budget: budget,
+		held: dataWriteBuf + headerInitial, hdrCap: headerInitial, maxHdr: maxHdr,
+		hdr: make([]byte, 0, headerInitial), inHdr: true, lineStart: true, bodyOff: -1}, nil
 }
 
-// appendLine adds line and CRLF; false when the buffer would have to
-// grow past the budget (the caller then drops the message).
-func (m *msgBuf) appendLine(line []byte) bool {
-	need := len(m.b) + len(line) + 2
-	if need > cap(m.b) && !m.grow(need) {
-		return false
+// appendLine adds a line read by DATA (without its CRLF) and a LF.
+func (m *msgFile) appendLine(line []byte) dataProblem {
+	if p := m.put(line); p != dataOK {
+		return p
 	}
-	m.b = append(m.b, line...)
-	m.b = append(m.b, '\r', '\n')
-	return true
+	return m.put(lf)
 }
 
-// appendRaw adds b as it is (a BDAT chunk); false as appendLine.
-func (m *msgBuf) appendRaw(b []byte) bool {
-	need := len(m.b) + len(b)
-	if need > cap(m.b) && !m.grow(need) {
-		return false
-	}
-	m.b = append(m.b, b...)
-	return true
-}
+var lf = []byte("\n")
 
-func (m *msgBuf) grow(need int) bool {
-	c := cap(m.b)
-	n := 2 * c
-	if c >= dataTrustSize {
-		n = c + c/2
-		if need <= m.hintCap {
-			n = max(n, m.hintCap)
+// appendRaw adds BDAT octets, CRLF line ends: every CR is dropped. A
+// CR that was not part of a CRLF refuses the message (the chunk scan
+// notes it), so what is kept of an accepted message is exact.
+func (m *msgFile) appendRaw(b []byte) dataProblem {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\r')
+		if i < 0 {
+			return m.put(b)
 		}
+		if p := m.put(b[:i]); p != dataOK {
+			return p
+		}
+		b = b[i+1:]
 	}
-	n = min(max(n, need), m.maxCap)
-	if n < need {
-		return false
+	return dataOK
+}
+
+// put writes b (LF line ends), keeping a copy of what belongs to the
+// header section.
+func (m *msgFile) put(b []byte) dataProblem {
+	if m.err != nil {
+		return dataNoSpace
 	}
-	// Old and new buffer both exist during the copy: reserve for both.
-	if !m.budget.reserve(int64(n)) {
-		return false
+	for m.inHdr && len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			if p := m.addHdr(b); p != dataOK {
+				return p
+			}
+			m.lineStart = false
+			return m.write(b)
+		}
+		line := b[:i+1]
+		if m.lineStart && i == 0 {
+			// The empty line: the body starts after it.
+			m.inHdr = false
+			m.bodyOff = m.size + 1
+			m.hdrLines = m.lines + 1
+		} else if p := m.addHdr(line); p != dataOK {
+			return p
+		}
+		m.lineStart = true
+		if p := m.write(line); p != dataOK {
+			return p
+		}
+		b = b[i+1:]
 	}
-	nb := make([]byte, len(m.b), n)
-	copy(nb, m.b)
-	m.b = nb
+	if len(b) == 0 {
+		return dataOK
+	}
+	return m.write(b)
+}
+
+func (m *msgFile) write(b []byte) dataProblem {
+	n, err := m.w.Write(b)
+	m.size += int64(n)
+	if n > 0 {
+		m.last = b[n-1]
+		m.lines += int64(bytes.Count(b[:n], lf))
+	}
+	if err != nil {
+		m.err = err
+		return dataNoSpace
+	}
+	return dataOK
+}
+
+// addHdr keeps b in the header copy, growing it within maxHdr and the
+// budget.
+func (m *msgFile) addHdr(b []byte) dataProblem {
+	need := len(m.hdr) + len(b)
+	if need > m.maxHdr {
+		return dataHeaderTooBig
+	}
+	if need > m.hdrCap {
+		n := min(max(2*m.hdrCap, need), m.maxHdr)
+		// Old and new buffer both exist during the copy.
+		if !m.budget.reserve(int64(n)) {
+			return dataNoMemory
+		}
+		nb := make([]byte, len(m.hdr), n)
+		copy(nb, m.hdr)
+		m.hdr = nb
+		m.budget.release(int64(m.hdrCap))
+		m.held += int64(n - m.hdrCap)
+		m.hdrCap = n
+	}
+	m.hdr = append(m.hdr, b...)
+	return dataOK
+}
+
+// finish flushes the file; the message is then complete. A message
+// without an empty line is all header and has no body.
+func (m *msgFile) finish() error {
+	if m.err == nil {
+		m.err = m.w.Flush()
+	}
+	if m.bodyOff < 0 {
+		m.bodyOff = m.size
+	}
+	if m.err != nil {
+		return fmt.Errorf("message file: %w", m.err)
+	}
+	return nil
+}
+
+// endsLF reports whether the last octet written is a LF.
+func (m *msgFile) endsLF() bool { return m.last == '\n' }
+
+// release closes the file and gives the memory back; safe to call more
+// than once, and on nil.
+func (m *msgFile) release() {
+	if m == nil || m.f == nil {
+		return
+	}
+	m.f.Close()
 	m.budget.release(m.held)
-	m.held = int64(n)
-	return true
+	*m = msgFile{}
 }
 
-// msg is the message as received (CRLF), or as toLF left it.
-func (m *msgBuf) msg() []byte { return m.b[msgHeadroom:] }
-
-// toLF turns the message's CRLF line ends into LF in place, the form of
-// the Maildir copies; the CRLF form is gone afterwards.
-func (m *msgBuf) toLF() {
-	m.b = m.b[:msgHeadroom+len(crlfToLF(m.b[msgHeadroom:]))]
-}
-
-// withPrefix returns prefix followed by the message as one slice, valid
-// until the next withPrefix or release. It uses the headroom when the
-// prefix fits and otherwise a copy charged to the budget; false when
-// that cannot be had.
-func (m *msgBuf) withPrefix(prefix string) ([]byte, bool) {
-	m.budget.release(m.extra)
-	m.extra = 0
-	if len(prefix) <= msgHeadroom {
-		start := msgHeadroom - len(prefix)
-		copy(m.b[start:], prefix)
-		return m.b[start:], true
+// removeOwnAR removes the header copy's Authentication-Results fields
+// that claim authservID (authres.RemoveOwn, RFC 8601 §5) and returns
+// how many went. The file keeps the message as received.
+func (m *msgFile) removeOwnAR(authservID string) int {
+	hdr, n := authres.RemoveOwn(m.hdr, authservID)
+	if n > 0 {
+		m.hdr = append(m.hdr[:0], hdr...)
 	}
-	n := len(prefix) + len(m.b) - msgHeadroom
-	if !m.budget.reserve(int64(n)) {
-		return nil, false
-	}
-	m.extra = int64(n)
-	out := make([]byte, 0, n)
-	out = append(out, prefix...)
-	return append(out, m.msg()...), true
-}
-
-// removeOwnAR removes, in place, the Authentication-Results fields of
-// the message's header section that claim authservID (authres.RemoveOwn,
-// RFC 8601 §5), moving what follows them up, and returns how many went.
-// Only the header section is copied, never the body.
-func (m *msgBuf) removeOwnAR(authservID string) int {
-	msg := m.msg()
-	end := headerSectionLen(msg)
-	hdr, n := authres.RemoveOwn(msg[:end], authservID)
-	if n == 0 {
-		return 0
-	}
-	k := copy(msg, hdr)
-	k += copy(msg[k:], msg[end:])
-	m.b = m.b[:msgHeadroom+k]
 	return n
 }
 
-// headerSectionLen is the length of msg's header section, up to the
-// empty line that ends it (or all of msg).
-func headerSectionLen(msg []byte) int {
-	for i := 0; i < len(msg); {
-		if msg[i] == '\n' || msg[i] == '\r' && i+1 < len(msg) && msg[i+1] == '\n' {
-			return i
-		}
-		nl := bytes.IndexByte(msg[i:], '\n')
-		if nl < 0 {
-			return len(msg)
-		}
-		i += nl + 1
-	}
-	return len(msg)
-}
-
-// release gives the memory back to the budget; m is empty afterwards.
-// Safe to call more than once.
-func (m *msgBuf) release() {
-	if m == nil {
-		return
-	}
-	m.budget.release(m.held + m.extra)
-	m.held, m.extra, m.b = 0, 0, nil
-}
-
-// crlfToLF rewrites every CRLF in b as LF, in place, and returns the
-// shortened slice: bytes.ReplaceAll without a second copy of the
-// message.
-func crlfToLF(b []byte) []byte {
-	w, r := 0, 0
-	for {
-		i := bytes.Index(b[r:], []byte("\r\n"))
-		if i < 0 {
-			w += copy(b[w:], b[r:])
-			return b[:w]
-		}
-		w += copy(b[w:], b[r:r+i])
-		b[w] = '\n'
-		w++
-		r += i + 2
-	}
-}
-
 // Message is a received message as the Backend gets it: dot-unstuffed,
-// CRLF line ends, in memory charged to the data budget, valid until
-// Data returns.
+// with LF line ends, in a file (never whole in memory) and with its
+// header section in memory. It is valid until Data returns; it is not
+// safe for concurrent use (copies share the file's offset).
 type Message struct {
-	buf *msgBuf
+	m *msgFile
 	// PRDR says the replies are per recipient (RFC PRDR draft): the
 	// client asked for it and there is more than one recipient. Without
 	// it a temporary refusal of any recipient should defer the whole
@@ -210,19 +226,78 @@ type Message struct {
 	PRDR bool
 }
 
-// Bytes is the message as received (CRLF), or LF after ToLF.
-func (m *Message) Bytes() []byte { return m.buf.msg() }
+// Size is the message's size as stored, in octets (LF line ends).
+func (m *Message) Size() int64 { return m.m.size }
 
-// ToLF turns the message's CRLF line ends into LF in place (the form
-// of Maildir files); the CRLF form is gone afterwards.
-func (m *Message) ToLF() { m.buf.toLF() }
+// Header is the header section (the fields, LF line ends, without the
+// empty line that ends it), as RemoveOwnAR left it. The slice is the
+// Message's own: do not change it.
+func (m *Message) Header() []byte { return m.m.hdr }
 
-// WithPrefix returns prefix followed by the message as one slice,
-// valid until the next WithPrefix: the headroom in front of the
-// message takes the prefix, so no copy is made unless the prefix is
-// larger; false when the budget has no room for that copy.
-func (m *Message) WithPrefix(prefix string) ([]byte, bool) { return m.buf.withPrefix(prefix) }
+// Reader reads the whole message as received (RemoveOwnAR does not
+// change it), from the file.
+func (m *Message) Reader() *io.SectionReader { return io.NewSectionReader(m.m.f, 0, m.m.size) }
+
+// Body reads the body, after the empty line (empty when there is none).
+func (m *Message) Body() *io.SectionReader {
+	return io.NewSectionReader(m.m.f, m.m.bodyOff, m.m.size-m.m.bodyOff)
+}
 
 // RemoveOwnAR removes the Authentication-Results fields that claim
-// authservID (authres.RemoveOwn) and returns how many went.
-func (m *Message) RemoveOwnAR(authservID string) int { return m.buf.removeOwnAR(authservID) }
+// authservID (authres.RemoveOwn) from the header copies make, and
+// returns how many went.
+func (m *Message) RemoveOwnAR(authservID string) int { return m.m.removeOwnAR(authservID) }
+
+// WireSize is the size of Copy(prefix) with CRLF line ends, as it goes
+// out by SMTP (before dot-stuffing): SIZE= for a relayed copy.
+func (m *Message) WireSize(prefix string) int64 {
+	f := m.m
+	n := int64(len(prefix)+strings.Count(prefix, "\n")) + int64(len(f.hdr)+bytes.Count(f.hdr, lf))
+	if !f.inHdr {
+		n += 2 + (f.size - f.bodyOff) + (f.lines - f.hdrLines)
+	}
+	return n
+}
+
+// Copy is the message as stored: prefix (fields of ours, LF line ends),
+// the header section as it is now, the empty line and the body. Its
+// WriteTo copies the body in the kernel when it writes to an *os.File.
+func (m *Message) Copy(prefix string) io.WriterTo { return &msgCopy{m: m.m, prefix: prefix} }
+
+type msgCopy struct {
+	m      *msgFile
+	prefix string
+}
+
+// WriteTo writes the copy to w. The body is read through the file's
+// offset, so os.File.ReadFrom can use copy_file_range.
+func (c *msgCopy) WriteTo(w io.Writer) (int64, error) {
+	m := c.m
+	if m.f == nil {
+		return 0, errors.New("message released")
+	}
+	hasBody := !m.inHdr // the empty line was seen
+	head := make([]byte, 0, len(c.prefix)+len(m.hdr)+1)
+	head = append(append(head, c.prefix...), m.hdr...)
+	if hasBody {
+		head = append(head, '\n')
+	}
+	n, err := w.Write(head)
+	total := int64(n)
+	if err != nil {
+		return total, err
+	}
+	body := m.size - m.bodyOff
+	if body <= 0 {
+		return total, nil
+	}
+	if _, err := m.f.Seek(m.bodyOff, io.SeekStart); err != nil {
+		return total, err
+	}
+	k, err := io.Copy(w, &io.LimitedReader{R: m.f, N: body})
+	total += k
+	if err == nil && k < body {
+		err = io.ErrUnexpectedEOF
+	}
+	return total, err
+}

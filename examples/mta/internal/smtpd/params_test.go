@@ -1,6 +1,7 @@
 package smtpd
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -20,6 +21,8 @@ type paramBackend struct {
 	mu    sync.Mutex
 	mail  []smtp.MailParams
 	rcpts map[string]smtp.RcptParams
+	// The last message as the Backend saw it.
+	stored, header, body []byte
 }
 
 func (b *paramBackend) Mail(_ context.Context, _ *Conn, _ string, p *smtp.MailParams) (Transaction, *Reply) {
@@ -40,6 +43,11 @@ func (b *paramBackend) Rcpt(_ context.Context, _ *Conn, rcpt string, p *smtp.Rcp
 }
 
 func (b *paramBackend) Data(_ context.Context, _ *Conn, m *Message) *DataResult {
+	stored, _ := io.ReadAll(m.Reader())
+	body, _ := io.ReadAll(m.Body())
+	b.mu.Lock()
+	b.stored, b.header, b.body = stored, bytes.Clone(m.Header()), body
+	b.mu.Unlock()
 	return &DataResult{Decisions: []prdr.Decision{{}}, MessageID: "1"}
 }
 

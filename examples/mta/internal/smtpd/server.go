@@ -59,11 +59,19 @@ type Config struct {
 	// has only the per-line smtp_receive_timeout).
 	DataTimeout time.Duration
 	// MaxDataMemory bounds the memory all sessions together hold for
-	// message data (default 256 MiB, or 4 × MaxSize when that is
-	// larger; at least 2 × (MaxSize + 8 KiB), as a growing buffer
-	// briefly exists twice). Past it a message is read to its end,
-	// dropped and answered 452 4.3.1.
+	// messages in flight: their header sections and write buffers, the
+	// message itself being in a file (default 256 MiB; at least
+	// MinDataMemory(MaxHeaderSize)). Past it a message is read to its
+	// end, dropped and answered 452 4.3.1.
 	MaxDataMemory int64
+	// MaxHeaderSize is Exim's header_maxsize: a larger header section
+	// is refused with 552 (default 1 MiB, Exim's).
+	MaxHeaderSize int
+	// TempDir holds the files messages are received into, unlinked at
+	// once ("" is os.TempDir). Put it on the spool's file system, so
+	// that copies into the spool are made in the kernel. SIZE= larger
+	// than its free space is refused with 452 (RFC 1870).
+	TempDir string
 	// PolicyTimeout bounds the Backend's work on one command (DNS,
 	// dccifd, spamd); 0 means one minute.
 	PolicyTimeout time.Duration
@@ -99,6 +107,7 @@ const (
 	DefaultMaxSessionsPerHost = 20
 	DefaultDataTimeout        = 15 * time.Minute
 	DefaultMaxDataMemory      = 256 << 20
+	DefaultMaxHeaderSize      = 1 << 20
 )
 
 func (c *Config) setDefaults() {
@@ -126,8 +135,11 @@ func (c *Config) setDefaults() {
 	if c.DataTimeout == 0 {
 		c.DataTimeout = DefaultDataTimeout
 	}
+	if c.MaxHeaderSize <= 0 {
+		c.MaxHeaderSize = DefaultMaxHeaderSize
+	}
 	if c.MaxDataMemory == 0 {
-		c.MaxDataMemory = DataMemoryFor(c.MaxSize)
+		c.MaxDataMemory = DefaultMaxDataMemory
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -137,15 +149,10 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// DataMemoryFor is MaxDataMemory's default for a MaxSize: 256 MiB, or
-// 4 × MaxSize when that is larger, so that a few messages of the
-// largest size can be in flight at once.
-func DataMemoryFor(maxSize int64) int64 { return max(DefaultMaxDataMemory, 4*maxSize) }
-
-// MinDataMemory is the smallest MaxDataMemory for a MaxSize: a buffer
-// being grown exists twice for a moment, so a message of MaxSize needs
-// twice its buffer.
-func MinDataMemory(maxSize int64) int64 { return 2 * (maxSize + msgHeadroom) }
+// MinDataMemory is the smallest MaxDataMemory that takes one message
+// with a header section of maxHeader: its write buffer, and the header
+// copy twice, as a growing buffer briefly exists twice.
+func MinDataMemory(maxHeader int) int64 { return dataWriteBuf + 2*int64(maxHeader) }
 
 // Server is the SMTP receiver. Serve runs it on a listener; Shutdown
 // stops it.
@@ -184,8 +191,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Hostname == "" || !smtp.ValidDomain(cfg.Hostname) {
 		return nil, fmt.Errorf("hostname %q is not a valid host name", cfg.Hostname)
 	}
-	if need := MinDataMemory(cfg.MaxSize); cfg.MaxDataMemory < need {
-		return nil, fmt.Errorf("data memory limit %d is below twice the message size limit and headroom (%d)", cfg.MaxDataMemory, need)
+	if need := MinDataMemory(cfg.MaxHeaderSize); cfg.MaxDataMemory < need {
+		return nil, fmt.Errorf("data memory limit %d is below a write buffer and twice the header size limit (%d)", cfg.MaxDataMemory, need)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{cfg: cfg, ctx: ctx, cancel: cancel, budget: newMemBudget(cfg.MaxDataMemory),

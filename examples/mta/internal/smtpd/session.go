@@ -118,7 +118,7 @@ func (s *session) setTx(tx *transaction) {
 		// A BDAT transfer ended (LAST, a refusal) or cut off by RSET,
 		// EHLO or the session's end: its buffer and its DataTimeout
 		// go, or the stale deadline would cut a later command short.
-		old.bdat.mb.release()
+		old.bdat.mf.release()
 		s.dataDeadline = time.Time{}
 	}
 	s.mu.Lock()
@@ -527,9 +527,9 @@ func (s *session) cmdMail(arg string) error {
 			s.reply(smtp.ReplyExceededStorage, "5.3.4", "Message size exceeds fixed maximum message size")
 			return nil
 		}
-		// RFC 1870 §6.1: a size that cannot be held now is a
+		// RFC 1870 §6.1: a size that cannot be stored now is a
 		// temporary refusal, before the client sends it.
-		if n > s.srv.budget.available() {
+		if !s.srv.spaceFor(n) {
 			s.reply(smtp.ReplyInsufficientStorage, "4.3.1", "Insufficient system storage")
 			return nil
 		}
@@ -614,32 +614,37 @@ func (s *session) cmdData(arg string) error {
 	case tx.bdat != nil:
 		return s.synprot(true, smtp.ReplyBadSequence, "5.5.1", "DATA after BDAT in one transaction")
 	}
-	mb := newMsgBuf(s.srv.budget, tx.size, s.srv.cfg.MaxSize)
-	if mb == nil {
-		s.log().Warn("data memory exhausted", "limit", s.srv.budget.limit)
+	mf := s.newMsgFile()
+	if mf == nil {
 		s.reply(smtp.ReplyInsufficientStorage, "4.3.1", "Insufficient system storage")
 		return nil
 	}
-	defer mb.release()
+	defer mf.release()
 	s.reply(smtp.ReplyStartMailInput, "", "Enter message, ending with \".\" on a line by itself")
 	s.inData = true
 	if d := s.srv.cfg.DataTimeout; d > 0 {
 		s.dataDeadline = time.Now().Add(d)
 	}
-	problem, err := s.readData(mb)
+	problem, err := s.readData(mf)
 	if err != nil {
 		return s.readErr(err)
 	}
 	s.inData, s.dataDeadline = false, time.Time{}
-	s.finish(tx, mb, problem)
+	s.finish(tx, mf, problem)
 	return nil
 }
 
 // finish answers a message read to its end (by DATA or BDAT ... LAST):
 // refused for its problem, or handed to the Backend. The transaction
 // is over either way.
-func (s *session) finish(tx *transaction, mb *msgBuf, problem dataProblem) {
+func (s *session) finish(tx *transaction, mf *msgFile, problem dataProblem) {
 	defer s.setTx(nil)
+	if problem == dataOK {
+		if err := mf.finish(); err != nil {
+			s.log().Warn("message not stored", "err", err)
+			problem = dataNoSpace
+		}
+	}
 	switch problem {
 	case dataBareLF, dataBareCR:
 		bare := "<LF>"
@@ -652,11 +657,17 @@ func (s *session) finish(tx *transaction, mb *msgBuf, problem dataProblem) {
 		s.reply(smtp.ReplyExceededStorage, "5.3.4", "Message size exceeds fixed maximum message size")
 	case dataLongLine:
 		s.reply(smtp.ReplyTransactionFailed, "5.6.0", "Message contains a line longer than 998 characters")
+	case dataHeaderTooBig:
+		// Exim's header_maxsize.
+		s.reply(smtp.ReplyExceededStorage, "5.3.4", "Message header size exceeds maximum permitted")
 	case dataNoMemory:
 		s.log().Warn("data memory exhausted, message dropped", "limit", s.srv.budget.limit)
 		s.reply(smtp.ReplyInsufficientStorage, "4.3.1", "Insufficient system storage")
+	case dataNoSpace:
+		s.log().Warn("message file could not be written, message dropped")
+		s.reply(smtp.ReplyInsufficientStorage, "4.3.1", "Insufficient system storage")
 	default:
-		s.receive(tx, mb)
+		s.receive(tx, mf)
 	}
 }
 
@@ -667,23 +678,25 @@ type dataProblem int
 const (
 	dataOK       dataProblem = iota
 	dataNoMemory             // the budget refused (temporary)
+	dataNoSpace              // the message file could not be written (temporary)
 	dataLongLine
+	dataHeaderTooBig
 	dataTooBig
 	dataBareCR // framing errors first: they are what smuggling looks like
 	dataBareLF
 )
 
 // readData reads the message up to the line "." (only CRLF.CRLF ends
-// it), undoing the dot stuffing, into mb. After the first problem the
-// rest is read and dropped and mb released; the size is counted to the
-// end, so that a message too big for the budget is still called too big.
-func (s *session) readData(mb *msgBuf) (dataProblem, error) {
+// it), undoing the dot stuffing, into mf. After the first problem the
+// rest is read and dropped and mf released; the size is counted to the
+// end, so that a message too big is still called too big.
+func (s *session) readData(mf *msgFile) (dataProblem, error) {
 	problem := dataOK
 	note := func(p dataProblem) {
 		if p > problem {
 			problem = p
 		}
-		mb.release()
+		mf.release()
 	}
 	var size int64
 	for {
@@ -711,8 +724,10 @@ func (s *session) readData(mb *msgBuf) (dataProblem, error) {
 		switch {
 		case size > s.srv.cfg.MaxSize:
 			note(dataTooBig)
-		case problem == dataOK && !mb.appendLine(line):
-			note(dataNoMemory)
+		case problem == dataOK:
+			if p := mf.appendLine(line); p != dataOK {
+				note(p)
+			}
 		}
 	}
 }
@@ -737,12 +752,12 @@ func safeText(s string) string {
 
 // receive hands a complete message to the Backend and sends the
 // end-of-data reply (or replies, with PRDR).
-func (s *session) receive(tx *transaction, mb *msgBuf) {
-	s.srv.cfg.Metrics.BytesReceived(len(mb.msg()))
+func (s *session) receive(tx *transaction, mf *msgFile) {
+	s.srv.cfg.Metrics.BytesReceived(int(mf.size))
 	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.PolicyTimeout)
 	defer cancel()
 	t := &prdr.Transaction{Requested: tx.prdr, Recipients: tx.rcpts}
-	res := tx.bt.Data(ctx, s.info(), &Message{buf: mb, PRDR: t.Active()})
+	res := tx.bt.Data(ctx, s.info(), &Message{m: mf, PRDR: t.Active()})
 	if res == nil || res.Reply != nil || len(res.Decisions) != len(tx.rcpts) {
 		r := &Reply{Code: smtp.ReplyLocalError, Enhanced: "4.3.0", Text: "Local problem, try again later"}
 		if res != nil && res.Reply != nil {
