@@ -1,6 +1,7 @@
 //go:build interop
 
-// SRS database mode end to end through the MTA with the Redis store,
+// SRS database mode end to end through the MTA with the Redis store
+// (redisstore.SRS),
 // against the shared redis-server peer (../../../../shared/peers/README.md §6).
 
 package mta
@@ -13,9 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailpolicy/mailpolicy/examples/mta/internal/srsredis"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/redisstore"
 	"github.com/mailpolicy/mailpolicy/internal/peertest"
 	"github.com/mailpolicy/mailpolicy/srs"
+	"github.com/redis/go-redis/v9"
 )
 
 // redisPeer makes sure the Redis peer runs and returns its address.
@@ -37,16 +39,26 @@ func TestRedisSRSDatabaseModeEndToEnd(t *testing.T) {
 	const longDomain = "a-rather-long-subdomain-name.sender.test"
 	sender := "a-rather-long-local-part-0123456789@" + longDomain
 	zone := append([]string{longDomain + ". MX 10 mx.remote.test."}, remoteZone...)
-	newRW := func() (*srs.Rewriter, *srsredis.Store) {
-		st, err := srsredis.New(addr, prefix, 2*time.Second)
+	var clients []*redis.Client
+	t.Cleanup(func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	})
+	// A store on a client of its own, which close closes (Redis gone,
+	// as far as the store can tell).
+	newRW := func() (*srs.Rewriter, *redisstore.SRS, func()) {
+		rc, err := redisstore.Open(addr, 2*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
+		clients = append(clients, rc)
+		st := redisstore.NewSRS(rc, prefix, 2*time.Second)
 		rw, err := srs.New(srs.Config{Domain: "example.org", Secrets: []string{"s3cret"}, Store: st})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return rw, st
+		return rw, st, func() { rc.Close() }
 	}
 	mod := func(rw *srs.Rewriter) func(*Config) {
 		return func(c *Config) {
@@ -55,7 +67,7 @@ func TestRedisSRSDatabaseModeEndToEnd(t *testing.T) {
 			c.Forwards = map[string]string{"fwd@example.com": "bob@remote.test"}
 		}
 	}
-	rw, st := newRW()
+	rw, st, closeStore := newRW()
 	o := startOut(t, f.port, zone, mod(rw))
 	if code, msg := o.send(t, sender, []string{"fwd@example.com"}, "Subject: forward\n\nx\n"); code != 250 {
 		t.Fatalf("forward: %d %s", code, msg)
@@ -74,9 +86,8 @@ func TestRedisSRSDatabaseModeEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	o.ts.srv.Shutdown(ctx)
-	st.Close()
-	rw2, st2 := newRW()
-	defer st2.Close()
+	closeStore()
+	rw2, st2, closeStore2 := newRW()
 	o2 := startOut(t, f.port, zone, mod(rw2))
 	// The remote bounces to the alias, with its key in lower case for
 	// good measure: it goes back to the original sender.
@@ -99,7 +110,7 @@ func TestRedisSRSDatabaseModeEndToEnd(t *testing.T) {
 		t.Errorf("unknown alias: %d %s", code, msg)
 	}
 	// Redis gone (the store closed): 451, not 550.
-	st2.Close()
+	closeStore2()
 	if code, msg := c.cmd("RCPT TO:<" + m.from + ">"); code != 451 || !strings.Contains(msg, "4.3.0") {
 		t.Errorf("alias with the store failing: %d %s", code, msg)
 	}
