@@ -180,6 +180,11 @@ func (s *session) serve() {
 	if s.implicitTLS && !s.handshake() {
 		return
 	}
+	if r := s.connect(); r != nil { // the Backend's Connector (connect.go)
+		s.reply(r.Code, r.Enhanced, r.Text)
+		s.flush()
+		return
+	}
 	s.log().Info("connection", "proxy", proxyString(s.proxy))
 	s.reply(smtp.ReplyServiceReady, "", cfg.Hostname+" ESMTP mailpolicy")
 	for {
