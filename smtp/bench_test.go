@@ -3,9 +3,13 @@ package smtp
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"fmt"
 	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 // BenchmarkReadReply reads a typical EHLO reply and a one-line reply
@@ -91,4 +95,102 @@ func BenchmarkDataReader(b *testing.B) {
 			}
 		}
 	}
+}
+
+// benchRTT stands for the network's round trip in the Send benchmarks.
+const benchRTT = time.Millisecond
+
+// latencyServer serves SMTP on 127.0.0.1 and holds the replies to each
+// group of commands (whatever the client sent before waiting) for
+// benchRTT before writing them together: each round trip the client
+// makes costs benchRTT, as on a network, whatever the loopback's speed.
+func latencyServer(b *testing.B, ehlo string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	b.Cleanup(func() { ln.Close(); <-done })
+	go func() {
+		defer close(done)
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		r, w := bufio.NewReader(conn), bufio.NewWriter(conn)
+		flush := func() {
+			if r.Buffered() == 0 { // the end of what the client sent
+				time.Sleep(benchRTT)
+				w.Flush()
+			}
+		}
+		w.WriteString("220 bench.test ESMTP\r\n")
+		flush()
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch verb, _, _ := strings.Cut(strings.TrimSpace(line), " "); verb {
+			case "EHLO":
+				w.WriteString(ehlo)
+			case "DATA":
+				w.WriteString("354 go ahead\r\n")
+				flush()
+				if _, err := io.Copy(io.Discard, NewDataReader(r)); err != nil {
+					return
+				}
+				w.WriteString("250 2.0.0 queued\r\n")
+			case "QUIT":
+				w.WriteString("221 bye\r\n")
+				w.Flush()
+				return
+			default:
+				w.WriteString("250 ok\r\n")
+			}
+			flush()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// benchSend runs Send and Reset of a 10-recipient message against a
+// latencyServer offering ehlo.
+func benchSend(b *testing.B, ehlo string, pipelined bool) {
+	addr := latencyServer(b, ehlo)
+	ctx := context.Background()
+	c, err := Dial(ctx, addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	env := &Envelope{From: "sender@client.test"}
+	for i := range 10 {
+		env.Rcpts = append(env.Rcpts, fmt.Sprintf("rcpt%d@bench.test", i))
+	}
+	msg := "Subject: bench\r\n\r\nbody\r\n"
+	src := strings.NewReader(msg)
+	b.ReportAllocs()
+	for b.Loop() {
+		src.Reset(msg)
+		res, err := c.Send(ctx, env, src, SendOptions{})
+		if err != nil || res.Accepted != 10 || res.Pipelined != pipelined {
+			b.Fatalf("%+v %v", res, err)
+		}
+		if _, err := c.Reset(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSendPipelined: MAIL, 10 RCPTs and DATA in one round trip,
+// then the data and RSET: 3 round trips a message.
+func BenchmarkSendPipelined(b *testing.B) {
+	benchSend(b, "250-bench.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n", true)
+}
+
+// BenchmarkSendLockStep: the same without PIPELINING: 14 round trips.
+func BenchmarkSendLockStep(b *testing.B) {
+	benchSend(b, "250-bench.test\r\n250 8BITMIME\r\n", false)
 }
