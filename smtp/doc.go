@@ -42,12 +42,12 @@
 //
 // # Client
 //
-// A Client speaks to one server, one command at a time: the greeting
-// (Greet), EHLO with a HELO fallback (Hello), STARTTLS with the
-// caller's *tls.Config (StartTLS; for DANE, dane.ClientConfig), MAIL
-// with parameters, RCPT, DATA (Data) or BDAT when CHUNKING is offered
-// (BDAT, RFC 3030), the per-recipient replies of PRDR after the data
-// (DataResponse), RSET, NOOP and QUIT. Each call takes a context whose
+// A Client speaks to one server, one command at a time (Send, below,
+// pipelines): the greeting (Greet), EHLO with a HELO fallback (Hello),
+// STARTTLS with the caller's *tls.Config (StartTLS; for DANE,
+// dane.ClientConfig), MAIL with parameters, RCPT, DATA (Data) or BDAT
+// when CHUNKING is offered (BDAT, RFC 3030), the per-recipient replies
+// of PRDR after the data (DataResponse), RSET, NOOP and QUIT. Each call takes a context whose
 // deadline and cancellation apply to the connection, and every read
 // and write is bounded by Client.Timeout, so a slow or silent server
 // cannot hold it. A refusal is a *CommandError carrying the reply; a
@@ -55,6 +55,32 @@
 // Client.OnReply sees every reply with its stage ("connect", "EHLO",
 // ...), which is where a caller raises events such as Exim's
 // smtp:connect and smtp:ehlo; the package itself raises none.
+// Client.Limits bound every reply it reads.
+//
+// # Whole transactions and PIPELINING
+//
+// Client.Send sends one transaction in one call: an Envelope (the
+// sender, MAIL parameters, the recipients and their RCPT parameters)
+// and the message, with DATA or, when SendOptions.BDAT is set and the
+// server offers CHUNKING, with BDAT. When the EHLO reply lists
+// PIPELINING (RFC 2920) MAIL, every RCPT and DATA go in one write and
+// their replies are read after it, in order: one round trip where lock
+// step takes two more per recipient. DATA's 354 is read before any of
+// the message is sent; when the server gives it although every RCPT was
+// refused, a lone "." ends the data phase with no content, as RFC 2920
+// §3.1 says. With BDAT the chunks follow the answered RCPTs and are
+// pipelined too, none after a refused one (RFC 3030). Without
+// PIPELINING Send goes in lock step, and sends no DATA when no
+// recipient was accepted. So that a large group cannot deadlock a
+// server that writes its replies as it reads (both sides blocked
+// writing), at most 128 commands go unanswered. The SendResult holds
+// every reply (MAIL, one per recipient, DATA, the DataResponse with the
+// PRDR per-recipient replies); the error is nil when the message was
+// accepted, a *CommandError for a refused MAIL, DATA, chunk or end of
+// data, and ErrNoRecipients when every recipient was refused. After a
+// failed Send, Reset makes the connection ready for the next; Send
+// starts no transaction while one is open. Exim's smtp transport also
+// puts DATA in the pipelined group rather than wait for the RCPTs.
 //
 // # Differences from Exim
 //
