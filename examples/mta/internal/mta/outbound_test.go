@@ -57,9 +57,13 @@ type fakeSMTP struct {
 	mu    sync.Mutex
 	msgs  []fakeMsg
 	conns int
-	trans []string
-	lns   []net.Listener
-	wg    sync.WaitGroup
+	// Sessions open now and the most at once, in all and by the
+	// address the client connected to (one per domain in the tests).
+	open, peak     int
+	openAt, peakAt map[string]int
+	trans          []string
+	lns            []net.Listener
+	wg             sync.WaitGroup
 }
 
 type fakeMsg struct {
@@ -137,9 +141,22 @@ func (f *fakeSMTP) log(s string) {
 
 func (f *fakeSMTP) serve(c net.Conn) {
 	defer c.Close()
+	at, _, _ := net.SplitHostPort(c.LocalAddr().String())
 	f.mu.Lock()
 	f.conns++
+	if f.openAt == nil {
+		f.openAt, f.peakAt = map[string]int{}, map[string]int{}
+	}
+	f.open++
+	f.openAt[at]++
+	f.peak, f.peakAt[at] = max(f.peak, f.open), max(f.peakAt[at], f.openAt[at])
 	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.open--
+		f.openAt[at]--
+		f.mu.Unlock()
+	}()
 	if f.stall != nil {
 		<-f.stall
 	}
@@ -387,7 +404,7 @@ func TestRelayDeliveryAndEvents(t *testing.T) {
 	}
 	// The spool is empty.
 	waitFor(t, 5*time.Second, "empty spool", func() bool {
-		left, _ := filepath.Glob(filepath.Join(o.ts.srv.Config().Spool, "*"))
+		left, _ := filepath.Glob(filepath.Join(o.ts.srv.Config().Spool, "*.*")) // not the receive dir, tmp
 		return len(left) == 0
 	})
 }
@@ -880,4 +897,70 @@ func TestNullMX(t *testing.T) {
 	}
 	o.send(t, "a@sender.test", []string{"carol@stray.test"}, "Subject: b\n\nx\n")
 	waitFor(t, 10*time.Second, "delivery", func() bool { return len(f.messages()) == 1 })
+}
+
+// connCount is the number of connections accepted so far.
+func (f *fakeSMTP) connCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.conns
+}
+
+// peaks are the most sessions open at once, in all and per address.
+func (f *fakeSMTP) peaks() (int, map[string]int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := map[string]int{}
+	for k, v := range f.peakAt {
+		m[k] = v
+	}
+	return f.peak, m
+}
+
+// twoDomains: remote.test's MX is 127.0.0.2, live.test's 127.0.0.3.
+var twoDomains = append([]string{"live.test. MX 10 mx.live.test.", "mx.live.test. A 127.0.0.3"}, remoteZone...)
+
+// The peer never sees more sessions at once than the limits allow: two
+// per domain, three in all; and the limits are reached.
+func TestOutboundConcurrencyLimits(t *testing.T) {
+	stall := make(chan struct{})
+	f := startFake(t, &fakeSMTP{stall: stall}, "127.0.0.2", "127.0.0.3")
+	o := startOut(t, f.port, twoDomains, func(c *Config) { c.MaxDeliveries, c.MaxDeliveriesPerDestination = 3, 2 })
+	for i := range 4 {
+		o.send(t, "a@sender.test", []string{fmt.Sprintf("r%d@remote.test", i)}, "Subject: r\n\nx\n")
+		o.send(t, "a@sender.test", []string{fmt.Sprintf("l%d@live.test", i)}, "Subject: l\n\nx\n")
+	}
+	// Held at the greeting, the sessions pile up to the limit.
+	waitFor(t, 10*time.Second, "three sessions", func() bool { return f.connCount() == 3 })
+	close(stall)
+	waitFor(t, 20*time.Second, "every delivery", func() bool { return len(f.messages()) == 8 })
+	peak, at := f.peaks()
+	if peak != 3 || at["127.0.0.2"] > 2 || at["127.0.0.3"] > 2 || at["127.0.0.2"]+at["127.0.0.3"] < 3 {
+		t.Errorf("most sessions at once: %d in all, %v per domain; limits 3 and 2", peak, at)
+	}
+}
+
+// A host that hangs does not hold up another domain's mail, not even
+// the other recipient of a message it shares.
+func TestOutboundDeadHostDoesNotDelayOthers(t *testing.T) {
+	stall := make(chan struct{})
+	dead := startFake(t, &fakeSMTP{stall: stall}, "127.0.0.2")
+	live := startFake(t, &fakeSMTP{port: dead.port}, "127.0.0.3")
+	t.Cleanup(func() { close(stall) }) // before the fakes' cleanups
+	o := startOut(t, dead.port, twoDomains, func(c *Config) { c.RetryInterval = time.Hour })
+	for i := range 3 {
+		o.send(t, "a@sender.test", []string{fmt.Sprintf("r%d@remote.test", i)}, "Subject: r\n\nx\n")
+	}
+	waitFor(t, 10*time.Second, "the dead host's sessions", func() bool { return dead.connCount() == 3 })
+	o.send(t, "a@sender.test", []string{"both@remote.test", "both@live.test"}, "Subject: both\n\nx\n")
+	for i := range 3 {
+		o.send(t, "a@sender.test", []string{fmt.Sprintf("l%d@live.test", i)}, "Subject: l\n\nx\n")
+	}
+	waitFor(t, 10*time.Second, "the live domain's mail", func() bool { return len(live.messages()) == 4 })
+	if n := len(dead.messages()); n != 0 {
+		t.Errorf("the stalled host got %d messages", n)
+	}
+	if n := dead.connCount(); n != 4 {
+		t.Errorf("%d sessions at the stalled host, want 4", n)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -28,17 +29,51 @@ const (
 	DefaultRetryMaxAge   = 4 * 24 * time.Hour
 )
 
-// A Courier makes one delivery attempt for the pending recipients of a
-// message and records each result in env (State, Message, Status and
-// the host fields). msg is the spooled message, read with ReadAt only
-// (Section gives a reader of its own).
+// Defaults of the concurrency limits (Postfix's default_process_limit
+// and default_destination_concurrency_limit).
+const (
+	DefaultMaxDeliveries     = 100
+	DefaultMaxPerDestination = 20
+)
+
+// A Courier delivers the recipients of a message that share one
+// destination. It must be safe for concurrent use: the Runner calls it
+// from up to MaxDeliveries goroutines at once.
 type Courier interface {
-	Deliver(ctx context.Context, env *Envelope, msg *io.SectionReader)
+	// Destination is the group a recipient address is delivered with
+	// and counted in for MaxPerDestination: its domain (lower case),
+	// or the smarthost when there is one.
+	Destination(addr string) string
+	// Deliver makes one delivery attempt for d.Rcpts and records each
+	// result in its Recipient (State, Message, Status and the host
+	// fields), and nothing else of d.Env: other units of the same
+	// message run beside it. When ctx ends, it returns soon, leaving
+	// the recipients it did not finish pending.
+	Deliver(ctx context.Context, d *Delivery)
+}
+
+// Delivery is one unit of work: the pending recipients of one message
+// for one destination.
+type Delivery struct {
+	Env *Envelope // read only
+	// Msg is the spooled message, shared with the message's other
+	// units: read it with ReadAt only (Section gives a reader of its
+	// own).
+	Msg         *io.SectionReader
+	Rcpts       []*Recipient // the recipients to try, all of Destination
+	Destination string
+	// Force is the operator's flush: the host retry times are ignored
+	// too (Exim's -qff).
+	Force bool
+	// Waiting reports whether other deliveries to Destination are
+	// waiting for a slot now: a connection is worth keeping for them.
+	Waiting func() bool
 }
 
 // Runner delivers the spool: every message that is due, again after
 // each Wake, with exponential backoff between attempts, bouncing what
-// fails. Set the fields, then Start; Stop ends it.
+// fails, up to MaxDeliveries units at once (sched.go). Set the fields,
+// then Start; Stop ends it.
 type Runner struct {
 	Spool   *Spool
 	Courier Courier
@@ -53,6 +88,10 @@ type Runner struct {
 	// and RetryMaxAge are an error at Start.
 	RetryInterval, RetryMaxAge, DelayWarning time.Duration
 
+	// MaxDeliveries bounds the deliveries running at once,
+	// MaxPerDestination those to one destination (0: the defaults).
+	MaxDeliveries, MaxPerDestination int
+
 	// Now replaces time.Now (tests).
 	Now func() time.Time
 
@@ -60,11 +99,22 @@ type Runner struct {
 	kick chan struct{}
 	stop context.CancelFunc
 	done chan struct{}
+
+	// Messages in flight, the scheduler, and what the loop waits for.
+	mu     sync.Mutex
+	active map[string]*job
+	sched  scheduler
+	wg     sync.WaitGroup // units and jobs
+	ended  chan struct{}  // a job ended (the loop looks again)
+	noted  time.Time      // earliest next time of the jobs ended since
+	cut    bool           // the last scan stopped at maxActive
 }
 
 func (r *Runner) init() {
 	r.once.Do(func() {
 		r.kick = make(chan struct{}, 1)
+		r.ended = make(chan struct{}, 1)
+		r.active = map[string]*job{}
 		if r.Logger == nil {
 			r.Logger = slog.Default()
 		}
@@ -73,6 +123,26 @@ func (r *Runner) init() {
 		}
 	})
 }
+
+func (r *Runner) maxDeliveries() int {
+	if r.MaxDeliveries > 0 {
+		return r.MaxDeliveries
+	}
+	return DefaultMaxDeliveries
+}
+
+func (r *Runner) maxPerDestination() int {
+	if r.MaxPerDestination > 0 {
+		return r.MaxPerDestination
+	}
+	return DefaultMaxPerDestination
+}
+
+// maxActive bounds the messages in flight (each holds its lock and its
+// message file open): enough to keep every slot busy behind a few slow
+// destinations, few enough for the descriptors. Postfix's active queue
+// (qmgr_message_active_limit) plays this part.
+func (r *Runner) maxActive() int { return max(10*r.maxDeliveries(), 1000) }
 
 // Wake makes the runner look at the spool now.
 func (r *Runner) Wake() {
@@ -99,67 +169,157 @@ func (r *Runner) Start() error {
 	return nil
 }
 
-// Stop stops the runner and waits for it; a delivery in progress is
-// cut off and counts as deferred (retried soon after the next start).
+// Stop stops the runner and waits for it and every delivery it
+// started; deliveries in progress are cut off and count as deferred
+// (retried soon after the next start), those waiting for a slot do
+// not start.
 func (r *Runner) Stop() {
 	if r.stop == nil {
 		return
 	}
 	r.stop()
 	<-r.done
+	r.wg.Wait()
+	if c, ok := r.Courier.(interface{ CloseIdle() }); ok {
+		c.CloseIdle()
+	}
 }
 
 func (r *Runner) run(ctx context.Context) {
 	for {
-		next := r.RunOnce(ctx, false)
+		_, next, _ := r.scan(ctx, false, nil)
 		if ctx.Err() != nil {
 			return
 		}
-		wait := time.Hour
-		if !next.IsZero() {
-			wait = max(next.Sub(r.Now()), time.Millisecond)
+	wait:
+		for {
+			wait := time.Hour
+			if !next.IsZero() {
+				wait = max(next.Sub(r.Now()), time.Millisecond)
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				r.Logger.Debug("queue runner stopped")
+				return
+			case <-r.kick:
+				t.Stop()
+				break wait
+			case <-t.C:
+				break wait
+			case <-r.ended:
+				t.Stop()
+				r.mu.Lock()
+				noted, rescan := r.noted, r.cut && len(r.active) <= r.maxActive()/2
+				r.noted = time.Time{}
+				r.mu.Unlock()
+				if rescan {
+					break wait
+				}
+				if !noted.IsZero() && (next.IsZero() || noted.Before(next)) {
+					next = noted
+				}
+			}
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			r.Logger.Debug("queue runner stopped")
-			return
-		case <-r.kick:
-		case <-t.C:
-		}
-		t.Stop()
 	}
 }
 
-// RunOnce tries every message that is due (every message with force,
-// as Exim's -qf) and returns the earliest next attempt time of those
-// left (zero: none). Messages another process holds are skipped.
-func (r *Runner) RunOnce(ctx context.Context, force bool) time.Time {
+// jobEnded tells the loop about j's next attempt. r.mu is held.
+func (r *Runner) jobEnded(j *job) {
+	if j.more && (r.noted.IsZero() || j.next.Before(r.noted)) {
+		r.noted = j.next
+	}
+	select {
+	case r.ended <- struct{}{}:
+	default:
+	}
+}
+
+// scan admits every message that is due (every one with force) and
+// not in flight or in skip, and returns the jobs started and the
+// earliest next attempt time of the messages left waiting (zero:
+// none). Messages another process holds are looked at again a second
+// later.
+func (r *Runner) scan(ctx context.Context, force bool, skip map[string]bool) (jobs []*job, next time.Time, cut bool) {
 	r.init()
 	names, _ := filepath.Glob(filepath.Join(r.Spool.dir, "*.env"))
-	var next time.Time
 	later := func(t time.Time) {
 		if next.IsZero() || t.Before(next) {
 			next = t
 		}
 	}
+	defer func() {
+		r.mu.Lock()
+		r.cut = cut
+		r.mu.Unlock()
+	}()
 	for _, name := range names {
 		if ctx.Err() != nil {
-			return next
+			return jobs, next, cut
 		}
 		id := strings.TrimSuffix(filepath.Base(name), ".env")
-		n, ok, err := r.Process(ctx, id, force)
+		r.mu.Lock()
+		_, busy := r.active[id]
+		full := len(r.active) >= r.maxActive()
+		r.mu.Unlock()
+		if busy || skip[id] {
+			continue
+		}
+		if full {
+			return jobs, next, true
+		}
+		// A first look without the lock: most messages are not due.
+		env, err := r.Spool.loadFile(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // delivered meanwhile
+		}
+		if err == nil && !force && r.Now().Before(env.Next) {
+			later(env.Next)
+			continue
+		}
+		j, n, err := r.admit(ctx, id, force)
 		switch {
 		case errors.Is(err, ErrBusy):
 			later(r.Now().Add(time.Second)) // look again soon
 		case err != nil && !errors.Is(err, ErrNotQueued):
 			r.Logger.Warn("spool: unreadable envelope", "file", name, "err", err)
-		case ok:
+		case j != nil:
+			jobs = append(jobs, j)
+		case !n.IsZero():
 			later(n)
 		}
 	}
-	return next
+	return jobs, next, false
+}
+
+// RunOnce tries every message that is due (every message with force,
+// as Exim's -qf), waits for the attempts, and returns the earliest next
+// attempt time of those left (zero: none). Messages another process
+// holds, or this runner's loop, are skipped.
+func (r *Runner) RunOnce(ctx context.Context, force bool) time.Time {
+	r.init()
+	var next time.Time
+	later := func(t time.Time) {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	seen := map[string]bool{}
+	for {
+		jobs, n, cut := r.scan(ctx, force, seen)
+		later(n)
+		for _, j := range jobs {
+			<-j.done
+			seen[j.env.ID] = true
+			if j.more {
+				later(j.next)
+			}
+		}
+		if !cut || ctx.Err() != nil {
+			return next
+		}
+	}
 }
 
 // Process makes one delivery attempt for message id when it is due (or
@@ -167,143 +327,18 @@ func (r *Runner) RunOnce(ctx context.Context, force bool) time.Time {
 // recipients are left.
 func (r *Runner) Process(ctx context.Context, id string, force bool) (next time.Time, left bool, err error) {
 	r.init()
-	unlock, err := r.Spool.Lock(id)
-	if err != nil {
-		return time.Time{}, false, err
+	r.mu.Lock()
+	_, busy := r.active[id]
+	r.mu.Unlock()
+	if busy {
+		return time.Time{}, false, ErrBusy
 	}
-	defer unlock()
-	env, err := r.Spool.Load(id) // again under the lock: a command may have changed it
-	if err != nil {
-		return time.Time{}, false, err
+	j, n, err := r.admit(ctx, id, force)
+	if err != nil || j == nil {
+		return n, !n.IsZero(), err
 	}
-	if !force && r.Now().Before(env.Next) {
-		return env.Next, true, nil
-	}
-	next, left = r.attempt(ctx, env)
-	return next, left, nil
-}
-
-// attempt is one delivery attempt of env.
-func (r *Runner) attempt(ctx context.Context, env *Envelope) (time.Time, bool) {
-	log := r.Logger
-	f, size, err := r.Spool.OpenMessage(env.ID)
-	if err != nil {
-		log.Warn("spool: message file missing", "id", env.ID, "err", err)
-		r.Spool.Remove(env)
-		return time.Time{}, false
-	}
-	defer f.Close()
-	data := io.NewSectionReader(f, 0, size)
-	env.Attempts++
-	before := map[*Recipient]bool{}
-	for _, rc := range env.Rcpts {
-		before[rc] = rc.State == Pending
-	}
-	r.Courier.Deliver(ctx, env, data)
-	for rc, was := range before {
-		switch {
-		case !was:
-		case rc.State == Delivered:
-			r.Metrics.Delivery("smtp", "delivered")
-		case rc.State == Failed:
-			r.Metrics.Delivery("smtp", "failed")
-		default:
-			r.Metrics.Delivery("smtp", "deferred")
-		}
-	}
-
-	now := r.Now()
-	pending := env.PendingCount()
-	if pending > 0 && now.Sub(env.Arrival) >= r.RetryMaxAge && ctx.Err() == nil {
-		// Exim's "retry timeout exceeded": the deferred addresses fail.
-		r.failPending(ctx, env, "retry timeout exceeded", "5.4.7")
-		pending = 0
-	}
-	r.bounceFailed(env, data)
-	if r.Bouncer != nil {
-		// NOTIFY=SUCCESS past a host without DSN: "relayed" (RFC 3461).
-		var delivered []*Recipient
-		for _, rc := range env.Rcpts {
-			if before[rc] && rc.State == Delivered {
-				delivered = append(delivered, rc)
-			}
-		}
-		r.Bouncer.Relayed(env, data, delivered)
-	}
-	if pending == 0 {
-		log.Info("completed", "id", env.ID)
-		r.raise(ctx, events.Event{Name: events.MsgComplete, MessageID: env.ID})
-		r.Spool.Remove(env)
-		return time.Time{}, false
-	}
-	if r.DelayWarning > 0 && !env.Warned && now.Sub(env.Arrival) >= r.DelayWarning {
-		env.Warned = true
-		var delayed []*Recipient
-		for _, rc := range env.Rcpts {
-			if rc.State == Pending {
-				delayed = append(delayed, rc)
-			}
-		}
-		if r.Bouncer != nil {
-			r.Bouncer.Bounce(env, data, delayed, true)
-		}
-	}
-	// Backoff: the interval doubles with each attempt, up to an hour
-	// (or the interval itself when that is longer).
-	d := r.RetryInterval
-	for i := 1; i < env.Attempts && d < max(time.Hour, r.RetryInterval); i++ {
-		d *= 2
-	}
-	d = min(d, max(time.Hour, r.RetryInterval))
-	if ctx.Err() != nil {
-		// Cut off by shutdown: not the server's fault, try again soon
-		// after the restart.
-		env.Attempts--
-		d = 0
-	}
-	env.Next = now.Add(d).UTC()
-	if err := r.Spool.Save(env); err != nil {
-		log.Warn("spool: cannot update envelope", "id", env.ID, "err", err)
-	}
-	log.Info("deferred", "id", env.ID, "pending", pending, "next", env.Next.Format(time.RFC3339Nano))
-	return env.Next, true
-}
-
-// failPending fails every pending recipient with why (prefixed to the
-// last error) and status, unless the last error had a permanent one.
-func (r *Runner) failPending(ctx context.Context, env *Envelope, why, status string) {
-	for _, rc := range env.Rcpts {
-		if rc.State != Pending {
-			continue
-		}
-		rc.State = Failed
-		if rc.Message == "" {
-			rc.Message = why
-		} else {
-			rc.Message = why + ": " + rc.Message
-		}
-		if rc.Status == "" || !strings.HasPrefix(rc.Status, "5") {
-			rc.Status = status
-		}
-		r.Logger.Info("failed", "id", env.ID, "rcpt", rc.Addr, "reason", rc.Message)
-		r.raise(ctx, FailEvent(env, rc))
-	}
-}
-
-// bounceFailed sends the DSN for the recipients that failed since the
-// last one.
-func (r *Runner) bounceFailed(env *Envelope, data *io.SectionReader) {
-	var failed []*Recipient
-	for _, rc := range env.Rcpts {
-		if rc.State == Failed && !rc.Bounced {
-			rc.Bounced = true
-			failed = append(failed, rc)
-		}
-	}
-	if len(failed) > 0 && r.Bouncer != nil {
-		r.Bouncer.Bounce(env, data, failed, false)
-		r.Metrics.Delivery("dsn", "bounced")
-	}
+	<-j.done
+	return j.next, j.more, nil
 }
 
 // Cancel fails every pending recipient of message id now, with a

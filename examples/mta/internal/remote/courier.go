@@ -4,10 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mailpolicy/mailpolicy/dane"
@@ -57,6 +57,14 @@ type Courier struct {
 	// Signers DKIM-signs each message by its From domain, once per
 	// delivery attempt (dkimsign.go); nil: no signing.
 	Signers *signing.Signers
+	// ConnectionMaxMessages bounds the messages sent on one connection
+	// and ConnectionIdleTimeout how long a kept one waits for the next
+	// (pool.go; 0: the defaults, 500 and 2s).
+	ConnectionMaxMessages int
+	ConnectionIdleTimeout time.Duration
+
+	poolOnce sync.Once
+	conns    *pool
 }
 
 // target is one address of one host to try.
@@ -83,33 +91,43 @@ type hostDefer struct {
 	errno   int
 }
 
-// Deliver tries the pending recipients of env, grouped by
-// domain, and records the results in env. msg is read with ReadAt only.
-func (q *Courier) Deliver(ctx context.Context, env *queue.Envelope, body *io.SectionReader) {
+// Destination is the group addr is delivered with: its domain, lower
+// case (there is no smarthost: every domain goes to its own MX hosts).
+func (q *Courier) Destination(addr string) string {
+	_, d := smtp.SplitAddress(addr)
+	return strings.ToLower(d)
+}
+
+// Deliver tries d.Rcpts, grouped by domain, and records the results in
+// them. The message is read from d.Msg with ReadAt only, so the other
+// destinations of the message can be sent at the same time.
+func (q *Courier) Deliver(ctx context.Context, d *queue.Delivery) {
+	env := d.Env
 	var domains []string
 	groups := map[string][]*queue.Recipient{}
-	for _, r := range env.Rcpts {
+	for _, r := range d.Rcpts {
 		if r.State != queue.Pending {
 			continue
 		}
-		_, d := smtp.SplitAddress(r.Addr)
-		if _, ok := groups[d]; !ok {
-			domains = append(domains, d)
+		_, dom := smtp.SplitAddress(r.Addr)
+		dom = strings.ToLower(dom)
+		if _, ok := groups[dom]; !ok {
+			domains = append(domains, dom)
 		}
-		groups[d] = append(groups[d], r)
+		groups[dom] = append(groups[dom], r)
 	}
-	data := message{body: body}
+	data := newMessage(d.Msg, env.Size)
 	if q.Signers != nil && len(domains) > 0 {
 		var ok bool
-		if data, ok = q.sign(ctx, env, body); !ok {
+		if data, ok = q.sign(ctx, env, data, d.Rcpts); !ok {
 			return
 		}
 	}
-	for _, d := range domains {
+	for _, dom := range domains {
 		if ctx.Err() != nil {
 			return
 		}
-		q.deliverDomain(ctx, env, data, d, groups[d])
+		q.deliverDomain(ctx, d, data, dom, groups[dom])
 	}
 }
 
@@ -170,8 +188,9 @@ func (q *Courier) resolve(ctx context.Context, domain string) (targets []target,
 
 // deliverDomain tries the hosts of one domain in order until every
 // recipient is delivered or failed, or the hosts run out.
-func (q *Courier) deliverDomain(ctx context.Context, env *queue.Envelope, data message, domain string, rcpts []*queue.Recipient) {
+func (q *Courier) deliverDomain(ctx context.Context, d *queue.Delivery, data message, domain string, rcpts []*queue.Recipient) {
 	log := q.Logger
+	env := d.Env
 	targets, fail, deferMsg := q.resolve(ctx, domain)
 	if fail != "" || deferMsg != "" {
 		for _, r := range rcpts {
@@ -192,7 +211,7 @@ func (q *Courier) deliverDomain(ctx context.Context, env *queue.Envelope, data m
 			return
 		}
 		last := i == len(targets)-1
-		open = q.attempt(ctx, env, data, t, open, last)
+		open = q.attempt(ctx, d, data, t, open, last)
 		if len(open) == 0 {
 			return
 		}
@@ -201,8 +220,9 @@ func (q *Courier) deliverDomain(ctx context.Context, env *queue.Envelope, data m
 
 // attempt runs one SMTP session to t for rcpts and returns the
 // recipients deferred there (to try on the next host).
-func (q *Courier) attempt(ctx context.Context, env *queue.Envelope, data message, t target, rcpts []*queue.Recipient, last bool) []*queue.Recipient {
+func (q *Courier) attempt(ctx context.Context, d *queue.Delivery, data message, t target, rcpts []*queue.Recipient, last bool) []*queue.Recipient {
 	log := q.Logger
+	env := d.Env
 	first := rcpts[0]
 	lp, dom := smtp.SplitAddress(first.Addr)
 	base := events.Event{
@@ -210,8 +230,8 @@ func (q *Courier) attempt(ctx context.Context, env *queue.Envelope, data message
 		Host: t.host, HostAddress: t.ip, HostPort: t.port, DNSSEC: t.secure,
 		LocalPart: lp, Domain: dom,
 	}
-	s := &remoteSession{q: q, env: env, t: t, base: base, last: last}
-	results, hd := s.session(ctx, data, rcpts)
+	s := &remoteSession{q: q, env: env, t: t, base: base, last: last, waiting: d.Waiting}
+	results, hd, _ := s.session(ctx, data, rcpts)
 	base = s.base // with the sending address
 
 	var deferred []*queue.Recipient

@@ -2,7 +2,6 @@ package remote
 
 import (
 	"context"
-	"io"
 
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/queue"
 )
@@ -12,20 +11,19 @@ import (
 // key files as they are then, and signing first makes SIZE= count the
 // signature and spares a connection when the message must wait. ok is
 // false when it must: the pending recipients are deferred with Exim's
-// "DKIM: signing failed" (dkim_strict) and nothing is sent. The
-// message is read as it goes (signing.Signers.Apply); out is what to
+// "DKIM: signing failed" (dkim_strict) and nothing is sent to them. The
+// message is read as it goes (signing.Signers.Apply); the result is what to
 // send, the fields in front of the spooled message.
-func (q *Courier) sign(ctx context.Context, env *queue.Envelope, msg *io.SectionReader) (out message, ok bool) {
+func (q *Courier) sign(ctx context.Context, env *queue.Envelope, out message, rcpts []*queue.Recipient) (_ message, ok bool) {
 	log := q.Logger
-	out = message{body: msg}
-	o := q.Signers.Apply(ctx, msg)
+	o := q.Signers.Apply(ctx, out.body)
 	switch {
 	case o.Defer:
 		msg := "DKIM: signing failed: " + o.Err.Error()
 		if ctx.Err() != nil {
 			msg = "delivery interrupted: " + ctx.Err().Error()
 		}
-		for _, r := range env.Rcpts {
+		for _, r := range rcpts {
 			if r.State == queue.Pending {
 				r.Message = msg
 			}

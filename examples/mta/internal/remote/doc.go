@@ -45,11 +45,18 @@
 //	    top down, Decision.CertOutcome: refusals only count under DANE);
 //	    OCSP (-ocsp-request/-ocsp-require) via ocsp.Client.Session or
 //	    SessionDANE chained on VerifyConnection; EHLO again
-//	  → MAIL FROM (smtp.MailParams: SIZE, PRDR as prdr.MailSuffix
-//	    says), RCPT per recipient (5xx fails it; 4xx defers it:
-//	    msg:rcpt:host:defer, and msg:rcpt:defer on the last host,
-//	    RcptDeferErrno), DATA, prdr.Combine on the smtp.DataResponse
-//	    (per-recipient status), QUIT, tcp:close
+//	  → the transaction in one smtp.Client.Send: MAIL FROM
+//	    (smtp.MailParams: SIZE, PRDR as prdr.MailSuffix says), RCPT
+//	    per recipient (5xx fails it; 4xx defers it: msg:rcpt:host:defer,
+//	    and msg:rcpt:defer on the last host, RcptDeferErrno), DATA, or
+//	    BDAT chunks when CHUNKING is offered (Exim's hosts_try_chunking
+//	    = *), pipelined when PIPELINING is offered; prdr.Combine on the
+//	    smtp.DataResponse (per-recipient status)
+//	  → RSET and the connection kept for the next message to the host
+//	    when deliveries wait for the destination (pool.go:
+//	    connection_max_messages, an idle timeout; a waiting message
+//	    takes a kept connection before it opens one), else QUIT,
+//	    tcp:close
 //	  → msg:delivery (data: the server's confirmation), msg:fail:delivery;
 //	    for a host failure msg:host:defer, and msg:defer on the last
 //	    host (DeferData); deferred recipients go to the next host, then
@@ -71,6 +78,11 @@
 //	    message first when its From domain has a [[dkim]] entry
 //	    (package signing; a Strict failure defers).
 //
+// The queue runner calls Deliver for one destination (domain) of one
+// message at a time, from up to max_deliveries goroutines at once
+// (queue/sched.go), so a Courier holds no per-message state; its kept
+// connections are shared under a lock.
+//
 // Event order and data follow a real Exim 4.96 (events_interop_test.go):
 // tcp:connect, smtp:connect, smtp:ehlo, [tls:cert..., smtp:ehlo],
 // msg:rcpt:host:defer, msg:rcpt:defer, tcp:close, msg:delivery,
@@ -78,5 +90,7 @@
 // carries the message id, router "dnslookup", transport "remote_smtp",
 // host name, address and port, the domain and local part (the first
 // recipient's for host events), DNSSEC, DANE and the sending address
-// and port once connected.
+// and port once connected. On a kept connection the connection events
+// come once and tcp:close when it closes (pool.go says how that moves
+// it after the message's msg:delivery).
 package remote

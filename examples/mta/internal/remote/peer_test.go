@@ -36,6 +36,11 @@ type peer struct {
 	greeting string
 	// rcpt returns the reply line to a RCPT ("": 250).
 	rcpt func(addr string) string
+	// hangUp: after answering RSET, the server closes the connection
+	// (as one whose idle timeout is shorter than ours).
+	hangUp bool
+	// ext are more EHLO keywords (PIPELINING, CHUNKING: both served).
+	ext []string
 
 	mu       sync.Mutex
 	conns    int
@@ -44,11 +49,13 @@ type peer struct {
 }
 
 type peerMsg struct {
-	conn  int
-	from  string
-	rcpts []string
-	size  int64
-	head  string // the first 4 KiB
+	conn      int
+	pipelined bool // RCPT was sent before MAIL's reply
+	bdat      bool
+	from      string
+	rcpts     []string
+	size      int64
+	head      string // the first 4 KiB
 }
 
 func startPeer(t testing.TB, p *peer) *peer {
@@ -141,10 +148,14 @@ func (p *peer) serve(c net.Conn) {
 		verb, arg, _ := strings.Cut(line, " ")
 		switch strings.ToUpper(verb) {
 		case "EHLO":
-			w("250-peer.test", "250-SIZE 100000000", "250-8BITMIME", "250 ENHANCEDSTATUSCODES")
+			lines := []string{"250-peer.test", "250-SIZE 100000000", "250-8BITMIME"}
+			for _, e := range p.ext {
+				lines = append(lines, "250-"+e)
+			}
+			w(append(lines, "250 ENHANCEDSTATUSCODES")...)
 		case "MAIL":
 			path, _ := smtp.ParsePath(strings.TrimPrefix(arg, "FROM:"))
-			m = peerMsg{conn: n, from: path.Mailbox}
+			m = peerMsg{conn: n, from: path.Mailbox, pipelined: br.Buffered() > 0}
 			w("250 2.1.0 OK")
 		case "RCPT":
 			path, _ := smtp.ParsePath(strings.TrimPrefix(arg, "TO:"))
@@ -158,6 +169,10 @@ func (p *peer) serve(c net.Conn) {
 			}
 			w(rep)
 		case "DATA":
+			if len(m.rcpts) == 0 {
+				w("554 5.5.1 no valid recipients")
+				continue
+			}
 			w("354 go ahead")
 			var head strings.Builder
 			dr := smtp.NewDataReader(br)
@@ -171,9 +186,33 @@ func (p *peer) serve(c net.Conn) {
 			p.msgs = append(p.msgs, m)
 			p.mu.Unlock()
 			w("250 2.0.0 OK queued")
+		case "BDAT":
+			f := strings.Fields(arg)
+			var size int64
+			fmt.Sscan(f[0], &size)
+			var head strings.Builder
+			io.CopyN(&head, br, min(size, max(0, 4096-int64(len(m.head)))))
+			rest, err := io.CopyN(io.Discard, br, size-int64(head.Len()))
+			if err != nil {
+				return
+			}
+			m.head += head.String()
+			m.size += int64(head.Len()) + rest
+			if len(f) > 1 && strings.EqualFold(f[1], "LAST") {
+				m.bdat = true
+				p.mu.Lock()
+				p.msgs = append(p.msgs, m)
+				p.mu.Unlock()
+				w("250 2.0.0 OK queued")
+			} else {
+				w("250 2.0.0 chunk OK")
+			}
 		case "RSET":
 			m = peerMsg{}
 			w("250 2.0.0 OK")
+			if p.hangUp {
+				return
+			}
 		case "QUIT":
 			w("221 bye")
 			return
@@ -249,6 +288,18 @@ func envelope(id, from string, rcpts ...string) *queue.Envelope {
 		env.Rcpts = append(env.Rcpts, &queue.Recipient{Addr: r, State: queue.Pending})
 	}
 	return env
+}
+
+// delivery is the unit of work the runner would make of env's pending
+// recipients (one destination in these tests).
+func delivery(env *queue.Envelope, msg *io.SectionReader) *queue.Delivery {
+	d := &queue.Delivery{Env: env, Msg: msg, Waiting: func() bool { return false }}
+	for _, r := range env.Rcpts {
+		if r.State == queue.Pending {
+			d.Rcpts = append(d.Rcpts, r)
+		}
+	}
+	return d
 }
 
 var _ = context.Background

@@ -16,15 +16,19 @@ import (
 	"github.com/mailpolicy/mailpolicy/smtp"
 )
 
-// remoteSession is one outbound SMTP session, on an smtp.Client.
+// remoteSession is one message's dialogue with one host address, on a
+// connection of its own or on one kept from an earlier message (pool.go).
 type remoteSession struct {
-	q    *Courier
-	env  *queue.Envelope
-	t    target
-	base events.Event
-	last bool
+	q       *Courier
+	env     *queue.Envelope
+	t       target
+	base    events.Event
+	last    bool
+	waiting func() bool // other deliveries wait for the destination
 
-	c *smtp.Client
+	c      *smtp.Client
+	cn     *conn // the connection c is on
+	reused bool  // cn came from the pool
 
 	greeting, heloResp string // first lines with the code, for the DSN
 	tlsReady           bool   // the server said 220 to STARTTLS
@@ -37,18 +41,58 @@ func smtpErrMsg(after string, r smtp.Reply) string {
 	return "SMTP error from remote mail server after " + after + ": " + r.String()
 }
 
-// session runs the dialogue. It returns one result per recipient, or
-// a host defer.
-func (s *remoteSession) session(ctx context.Context, data message, rcpts []*queue.Recipient) ([]result, *hostDefer) {
+// session sends the message to rcpts on a kept connection to the host
+// when there is one, else on a new one. It returns one result per
+// recipient, or a host defer; hostErr is true when the host itself
+// failed (the connection or the dialogue up to MAIL, I/O afterwards),
+// which the host retry database counts.
+func (s *remoteSession) session(ctx context.Context, data message, rcpts []*queue.Recipient) (results []result, hd *hostDefer, hostErr bool) {
+	if cn := s.q.pool().take(s.t.key()); cn != nil {
+		s.adopt(ctx, cn)
+		results, hd, keep, stale := s.transaction(ctx, data, rcpts)
+		if !stale {
+			s.end(ctx, keep)
+			return results, hd, hd != nil && !keep
+		}
+		// It died while it waited (the server's idle timeout): a new
+		// connection instead, and the old one counts for nothing.
+		s.q.Logger.Debug("kept connection lost", "host", s.t.host, "ip", s.t.ip.String())
+		s.close(ctx)
+		s.reused, s.cn, s.c = false, nil, nil
+		s.base.SendingIP, s.base.SendingPort = netip.Addr{}, 0
+	}
+	fail, hd := s.connect(ctx)
+	if fail != nil || hd != nil {
+		if s.cn != nil {
+			s.close(ctx)
+		}
+		if fail != nil {
+			return failAll(len(rcpts), fail.message, fail.status5), nil, false
+		}
+		return nil, hd, hd.errno != ErrnoEvent && hd.errno != ErrnoExpandFail && ctx.Err() == nil
+	}
+	results, hd, keep, _ := s.transaction(ctx, data, rcpts)
+	s.end(ctx, keep)
+	return results, hd, hd != nil && !keep && ctx.Err() == nil
+}
+
+// failAll is every recipient failed with msg and status.
+func failAll(n int, msg, status string) []result {
+	results := make([]result, n)
+	for i := range results {
+		results[i] = result{status: prdr.Failed, message: msg, status5: status}
+	}
+	return results
+}
+
+// connect opens the connection: DANE decision, tcp:connect, the
+// greeting, smtp:connect, EHLO and STARTTLS. On success s.cn is set
+// and fail and hd are nil; fail when the recipients fail at this host,
+// a host defer otherwise (s.cn set when a connection was made: the
+// caller closes it).
+func (s *remoteSession) connect(ctx context.Context) (fail *result, hd *hostDefer) {
 	q := s.q
 	cfg := q
-	results := make([]result, len(rcpts))
-	failAll := func(msg, status string) ([]result, *hostDefer) {
-		for i := range results {
-			results[i] = result{status: prdr.Failed, message: msg, status5: status}
-		}
-		return results, nil
-	}
 
 	// DANE decision (before connecting, as Exim).
 	var dd *dane.Decision
@@ -57,7 +101,7 @@ func (s *remoteSession) session(ctx context.Context, data message, rcpts []*queu
 		dd = policy.Check(ctx, s.t.host, s.t.ip, s.t.port, s.t.secure, q.daneOpts()...)
 		switch dd.Action {
 		case dane.ActionFail:
-			return failAll(dd.Message, "5.7.5")
+			return &result{status: prdr.Failed, message: dd.Message, status5: "5.7.5"}, nil
 		case dane.ActionDefer:
 			return nil, &hostDefer{message: dd.Message}
 		case dane.ActionDANE:
@@ -70,7 +114,7 @@ func (s *remoteSession) session(ctx context.Context, data message, rcpts []*queu
 		return nil, &hostDefer{errno: ErrnoEvent}
 	}
 	dialer := net.Dialer{Timeout: cfg.SMTPTimeout}
-	conn, err := dialer.DialContext(ctx, "tcp", netip.AddrPortFrom(s.t.ip, uint16(s.t.port)).String())
+	nc, err := dialer.DialContext(ctx, "tcp", netip.AddrPortFrom(s.t.ip, uint16(s.t.port)).String())
 	if err != nil {
 		var errno syscall.Errno
 		if errors.As(err, &errno) {
@@ -78,19 +122,16 @@ func (s *remoteSession) session(ctx context.Context, data message, rcpts []*queu
 		}
 		return nil, &hostDefer{message: err.Error()}
 	}
-	if la, err := netip.ParseAddrPort(conn.LocalAddr().String()); err == nil {
+	if la, err := netip.ParseAddrPort(nc.LocalAddr().String()); err == nil {
 		s.base.SendingIP, s.base.SendingPort = la.Addr().Unmap(), int(la.Port())
 	}
 	// Replies are bounded (smtp.Limits' defaults): a hostile server
 	// must not make the queue runner buffer without end.
-	c := smtp.NewClient(conn)
+	c := smtp.NewClient(nc)
 	c.LocalName, c.Timeout, c.DataTimeout = cfg.Hostname, cfg.SMTPTimeout, cfg.SMTPTimeout
 	c.OnReply = func(stage string, r smtp.Reply) { s.onReply(ctx, stage, r) }
 	s.c = c
-	defer func() {
-		c.Close()
-		q.raiseOut(ctx, s.ev(events.TCPClose, ""))
-	}()
+	s.cn = &conn{key: s.t.key(), c: c}
 
 	// Greeting, then smtp:connect.
 	banner, err := c.Greet(ctx)
@@ -108,10 +149,8 @@ func (s *remoteSession) session(ctx context.Context, data message, rcpts []*queu
 	}
 
 	// EHLO, HELO fallback.
-	if fail, hd := s.hello(ctx); hd != nil {
-		return nil, hd
-	} else if fail != nil {
-		return failAll(fail.message, fail.status5)
+	if fail, hd := s.hello(ctx); fail != nil || hd != nil {
+		return fail, hd
 	}
 
 	// STARTTLS: under DANE required (dane.Policy.Connect), otherwise
@@ -121,19 +160,39 @@ func (s *remoteSession) session(ctx context.Context, data message, rcpts []*queu
 			return nil, hd
 		}
 		if s.tlsOn {
-			if fail, hd := s.hello(ctx); hd != nil {
-				return nil, hd
-			} else if fail != nil {
-				return failAll(fail.message, fail.status5)
+			if fail, hd := s.hello(ctx); fail != nil || hd != nil {
+				return fail, hd
 			}
 		}
 	}
+	s.cn.greeting, s.cn.heloResp, s.cn.dane, s.cn.tlsOn = s.greeting, s.heloResp, s.dane, s.tlsOn
+	s.cn.sendIP, s.cn.sendPort = s.base.SendingIP, s.base.SendingPort
+	return nil, nil
+}
+
+// adopt takes over a kept connection for this message.
+func (s *remoteSession) adopt(ctx context.Context, cn *conn) {
+	s.cn, s.c, s.reused = cn, cn.c, true
+	s.greeting, s.heloResp, s.dane, s.tlsOn = cn.greeting, cn.heloResp, cn.dane, cn.tlsOn
+	s.base.SendingIP, s.base.SendingPort = cn.sendIP, cn.sendPort
+	cn.c.OnReply = func(stage string, r smtp.Reply) { s.onReply(ctx, stage, r) }
+}
+
+// transaction sends the message: MAIL, RCPT, DATA. keep reports that
+// the connection is in step for another transaction; stale that a
+// kept connection failed at once (before any reply to MAIL), so that
+// the message is owed a new one.
+func (s *remoteSession) transaction(ctx context.Context, data message, rcpts []*queue.Recipient) (results []result, hd *hostDefer, keep, stale bool) {
+	q := s.q
+	cfg := q
+	c := s.c
+	results = make([]result, len(rcpts))
+	s.cn.messages++
 
 	// MAIL (no parameters after HELO: no extensions then).
 	ext := c.Extensions()
 	if status := s.env.UTF8Status(rcpts, data.body); status != "" && !ext.Has("SMTPUTF8") {
-		s.quit(ctx)
-		return failAll(utf8Refusal(s.t.host), status)
+		return failAll(len(rcpts), utf8Refusal(s.t.host), status), nil, true, false
 	}
 	s.prdr = prdr.MailSuffix(ext.Has(prdr.Keyword), len(rcpts)) != ""
 	mp := &smtp.MailParams{PRDR: s.prdr, SMTPUTF8: s.env.SMTPUTF8 && ext.Has("SMTPUTF8")}
@@ -144,39 +203,58 @@ func (s *remoteSession) session(ctx context.Context, data message, rcpts []*queu
 	if ext.Has("SIZE") {
 		mp.Size = data.size()
 	}
-	if _, err := c.Mail(ctx, s.env.From, mp); err != nil {
-		var ce *smtp.CommandError
-		if !errors.As(err, &ce) {
-			return nil, s.ioDefer(ctx, err)
+	// The transaction in one smtp.Client.Send: pipelined (RFC 2920)
+	// when the server offers PIPELINING, lock step otherwise; the data
+	// with BDAT (RFC 3030) when it offers CHUNKING, as Exim's default
+	// hosts_try_chunking = *, else DATA. Every read and write is
+	// bounded by SMTPTimeout; the whole transfer also by the time a
+	// slow peer may take for its size.
+	senv := &smtp.Envelope{From: s.env.From, MailParams: mp}
+	for _, rc := range rcpts {
+		rc.DSNPassed = dsn
+		senv.Rcpts = append(senv.Rcpts, rc.Addr)
+		senv.RcptParams = append(senv.RcptParams, dsnParams(rc, dsn))
+	}
+	dctx, cancel := context.WithTimeout(ctx, 3*cfg.SMTPTimeout+time.Duration(data.body.Size()/1024)*time.Second)
+	defer cancel()
+	res, err := c.Send(dctx, senv, data.reader(), smtp.SendOptions{BDAT: true})
+	if res == nil || res.Mail.Code == 0 {
+		// Nothing answered: the connection is gone (or the command
+		// could not be written at all).
+		return nil, s.ioDefer(ctx, err), false, s.reused && ctx.Err() == nil && res != nil
+	}
+	if res.Mail.Class() != 2 {
+		cmd := commandLine("MAIL FROM:", s.env.From, mp.String())
+		if res.Mail.Class() == 5 {
+			return failAll(len(rcpts), smtpErrMsg(cmd, res.Mail), res.Mail.Enhanced().String()), nil, c.Err() == nil, false
 		}
-		s.quit(ctx)
-		if ce.Reply.Class() == 5 {
-			return failAll(smtpErrMsg(ce.Cmd, ce.Reply), ce.Reply.Enhanced().String())
-		}
-		return nil, &hostDefer{message: smtpErrMsg(ce.Cmd, ce.Reply)}
+		return nil, &hostDefer{message: smtpErrMsg(cmd, res.Mail)}, c.Err() == nil, false
 	}
 
-	// RCPT.
+	// RCPT replies.
 	var accepted []string
 	var acceptedIdx []int
 	for i, rc := range rcpts {
-		rc.DSNPassed = dsn
-		_, err := c.Rcpt(ctx, rc.Addr, dsnParams(rc, dsn))
-		var ce *smtp.CommandError
-		switch {
-		case err == nil:
+		rep := res.Rcpts[i]
+		var params string
+		if p := senv.RcptParams[i]; p != nil {
+			params = p.String()
+		}
+		cmd := commandLine("RCPT TO:", rc.Addr, params)
+		switch rep.Class() {
+		case 0:
+			return nil, s.ioDefer(ctx, err), false, false
+		case 2:
 			accepted = append(accepted, rc.Addr)
 			acceptedIdx = append(acceptedIdx, i)
-		case !errors.As(err, &ce):
-			return nil, s.ioDefer(ctx, err)
-		case ce.Reply.Class() == 5:
-			results[i] = result{status: prdr.Failed, message: smtpErrMsg(ce.Cmd, ce.Reply), status5: ce.Reply.Enhanced().String()}
+		case 5:
+			results[i] = result{status: prdr.Failed, message: smtpErrMsg(cmd, rep), status5: rep.Enhanced().String()}
 		default:
-			msg := smtpErrMsg(ce.Cmd, ce.Reply)
+			msg := smtpErrMsg(cmd, rep)
 			results[i] = result{status: prdr.Deferred, message: msg}
 			l, d := smtp.SplitAddress(rc.Addr)
 			ev := s.ev(events.MsgRcptHostDefer, msg)
-			ev.LocalPart, ev.Domain, ev.DeferErrno = l, d, events.RcptDeferErrno(ce.Reply.Code, s.t.fromMX)
+			ev.LocalPart, ev.Domain, ev.DeferErrno = l, d, events.RcptDeferErrno(rep.Code, s.t.fromMX)
 			q.raiseOut(ctx, ev)
 			if s.last {
 				ev.Name = events.MsgRcptDefer
@@ -185,30 +263,24 @@ func (s *remoteSession) session(ctx context.Context, data message, rcpts []*queu
 		}
 	}
 	if len(accepted) == 0 {
-		s.quit(ctx)
-		return results, nil
+		return results, nil, c.Err() == nil, false
 	}
 
-	// DATA. Every read and write is bounded by SMTPTimeout; the whole
-	// transfer also by the time a slow peer may take for its size.
-	dctx, cancel := context.WithTimeout(ctx, 3*cfg.SMTPTimeout+time.Duration(data.size()/1024)*time.Second)
-	defer cancel()
-	resp, err := c.Data(dctx, data.reader())
+	// DATA (or a BDAT chunk) refused, or the data not answered.
+	resp := res.Data
 	if resp == nil {
 		var ce *smtp.CommandError
 		if !errors.As(err, &ce) {
-			return nil, s.ioDefer(ctx, err)
+			return nil, s.ioDefer(ctx, err), false, false
 		}
-		// DATA refused.
 		st := prdr.Deferred
 		if ce.Reply.Class() == 5 {
 			st = prdr.Failed
 		}
 		for _, i := range acceptedIdx {
-			results[i] = result{status: st, message: smtpErrMsg("DATA", ce.Reply), status5: ce.Reply.Enhanced().String()}
+			results[i] = result{status: st, message: smtpErrMsg(ce.Cmd, ce.Reply), status5: ce.Reply.Enhanced().String()}
 		}
-		s.quit(ctx)
-		return results, nil
+		return results, nil, c.Err() == nil, false
 	}
 	dr, err := prdr.Combine(resp, accepted, err)
 	for k, o := range dr.Recipients {
@@ -230,10 +302,35 @@ func (s *remoteSession) session(ctx context.Context, data message, rcpts []*queu
 		}
 		results[i] = res
 	}
-	if err == nil {
+	return results, nil, err == nil || c.Err() == nil, false
+}
+
+// end ends this message's use of the connection: kept for the next
+// message to the host (RSET first: the connection must prove alive, as
+// Exim does before passing one on) when it is in step, deliveries wait
+// for the destination and it has carried fewer than
+// ConnectionMaxMessages; else QUIT, and tcp:close.
+func (s *remoteSession) end(ctx context.Context, keep bool) {
+	q := s.q
+	s.cn.base = s.base
+	if keep && ctx.Err() == nil && s.c.Err() == nil && s.cn.messages < q.maxMessages() && s.waiting != nil && s.waiting() {
+		rctx, cancel := context.WithTimeout(ctx, min(q.SMTPTimeout, 30*time.Second))
+		_, err := s.c.Reset(rctx)
+		cancel()
+		if err == nil && q.pool().put(q, s.cn) {
+			return
+		}
+	}
+	if keep && s.c.Err() == nil {
 		s.quit(ctx)
 	}
-	return results, nil
+	s.close(ctx)
+}
+
+// close closes the connection without QUIT and raises tcp:close.
+func (s *remoteSession) close(ctx context.Context) {
+	s.cn.base = s.base
+	s.cn.close(ctx, s.q)
 }
 
 // onReply sees every reply the client reads: it keeps the greeting and
@@ -312,4 +409,14 @@ func replyLines(r smtp.Reply) []string {
 		out[i] = strconv.Itoa(r.Code) + sep + t
 	}
 	return out
+}
+
+// commandLine is a MAIL or RCPT command as sent (what Exim's error
+// messages quote): verb, the path in brackets, the parameters.
+func commandLine(verb, path, params string) string {
+	line := verb + "<" + path + ">"
+	if params != "" {
+		line += " " + params
+	}
+	return line
 }
