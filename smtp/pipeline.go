@@ -19,9 +19,9 @@ const DefaultChunkSize = 64 << 10
 // are unread. RFC 2920 §3.1 warns that a client which writes without
 // reading can deadlock: the server blocks writing replies nobody reads,
 // stops reading, and the client then blocks writing. Replies are short,
-// so this many of them fit in any socket buffer; it is above Exim's
-// recipients_max_reject and smtp transport max_rcpt (100), so an
-// ordinary transaction still goes in one group.
+// so this many of them fit in any socket buffer; it is above the
+// default max_rcpt (100) of Exim's smtp transport, so an ordinary
+// transaction still goes in one group.
 const pipelineWindow = 128
 
 // bdatInFlight bounds the octets of BDAT chunks sent and not yet

@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -690,4 +691,59 @@ func FuzzSend(f *testing.F) {
 			t.Fatalf("Rcpts %v", res.Rcpts)
 		}
 	})
+}
+
+// A whole transaction in one call; with PIPELINING offered, MAIL, both
+// RCPTs and DATA go in one write.
+func ExampleClient_Send() {
+	clientConn, serverConn := net.Pipe()
+	go func() { // a server that refuses bob
+		defer serverConn.Close()
+		r := bufio.NewReader(serverConn)
+		io.WriteString(serverConn, "220 mx.example.org ESMTP\r\n")
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch {
+			case strings.HasPrefix(line, "EHLO"):
+				io.WriteString(serverConn, "250-mx.example.org\r\n250 PIPELINING\r\n")
+			case strings.HasPrefix(line, "RCPT TO:<bob@"):
+				io.WriteString(serverConn, "550 5.1.1 no such user\r\n")
+			case line == "DATA\r\n":
+				io.WriteString(serverConn, "354 go ahead\r\n")
+				io.Copy(io.Discard, NewDataReader(r))
+				io.WriteString(serverConn, "250 2.0.0 queued\r\n")
+			case line == "QUIT\r\n":
+				io.WriteString(serverConn, "221 bye\r\n")
+				return
+			default:
+				io.WriteString(serverConn, "250 OK\r\n")
+			}
+		}
+	}()
+
+	c := NewClient(clientConn) // or Dial(ctx, "mx.example.org:25")
+	c.LocalName = "client.example.com"
+	ctx := context.Background()
+	env := &Envelope{
+		From:  "alice@example.com",
+		Rcpts: []string{"carol@example.org", "bob@example.org"},
+	}
+	res, err := c.Send(ctx, env, strings.NewReader("Subject: hi\n\nHello.\n"), SendOptions{BDAT: true})
+	if err != nil {
+		fmt.Println("error:", err) // ErrNoRecipients, a *CommandError, ...
+		return
+	}
+	for i, to := range env.Rcpts {
+		fmt.Printf("%s: %s\n", to, res.Rcpts[i])
+	}
+	fmt.Println("pipelined:", res.Pipelined, "data:", res.Data.Final)
+	c.Reset(ctx) // ready for the next Send on this connection
+	c.Quit(ctx)
+	// Output:
+	// carol@example.org: 250 OK
+	// bob@example.org: 550 5.1.1 no such user
+	// pipelined: true data: 250 2.0.0 queued
 }
