@@ -31,7 +31,8 @@
 //	  → DATA: only CRLF.CRLF ends it; a bare CR or LF anywhere refuses the
 //	    message (554 5.5.2) once it has ended; dot-unstuffing, -max-size
 //	    (552), 998-character lines (554 5.6.0), -data-timeout (421),
-//	    -max-data-memory (452 4.3.1); BDAT chunks (CHUNKING) under the
+//	    -max-header-size (552), -max-data-memory (452 4.3.1), streamed to
+//	    an unlinked file in the spool's tmp/; BDAT chunks (CHUNKING) under the
 //	    same rules, the message handed on at LAST as after DATA
 //	  → dkim.Verify + dmarc.Evaluate with the SPF outcome
 //	    (-dmarc-enforce: 550 on reject, 451 on temperror, quarantine to

@@ -41,8 +41,8 @@
 // nothing could then tell its data from commands. The message is held
 // to DATA's rules across chunk boundaries (a CRLF may straddle two): a
 // bare CR or LF anywhere, or a line over 998 octets, refuses it at LAST
-// (554 5.5.2, 554 5.6.0); passing -max-size (552 5.3.4) or the memory
-// budget (452 4.3.1) ends the transaction at that chunk, and chunks
+// (554 5.5.2, 554 5.6.0); passing -max-size (552 5.3.4), the memory
+// budget or the disk (452 4.3.1) ends the transaction at that chunk, and chunks
 // already pipelined after it are read and answered 503. DATA after BDAT
 // in one transaction is 503 too. Each read of a chunk has -read-timeout
 // and the whole transfer -data-timeout, which also bounds a chunk read
@@ -86,23 +86,22 @@
 // proxy are counted apart), the TCP peer otherwise; past it the client
 // gets 421 instead of the banner. -1 disables either limit.
 //
-// The message being received is held in memory (streaming it to disk is
-// not done yet), at most -max-size bytes per session, in one buffer
-// with room in front for the fields we add, so each stored copy is
-// written from that buffer without another copy of the message. What
-// all sessions together hold is bounded by -max-data-memory (default
-// 256 MiB, or 4 × -max-size when that is larger; at least 2 × (-max-size
-// + 8 KiB), since a growing buffer briefly exists twice): buffers are
-// reserved from it as they grow, a MAIL SIZE= larger than what is free
-// gets 452 4.3.1 (so does DATA when not even a first 24 KiB are
-// free), and a message whose buffer cannot grow is read to its
-// end, dropped and answered "452 4.3.1 Insufficient system storage";
-// its memory is free at once. The buffer doubles while small, then grows
-// by half, and jumps to the SIZE= estimate once 1 MiB has really arrived.
-// Unless GOMEMLIMIT is set, the command sets the Go runtime's soft
-// memory limit to -max-data-memory × 1.25 + 64 MiB (384 MiB by default),
-// so that buffers given back do not keep the process at twice the
-// budget.
+// The message being received goes, as it arrives, to a file in
+// Config.TempDir (the spool's tmp/) that is unlinked as soon as it is
+// created, so a crash leaves nothing behind: dot-unstuffed, with LF line
+// ends (the form of Exim's spool and of Maildir; every accepted message
+// had CRLF ones). Only its header section is also kept in memory, up to
+// -max-header-size (Exim's header_maxsize, 1 MiB; 552 5.3.4 past it).
+// The Backend reads the file back (Message.Reader, Body) and has copies
+// written from it (Message.Copy: our fields, the header as it is now,
+// the body copied in the kernel). -max-data-memory (default 256 MiB)
+// bounds what all sessions together hold for messages in flight: each
+// reserves its 32 KiB write buffer and its header copy as it grows; a
+// DATA or first BDAT that finds no room gets 452 4.3.1, as does a MAIL
+// SIZE= larger than the free space of the receive directory (RFC 1870)
+// and a message whose file cannot be written. Unless GOMEMLIMIT is set,
+// the command sets the Go runtime's soft memory limit to
+// -max-data-memory × 1.25 + 64 MiB.
 //
 // On SIGINT or SIGTERM the listener is closed, sessions waiting for a
 // command outside a transaction get 421 at once, and sessions inside a
