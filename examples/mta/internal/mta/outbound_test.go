@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"net"
 	"net/textproto"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -962,5 +963,42 @@ func TestOutboundDeadHostDoesNotDelayOthers(t *testing.T) {
 	}
 	if n := dead.connCount(); n != 4 {
 		t.Errorf("%d sessions at the stalled host, want 4", n)
+	}
+}
+
+// A host that fails is skipped by the next message, without a
+// connection, until its retry time; the record is in the spool's
+// db/retry; a flush (force, Exim's -qff) connects again.
+func TestOutboundHostRetry(t *testing.T) {
+	f := startFake(t, &fakeSMTP{banner: []string{"421 4.3.2 busy"}}, "127.0.0.2")
+	o := startOut(t, f.port, remoteZone, func(c *Config) { c.RetryInterval = time.Hour })
+	o.send(t, "a@sender.test", []string{"one@remote.test"}, "Subject: 1\n\nx\n")
+	waitFor(t, 10*time.Second, "msg:defer", func() bool { _, ok := o.rec.find(events.MsgDefer); return ok })
+	spool := o.ts.srv.Config().Spool
+	if _, err := os.Stat(filepath.Join(spool, "db", "retry")); err != nil {
+		t.Fatalf("no retry database: %v", err)
+	}
+	o.send(t, "a@sender.test", []string{"two@remote.test"}, "Subject: 2\n\nx\n")
+	waitFor(t, 10*time.Second, "the second message's attempt", func() bool {
+		return strings.Contains(o.ts.logs.String(), "host retry time not reached")
+	})
+	waitFor(t, 10*time.Second, "its deferral", func() bool {
+		envs, _, _ := o.ts.srv.Queue().Spool.List()
+		for _, e := range envs {
+			if e.Rcpts[0].Addr == "two@remote.test" && e.Attempts == 1 {
+				if e.Rcpts[0].Message != remote.RetryTimeNotReached {
+					t.Fatalf("second message: %+v", e.Rcpts[0])
+				}
+				return true
+			}
+		}
+		return false
+	})
+	if n := f.connCount(); n != 1 {
+		t.Fatalf("%d connections: the second message did not skip the host", n)
+	}
+	o.ts.srv.Queue().RunOnce(context.Background(), true)
+	if n := f.connCount(); n != 3 {
+		t.Errorf("%d connections after a forced run, want 3", n)
 	}
 }

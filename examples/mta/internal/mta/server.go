@@ -22,6 +22,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/metrics"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/queue"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/remote"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/retry"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/signing"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/smtpd"
 	"github.com/mailpolicy/mailpolicy/hostlist"
@@ -114,6 +115,12 @@ type Config struct {
 	// Postfix's default_process_limit), MaxDeliveriesPerDestination
 	// those to one domain (0: 20, default_destination_concurrency_limit).
 	MaxDeliveries, MaxDeliveriesPerDestination int
+	// ConnectionMaxMessages bounds the messages sent on one outbound
+	// connection (0: 500, Exim's connection_max_messages), and
+	// ConnectionIdleTimeout how long a kept connection waits for the
+	// next message (0: 2s, Postfix's smtp_connection_cache_time_limit).
+	ConnectionMaxMessages int
+	ConnectionIdleTimeout time.Duration
 
 	// Inbound TLS and AUTH: smtpd.Config's fields (InboundTLS is its
 	// TLSConfig).
@@ -225,7 +232,9 @@ func New(cfg Config) (*Server, error) {
 			MaxDeliveries: cfg.MaxDeliveries, MaxPerDestination: cfg.MaxDeliveriesPerDestination,
 			Courier: &remote.Courier{Resolver: cfg.Resolver, Hostname: cfg.Hostname, SMTPPort: cfg.SMTPPort,
 				SMTPTimeout: cfg.SMTPTimeout, DANETry: cfg.DANETry, DANERequire: cfg.DANERequire,
-				OCSP: cfg.OCSP, TLSConfig: cfg.TLSConfig, Bus: cfg.Bus, Logger: cfg.Logger, Signers: cfg.DKIMSign},
+				OCSP: cfg.OCSP, TLSConfig: cfg.TLSConfig, Bus: cfg.Bus, Logger: cfg.Logger, Signers: cfg.DKIMSign,
+				ConnectionMaxMessages: cfg.ConnectionMaxMessages, ConnectionIdleTimeout: cfg.ConnectionIdleTimeout,
+				Retry: openRetry(cfg)},
 		}
 	}
 	// Without a spool the Bouncer still delivers notifications to
@@ -342,3 +351,15 @@ var ErrServerClosed = smtpd.ErrServerClosed
 // budget. A quarter on top and 64 MiB leave room for everything else
 // (1000 idle sessions take about 25 MiB).
 func MemoryLimit(dataMemory int64) int64 { return dataMemory + dataMemory/4 + 64<<20 }
+
+// openRetry opens the host retry database in the spool (db/retry, as
+// Exim's); one that cannot be read is logged and delivery goes on
+// without it.
+func openRetry(cfg Config) *retry.DB {
+	db, err := retry.Open(filepath.Join(cfg.Spool, "db", "retry"), retry.Options{Interval: cfg.RetryInterval, Logger: cfg.Logger})
+	if err != nil {
+		cfg.Logger.Warn("host retry database not used", "err", err)
+		return nil
+	}
+	return db
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/dane"
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/queue"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/retry"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/signing"
 	"github.com/mailpolicy/mailpolicy/hostlist"
 	"github.com/mailpolicy/mailpolicy/ocsp"
@@ -62,6 +63,9 @@ type Courier struct {
 	// (pool.go; 0: the defaults, 500 and 2s).
 	ConnectionMaxMessages int
 	ConnectionIdleTimeout time.Duration
+	// Retry is the host retry database (nil: none): a host that failed
+	// is not tried again before its time, and a success clears it.
+	Retry *retry.DB
 
 	poolOnce sync.Once
 	conns    *pool
@@ -205,6 +209,14 @@ func (q *Courier) deliverDomain(ctx context.Context, d *queue.Delivery, data mes
 		}
 		return
 	}
+	targets = q.due(d, targets)
+	if len(targets) == 0 {
+		for _, r := range rcpts {
+			r.Message = RetryTimeNotReached
+			log.Info("deferred", "id", env.ID, "rcpt", r.Addr, "reason", RetryTimeNotReached)
+		}
+		return
+	}
 	open := rcpts
 	for i, t := range targets {
 		if ctx.Err() != nil {
@@ -217,6 +229,32 @@ func (q *Courier) deliverDomain(ctx context.Context, d *queue.Delivery, data mes
 		}
 	}
 }
+
+// RetryTimeNotReached is the address message, Exim's, of recipients
+// whose every host waits for its retry time (retry.DB).
+const RetryTimeNotReached = "retry time not reached for any host"
+
+// due drops the hosts whose retry time has not come (none when the
+// delivery is forced, Exim's -qff): they are not connected to, and no
+// event is raised for them.
+func (q *Courier) due(d *queue.Delivery, targets []target) []target {
+	if q.Retry == nil || d.Force {
+		return targets
+	}
+	out := targets[:0:0]
+	for _, t := range targets {
+		if rec, ok := q.Retry.Due(t.retryKey()); !ok {
+			q.Logger.Info("host retry time not reached", "id", d.Env.ID, "host", t.host, "ip", t.ip.String(),
+				"next", rec.Next.Format(time.RFC3339), "failures", rec.Failures)
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// retryKey is t's record key in the retry database.
+func (t target) retryKey() string { return retry.Key(t.host, t.ip, t.port) }
 
 // attempt runs one SMTP session to t for rcpts and returns the
 // recipients deferred there (to try on the next host).
@@ -231,7 +269,20 @@ func (q *Courier) attempt(ctx context.Context, d *queue.Delivery, data message, 
 		LocalPart: lp, Domain: dom,
 	}
 	s := &remoteSession{q: q, env: env, t: t, base: base, last: last, waiting: d.Waiting}
-	results, hd, _ := s.session(ctx, data, rcpts)
+	results, hd, hostErr := s.session(ctx, data, rcpts)
+	if q.Retry != nil {
+		switch {
+		case hostErr:
+			msg := hd.message
+			if msg == "" {
+				msg = events.DeferData("", hd.errno)
+			}
+			rec := q.Retry.Failed(t.retryKey(), msg)
+			log.Info("host retry time set", "host", t.host, "ip", t.ip.String(), "next", rec.Next.Format(time.RFC3339), "failures", rec.Failures)
+		case hd == nil:
+			q.Retry.Succeeded(t.retryKey())
+		}
+	}
 	base = s.base // with the sending address
 
 	var deferred []*queue.Recipient

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -303,3 +304,12 @@ func delivery(env *queue.Envelope, msg *io.SectionReader) *queue.Delivery {
 }
 
 var _ = context.Background
+
+func ipOf(t testing.TB, s string) netip.Addr {
+	t.Helper()
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ip
+}
