@@ -33,6 +33,9 @@ type transaction struct {
 // Mail runs SPF (Exim's "spf" ACL condition) and starts the
 // transaction; the outcome is kept for DMARC.
 func (s *Server) Mail(ctx context.Context, c *smtpd.Conn, from string, p *smtp.MailParams) (smtpd.Transaction, *smtpd.Reply) {
+	if r := s.rateMail(ctx, c); r != nil { // ratelimit.go
+		return nil, r
+	}
 	tx := &transaction{s: s, from: from}
 	if p != nil {
 		tx.params = *p
@@ -71,6 +74,10 @@ func (tx *transaction) Rcpt(ctx context.Context, c *smtpd.Conn, rcpt string, p *
 	if refused != nil {
 		tx.env.RejectRcpt()
 		return &smtpd.Reply{Code: refused.Code, Enhanced: refused.Enhanced, Text: refused.Text}
+	}
+	if r := s.rateRcpt(ctx, c); r != nil { // ratelimit.go
+		tx.env.RejectRcpt()
+		return r
 	}
 	if optin, ok := s.cfg.OptIn[strings.ToLower(rcpt)]; ok {
 		tx.env.SetOptIn(optin)

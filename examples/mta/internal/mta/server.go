@@ -14,7 +14,6 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/bmi"
 	"github.com/mailpolicy/mailpolicy/dcc"
-	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/auth"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/checks"
@@ -66,7 +65,10 @@ type Config struct {
 	DCCDeferOK bool
 
 	DMARCEnforce bool
-	History      *dmarc.History // nil: no history file
+	History      HistoryAppender // nil: no history (ratelimit.go)
+	// RateLimits are the ratelimit checks at connect, MAIL and RCPT
+	// (ratelimit.go); nil: none.
+	RateLimits *RateLimits
 
 	Bus     *events.Bus      // nil: no events
 	Metrics *metrics.Metrics // nil: none
@@ -176,6 +178,7 @@ type Server struct {
 	router  *checks.Router
 	checks  *checks.Checks
 	started time.Time
+	shared  *sharedMetrics // ratelimit.go
 
 	runnerOnce sync.Once
 }
@@ -212,6 +215,9 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: cfg, started: time.Now()}
+	if err := s.initShared(); err != nil {
+		return nil, err
+	}
 	md, err := maildir.Open(cfg.Maildir, cfg.Hostname)
 	if err != nil {
 		return nil, err
