@@ -68,6 +68,8 @@ func build(s config.Settings, stderr io.Writer) (_ *app, err error) {
 		MaxDataMemory: s.MaxDataMemory, MaxHeaderSize: s.MaxHeaderSize, Logger: log,
 		Spool: s.Spool, SMTPPort: s.SMTPPort, SMTPTimeout: s.SMTPTimeout,
 		RetryInterval: s.RetryInterval, RetryMaxAge: s.RetryMaxAge, DelayWarning: s.DelayWarning,
+		MaxDeliveries: s.MaxDeliveries, MaxDeliveriesPerDestination: s.MaxDeliveriesPerDestination,
+		ConnectionMaxMessages: s.ConnectionMaxMessages, ConnectionIdleTimeout: s.ConnectionIdleTimeout,
 		DANETry: s.DANETry.List(), DANERequire: s.DANERequire.List(),
 		Forwards: s.Forwards(), SRSDomain: s.SRSDomain,
 		AuthPlaintextLoopback: s.AuthPlaintextLoopback,

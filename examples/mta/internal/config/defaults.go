@@ -65,7 +65,13 @@ func Default() Settings {
 		SMTPTimeout:   remote.DefaultSMTPTimeout,
 		RetryInterval: queue.DefaultRetryInterval,
 		RetryMaxAge:   queue.DefaultRetryMaxAge,
-		DANETry:       mustHostList("*"),
+
+		MaxDeliveries:               queue.DefaultMaxDeliveries,
+		MaxDeliveriesPerDestination: queue.DefaultMaxPerDestination,
+		ConnectionMaxMessages:       remote.DefaultConnectionMaxMessages,
+		ConnectionIdleTimeout:       remote.DefaultConnectionIdleTimeout,
+
+		DANETry: mustHostList("*"),
 
 		SRSRedisTimeout: 2 * time.Second,
 		SRSRedisPrefix:  "mailpolicy:srs:",

@@ -105,6 +105,10 @@
 //	retry_interval           -retry-interval           "15m"              first retry delay, doubled per attempt up to an hour
 //	retry_max_age            -retry-max-age            "96h"              age at which deferred recipients fail
 //	delay_warning            -delay-warning            "0s"               age at which one delay DSN is sent; 0: never
+//	max_deliveries           -max-deliveries           100                outbound deliveries at once (default_process_limit)
+//	max_deliveries_per_destination -max-deliveries-per-destination 20     outbound deliveries at once to one domain
+//	connection_max_messages  -connection-max-messages  500                messages on one outbound connection (connection_max_messages)
+//	connection_idle_timeout  -connection-idle-timeout  "2s"               how long a kept outbound connection waits for the next message
 //	dane_require             -dane-require             ""                 hosts_require_dane
 //	dane_try                 -dane-try                 "*"                hosts_try_dane
 //	ocsp_request             -ocsp-request             ""                 hosts_request_ocsp; "": "*" when ocsp_require is set

@@ -86,8 +86,14 @@ type Settings struct {
 	RetryInterval time.Duration `toml:"retry_interval"`
 	RetryMaxAge   time.Duration `toml:"retry_max_age"`
 	DelayWarning  time.Duration `toml:"delay_warning"`
-	DANERequire   HostList      `toml:"dane_require"`
-	DANETry       HostList      `toml:"dane_try"`
+	// Outbound concurrency and connection reuse.
+	MaxDeliveries               int           `toml:"max_deliveries"`
+	MaxDeliveriesPerDestination int           `toml:"max_deliveries_per_destination"`
+	ConnectionMaxMessages       int           `toml:"connection_max_messages"`
+	ConnectionIdleTimeout       time.Duration `toml:"connection_idle_timeout"`
+
+	DANERequire HostList `toml:"dane_require"`
+	DANETry     HostList `toml:"dane_try"`
 	// OCSPRequest empty means "*" when OCSPRequire is set (Exim's
 	// default for hosts_request_ocsp).
 	OCSPRequest HostList `toml:"ocsp_request"`

@@ -178,6 +178,10 @@ func (c *checker) outbound() {
 	if s.DelayWarning < 0 {
 		c.bad("delay_warning", "must not be negative (0: never)")
 	}
+	c.positive("max_deliveries", int64(s.MaxDeliveries))
+	c.positive("max_deliveries_per_destination", int64(s.MaxDeliveriesPerDestination))
+	c.positive("connection_max_messages", int64(s.ConnectionMaxMessages))
+	c.positive("connection_idle_timeout", int64(s.ConnectionIdleTimeout))
 }
 
 func (c *checker) forwarding() {
