@@ -15,12 +15,14 @@ import (
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/config"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/metrics"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/mta"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/ratelimit"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/redisstore"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/signing"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/tlsconf"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/resolver"
 	"github.com/mailpolicy/mailpolicy/srs"
+	"github.com/redis/go-redis/v9"
 )
 
 // app is the MTA built from the settings, with what must be started
@@ -101,6 +103,27 @@ func build(s config.Settings, stderr io.Writer) (_ *app, err error) {
 		}
 		c.OCSP = oc
 	}
+	// What a cluster's instances share through Redis (CLUSTER.md).
+	var shared *redis.Client
+	if s.Redis != "" {
+		redisstore.LogTo(log)
+		if shared, err = redisstore.Open(s.Redis, s.RedisTimeout); err != nil {
+			return nil, s.Blame("redis", err)
+		}
+		a.closers = append(a.closers, func() { shared.Close() })
+	}
+	if s.RateLimitConn != "" || s.RateLimitMail != "" || s.RateLimitRcpt != "" {
+		rl := &mta.RateLimits{Limiter: &ratelimit.Limiter{Store: &ratelimit.Memory{}}}
+		if shared != nil {
+			rl.Limiter.Store = redisstore.NewRateLimit(shared, s.RedisPrefix)
+		}
+		for key, p := range map[string]**ratelimit.Rule{"ratelimit_conn": &rl.Conn, "ratelimit_mail": &rl.Mail, "ratelimit_rcpt": &rl.Rcpt} {
+			if *p, err = s.RateLimitRule(key); err != nil {
+				return nil, s.Blame(key, err)
+			}
+		}
+		c.RateLimits = rl
+	}
 	if len(s.SRSSecret) > 0 {
 		sc := srs.Config{Domain: s.SRSDomain, Secrets: s.SRSSecret}
 		if s.SRSRedis != "" {
@@ -110,6 +133,8 @@ func build(s config.Settings, stderr io.Writer) (_ *app, err error) {
 			}
 			a.closers = append(a.closers, func() { rc.Close() })
 			sc.Store = redisstore.NewSRS(rc, s.SRSRedisPrefix, s.SRSRedisTimeout)
+		} else if shared != nil {
+			sc.Store = redisstore.NewSRS(shared, s.SRSRedisPrefix, s.RedisTimeout)
 		}
 		if c.SRS, err = srs.New(sc); err != nil {
 			return nil, s.Blame("srs_secret", err)
@@ -122,6 +147,9 @@ func build(s config.Settings, stderr io.Writer) (_ *app, err error) {
 		}
 		a.closers = append(a.closers, func() { h.Close() })
 		c.History = h
+	}
+	if s.DMARCHistoryRedis { // validated: shared is set
+		c.History = redisstore.NewHistory(shared, s.RedisPrefix, s.RedisTimeout)
 	}
 	if s.EventExec != "" || s.EventWebhook != "" {
 		c.Bus = &events.Bus{Logger: log}

@@ -75,6 +75,9 @@ func Default() Settings {
 
 		SRSRedisTimeout: 2 * time.Second,
 		SRSRedisPrefix:  "mailpolicy:srs:",
+
+		RedisTimeout: 2 * time.Second,
+		RedisPrefix:  "mailpolicy:",
 	}
 }
 

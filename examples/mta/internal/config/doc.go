@@ -96,6 +96,7 @@
 //	dcc_defer_ok             -dcc-defer-ok             false              accept the message when DCC cannot decide
 //	dmarc_enforce            -dmarc-enforce            false              act on DMARC: 550 p=reject, 451 temperror, .Junk quarantine
 //	dmarc_history            -dmarc-history            ""                 DMARC history file (dmarc_history_file)
+//	dmarc_history_redis      -dmarc-history-redis      false              keep the DMARC history in redis instead; not with dmarc_history
 //	event_exec               -event-exec               ""                 command (/bin/sh -c) run per event, JSON on stdin
 //	event_webhook            -event-webhook            ""                 URL each event is POSTed to as JSON
 //	relay_from               -relay-from               ""                 clients that may relay to non-local domains; needs spool
@@ -119,6 +120,12 @@
 //	srs_redis                -srs-redis                ""                 Redis host:port or /socket for SRS database mode; needs srs_secret
 //	srs_redis_timeout        -srs-redis-timeout        "2s"               timeout of each Redis operation
 //	srs_redis_prefix         -srs-redis-prefix         "mailpolicy:srs:"  Redis key prefix for SRS database mode
+//	redis                    -redis                    ""                 Redis URL shared by a cluster: SRS database, rate limits, DMARC history
+//	redis_timeout            -redis-timeout            "2s"               timeout of each redis operation
+//	redis_prefix             -redis-prefix             "mailpolicy:"      key prefix of the rate limits and DMARC history in redis
+//	ratelimit_conn           -ratelimit-conn           ""                 Exim ratelimit rule "m / p [/ strict]": connections per client IP
+//	ratelimit_mail           -ratelimit-mail           ""                 the same for messages per client IP or authenticated user
+//	ratelimit_rcpt           -ratelimit-rcpt           ""                 the same for recipients per client IP or authenticated user
 //
 // # DKIM signing
 //

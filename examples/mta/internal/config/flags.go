@@ -69,6 +69,7 @@ func register(fs *flag.FlagSet) *flagVars {
 	fs.BoolVar(&s.DCCDeferOK, "dcc-defer-ok", s.DCCDeferOK, "accept the message when DCC cannot decide")
 	fs.BoolVar(&s.DMARCEnforce, "dmarc-enforce", s.DMARCEnforce, "reject (550) p=reject failures, nofrom and malformed headers, defer (451) temperror, quarantine to .Junk")
 	fs.StringVar(&s.DMARCHistory, "dmarc-history", s.DMARCHistory, "append DMARC history to `file` (Exim's dmarc_history_file)")
+	fs.BoolVar(&s.DMARCHistoryRedis, "dmarc-history-redis", s.DMARCHistoryRedis, "keep the DMARC history in -redis (shared by a cluster) instead of a file")
 	fs.StringVar(&s.EventExec, "event-exec", s.EventExec, "run `command` (via /bin/sh -c) for each event, JSON on stdin")
 	fs.StringVar(&s.EventWebhook, "event-webhook", s.EventWebhook, "POST each event as JSON to `URL`")
 
@@ -109,6 +110,12 @@ func register(fs *flag.FlagSet) *flagVars {
 	fs.StringVar(&s.SRSRedis, "srs-redis", s.SRSRedis, "Redis `host:port` or /socket for SRS database mode (overlong addresses)")
 	fs.DurationVar(&s.SRSRedisTimeout, "srs-redis-timeout", s.SRSRedisTimeout, "`timeout` of each Redis operation")
 	fs.StringVar(&s.SRSRedisPrefix, "srs-redis-prefix", s.SRSRedisPrefix, "Redis key `prefix` for SRS database mode")
+	fs.StringVar(&s.Redis, "redis", s.Redis, "Redis `URL` (redis://host:port/db, or host:port, /socket) shared by a cluster: SRS database, rate limits, -dmarc-history-redis")
+	fs.DurationVar(&s.RedisTimeout, "redis-timeout", s.RedisTimeout, "`timeout` of each -redis operation")
+	fs.StringVar(&s.RedisPrefix, "redis-prefix", s.RedisPrefix, "key `prefix` of the rate limits and DMARC history in -redis")
+	fs.StringVar(&s.RateLimitConn, "ratelimit-conn", s.RateLimitConn, "Exim ratelimit `rule` (\"m / p [/ strict]\") for connections per client IP")
+	fs.StringVar(&s.RateLimitMail, "ratelimit-mail", s.RateLimitMail, "Exim ratelimit `rule` for messages (MAIL) per client IP or authenticated user")
+	fs.StringVar(&s.RateLimitRcpt, "ratelimit-rcpt", s.RateLimitRcpt, "Exim ratelimit `rule` for recipients (RCPT) per client IP or authenticated user")
 	return v
 }
 

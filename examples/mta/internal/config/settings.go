@@ -70,9 +70,11 @@ type Settings struct {
 	DCCifd           string   `toml:"dccifd"`
 	DCCDeferOK       bool     `toml:"dcc_defer_ok"`
 
-	// DMARC.
-	DMARCEnforce bool   `toml:"dmarc_enforce"`
-	DMARCHistory string `toml:"dmarc_history"`
+	// DMARC. DMARCHistoryRedis keeps the history in Redis (shared by a
+	// cluster) instead of the DMARCHistory file.
+	DMARCEnforce      bool   `toml:"dmarc_enforce"`
+	DMARCHistory      string `toml:"dmarc_history"`
+	DMARCHistoryRedis bool   `toml:"dmarc_history_redis"`
 
 	// Events.
 	EventExec    string `toml:"event_exec"`
@@ -107,6 +109,18 @@ type Settings struct {
 	SRSRedis        string        `toml:"srs_redis"`
 	SRSRedisTimeout time.Duration `toml:"srs_redis_timeout"`
 	SRSRedisPrefix  string        `toml:"srs_redis_prefix"`
+
+	// What the instances of a cluster share (sharing.go): Redis holds
+	// the SRS database (unless srs_redis names another), the rate
+	// limits and, with DMARCHistoryRedis, the DMARC history.
+	// RateLimit* are Exim ratelimit rules, "m / p [/ strict]", at
+	// connect, MAIL and RCPT; without Redis they hold per instance.
+	Redis         string        `toml:"redis"`
+	RedisTimeout  time.Duration `toml:"redis_timeout"`
+	RedisPrefix   string        `toml:"redis_prefix"`
+	RateLimitConn string        `toml:"ratelimit_conn"`
+	RateLimitMail string        `toml:"ratelimit_mail"`
+	RateLimitRcpt string        `toml:"ratelimit_rcpt"`
 
 	// DKIM signing of outbound mail, one entry per domain (the smtp
 	// transport's dkim_* options). Last: TOML tables follow plain keys.

@@ -38,6 +38,7 @@ func (s *Settings) Validate() error {
 	c.scanning()
 	c.outbound()
 	c.forwarding()
+	c.sharing()
 	c.dkim()
 	return errors.Join(c.errs...)
 }
@@ -198,10 +199,8 @@ func (c *checker) forwarding() {
 		if len(s.SRSSecret) == 0 {
 			c.bad("srs_redis", "needs srs_secret")
 		}
-		if !strings.HasPrefix(s.SRSRedis, "/") {
-			if _, _, err := net.SplitHostPort(s.SRSRedis); err != nil {
-				c.bad("srs_redis", "%q: want host:port or /socket", s.SRSRedis)
-			}
+		if err := checkRedisAddr(s.SRSRedis); err != nil { // sharing.go
+			c.bad("srs_redis", "%v", err)
 		}
 	}
 	c.positive("srs_redis_timeout", int64(s.SRSRedisTimeout))
