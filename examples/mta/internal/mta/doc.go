@@ -63,6 +63,18 @@
 //	    smtp:fail:syntax / smtp:fail:protocol (events.SyntaxFailEvent) per
 //	    error, on an events.Bus with the -event-exec / -event-webhook sinks.
 //
+// # Outbound
+//
+// The queue.Runner delivers one unit per destination (recipient domain)
+// of each due message, up to -max-deliveries at once and
+// -max-deliveries-per-destination to one domain, so a slow or dead host
+// delays only its own mail; the remote.Courier streams each message from
+// its spool file, keeps a connection for the next message waiting for
+// the same host (-connection-max-messages, -connection-idle-timeout),
+// pipelines the transaction (BDAT when offered) and skips hosts whose
+// retry time, kept in the spool's db/retry (package retry, Exim's hints
+// database), has not come; "mta queue flush" ignores those times.
+//
 // Headers prepended to each stored copy, top to bottom: Return-path,
 // Envelope-to, Delivery-date, Received (with "with ESMTP", the id, and
 // "for <rcpt>" when there is one recipient), Received-SPF (spf's

@@ -221,3 +221,12 @@ func BenchmarkDrain200(b *testing.B) { benchDrain(b, 200, nil) }
 
 // BenchmarkDrain1000: the same with 1000 messages.
 func BenchmarkDrain1000(b *testing.B) { benchDrain(b, 1000, nil) }
+
+// BenchmarkDrain200OneAtATime is the old way on today's code: one
+// delivery at a time, one connection per message (limits 1/1,
+// connection_max_messages 1).
+func BenchmarkDrain200OneAtATime(b *testing.B) {
+	benchDrain(b, 200, func(c *Config) {
+		c.MaxDeliveries, c.MaxDeliveriesPerDestination, c.ConnectionMaxMessages = 1, 1, 1
+	})
+}

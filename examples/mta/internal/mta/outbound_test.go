@@ -1002,3 +1002,35 @@ func TestOutboundHostRetry(t *testing.T) {
 		t.Errorf("%d connections after a forced run, want 3", n)
 	}
 }
+
+// Messages waiting for a host take the connection of the one before:
+// with one delivery per domain at a time, three messages held behind a
+// slow greeting go out on one connection, RSET between them.
+func TestOutboundConnectionReuse(t *testing.T) {
+	stall := make(chan struct{})
+	f := startFake(t, &fakeSMTP{stall: stall}, "127.0.0.2")
+	o := startOut(t, f.port, remoteZone, func(c *Config) { c.MaxDeliveriesPerDestination = 1 })
+	for i := range 3 {
+		o.send(t, "a@sender.test", []string{fmt.Sprintf("r%d@remote.test", i)}, "Subject: reuse\n\nx\n")
+	}
+	waitFor(t, 10*time.Second, "the first session", func() bool { return f.connCount() == 1 })
+	// The other two are spooled and wait for the destination.
+	waitFor(t, 10*time.Second, "three queued", func() bool {
+		envs, _, _ := o.ts.srv.Queue().Spool.List()
+		return len(envs) == 3
+	})
+	close(stall)
+	waitFor(t, 10*time.Second, "three deliveries", func() bool { return len(f.messages()) == 3 })
+	waitFor(t, 10*time.Second, "QUIT", func() bool { return strings.Contains(f.transcript(), "C: QUIT") })
+	if n := f.connCount(); n != 1 {
+		t.Errorf("%d connections for three waiting messages", n)
+	}
+	if n := strings.Count(f.transcript(), "C: RSET"); n != 2 {
+		t.Errorf("%d RSETs:\n%s", n, f.transcript())
+	}
+	waitFor(t, 5*time.Second, "msg:complete x3", func() bool { return strings.Count(strings.Join(o.rec.names(), " "), "msg:complete") == 3 })
+	names := strings.Join(o.rec.names(), " ")
+	if strings.Count(names, "tcp:connect") != 1 || strings.Count(names, "tcp:close") != 1 || strings.Count(names, "msg:delivery") != 3 {
+		t.Errorf("events %s", names)
+	}
+}

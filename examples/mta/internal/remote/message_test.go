@@ -26,3 +26,22 @@ func TestCRLFSize(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCRLFSize: SIZE= is what smtp.DataWriter sends, less its
+// dot-stuffing and final dot, for any content.
+func FuzzCRLFSize(f *testing.F) {
+	f.Add([]byte("a\nb\r\n.c\rd"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var out bytes.Buffer
+		w := smtp.NewDataWriter(&out)
+		w.Write(b)
+		w.Close()
+		sent := out.Bytes()
+		sent = sent[:len(sent)-3] // ".\r\n"
+		unstuffed := int64(len(sent)) - int64(bytes.Count(append([]byte("\n"), sent...), []byte("\n.")))
+		got, err := crlfSize(bytes.NewReader(b))
+		if err != nil || got != unstuffed {
+			t.Fatalf("crlfSize(%q) = %d, %v; want %d", b, got, err, unstuffed)
+		}
+	})
+}
