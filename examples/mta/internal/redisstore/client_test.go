@@ -148,3 +148,21 @@ func (s *syncBuf) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// Whatever the address, Options returns options or an error, never a
+// panic, and accepted options name somewhere to connect.
+func FuzzOptions(f *testing.F) {
+	for _, s := range []string{"127.0.0.1:6379", "/tmp/r.sock", "redis://u:p@h:1/2", "rediss://h:6380/0?dial_timeout=1s",
+		"unix:///r.sock?db=3", "redis://[::1]:6379", "redis://h:1/0?pool_size=x", "://", "redis:/x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, addr string) {
+		o, err := Options(addr, time.Second)
+		if err != nil {
+			return
+		}
+		if o.Addr == "" || o.ReadTimeout != time.Second {
+			t.Fatalf("%q: %+v", addr, o)
+		}
+	})
+}
