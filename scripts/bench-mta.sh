@@ -534,6 +534,7 @@ inner() {
   "$D/bin/benchdns" -listen 127.0.0.1:53 "$D/bench.zone" >"$D/benchdns.log" 2>&1 &
   DNS_PID=$!
   trap 'inst_stop; kill -TERM $DNS_PID 2>/dev/null || true' EXIT
+  trap 'exit 143' TERM   # PID 1 here: without a trap TERM would be ignored
   wait_tcp 53 10 || die "benchdns did not start: $(cat "$D/benchdns.log")"
   : >"$D/results.tsv"
   local r w m order
@@ -601,7 +602,16 @@ RUN_PID=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  if [ -n "$RUN_PID" ]; then kill -TERM "$RUN_PID" 2>/dev/null || true; wait "$RUN_PID" 2>/dev/null || true; fi
+  if [ -n "$RUN_PID" ] && kill -0 "$RUN_PID" 2>/dev/null; then
+    # unshare ignores TERM while it waits: stop its child, the namespaces' first process,
+    # whose exit trap stops the instance; SIGKILL to unshare (--kill-child) is the fallback
+    local kid i
+    kid=$(cat "/proc/$RUN_PID/task/$RUN_PID/children" 2>/dev/null || true)
+    [ -n "$kid" ] && kill -TERM ${kid%% *} 2>/dev/null
+    for i in $(seq 100); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$RUN_PID" 2>/dev/null || true
+    wait "$RUN_PID" 2>/dev/null || true
+  fi
   if [ $OWN_D = 1 ] && [ $KEEP = 0 ]; then rm -rf "$D"; elif [ $OWN_D = 1 ]; then log "state kept in $D"; fi
   exit $rc
 }

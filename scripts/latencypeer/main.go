@@ -6,7 +6,8 @@
 // slow server's would (the same peer as the in-process drain benchmark
 // in examples/mta/internal/mta).
 //
-// After each accepted message it rewrites -count FILE (atomically) with
+// Once the 250 for a message has been written it rewrites -count FILE
+// (atomically) with
 // "messages N connections C peak P", so a script can poll how far a
 // drain has got. It exits on SIGINT/SIGTERM or after -max-time.
 //
@@ -146,10 +147,10 @@ func (p *peer) session(c net.Conn) {
 			if err := skipData(br); err != nil {
 				return
 			}
-			p.accepted()
 			if !reply("250 2.0.0 OK queued") {
 				return
 			}
+			p.accepted()
 		case "BDAT":
 			f := strings.Fields(arg)
 			if len(f) == 0 {
@@ -163,13 +164,16 @@ func (p *peer) session(c net.Conn) {
 			if _, err := io.CopyN(io.Discard, br, size); err != nil {
 				return
 			}
+			last := len(f) > 1 && strings.EqualFold(f[1], "LAST")
 			msg := "250 2.0.0 chunk OK"
-			if len(f) > 1 && strings.EqualFold(f[1], "LAST") {
-				p.accepted()
+			if last {
 				msg = "250 2.0.0 OK queued"
 			}
 			if !reply(msg) {
 				return
+			}
+			if last {
+				p.accepted()
 			}
 		case "QUIT":
 			reply("221 2.0.0 bye")
