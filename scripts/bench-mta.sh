@@ -67,6 +67,7 @@ MTAS="ours postfix exim"
 
 log() { printf '%s bench-mta: %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "$*"; exit 1; }
+fail() { log "$*"; echo "$*" >>"$D/failures.txt"; }   # a failed run: logged, listed with the table
 
 # ---------------------------------------------------------------------------------------------
 # Inside the namespaces.
@@ -419,7 +420,7 @@ run_delivery() {
     # error") when its first lookups race; the others get the same warm-up
     "$D/bin/smtpsend" -addr "127.0.0.1:$port" -source 127.0.0.2 -m 1 -f alice@sender.test \
       -t bob@bench.test -file "$D/signed.eml" >"$D/run/$m.warm.log" 2>&1 &&
-      wait_files "$md" 1 30 || log "auth $m: warm-up message failed: $(cat "$D/run/$m.warm.log")"
+      wait_files "$md" 1 30 || fail "auth $m: warm-up message failed: $(cat "$D/run/$m.warm.log")"
     base=$(count_files "$md")
   fi
   c0=$(inst_cpu_ms) t0=$(now)
@@ -431,7 +432,7 @@ run_delivery() {
       -s "$s" -m "$n" -l "$l" -f a@sender.test -t bob@bench.test "127.0.0.1:$port" >"$D/run/$m.load.log" 2>&1 || rc=$?
   fi
   if [ $rc -ne 0 ] || ! wait_files "$md" $((base + n)) 300; then
-    log "$w $m round $r: FAILED (load exit $rc, $(($(count_files "$md") - base))/$n delivered): $(tail -2 "$D/run/$m.load.log" | tr '\n' ' ')"
+    fail "$w $m round $r: FAILED (load exit $rc, $(($(count_files "$md") - base))/$n delivered): $(tail -2 "$D/run/$m.load.log" | tr '\n' ' ')"
     record "$w" "$m" "$r" rate NA; record "$w" "$m" "$r" cpu NA
     return 0
   fi
@@ -461,7 +462,7 @@ run_idle() {
   kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
   set -- $line
   if [ "${1:-}" != idle ] || [ "${2:-0}" -lt "$N_IDLE" ]; then
-    log "idle $m round $r: FAILED: $line"
+    fail "idle $m round $r: FAILED: $line"
     record idle "$m" "$r" pss NA
     return 0
   fi
@@ -480,7 +481,7 @@ run_drain() {
   wait_tcp $PORT_PEER 10 || die "latencypeer did not start: $(cat "$D/run/peer.log")"
   t0=$(now)
   "$D/bin/smtpsend" -addr "127.0.0.1:$port" -d -s 20 -m "$N_DRAIN" -f a@sender.test -t "$rcpts" \
-    -file "$D/drain.eml" >"$D/run/$m.load.log" 2>&1 || log "drain $m: injection: $(tail -2 "$D/run/$m.load.log" | tr '\n' ' ')"
+    -file "$D/drain.eml" >"$D/run/$m.load.log" 2>&1 || fail "drain $m: injection: $(tail -2 "$D/run/$m.load.log" | tr '\n' ' ')"
   local end=$((SECONDS + 300))
   while :; do
     got=$(awk '{ print $2 }' "$D/run/peer.count" 2>/dev/null || echo 0)
@@ -492,7 +493,7 @@ run_drain() {
   local info; info=$(cat "$D/run/peer.count" 2>/dev/null || true)
   kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
   if [ "${got:-0}" -lt "$N_DRAIN" ]; then
-    log "drain $m round $r: FAILED: the peer has $got of $N_DRAIN after 300 s"
+    fail "drain $m round $r: FAILED: the peer has $got of $N_DRAIN after 300 s"
     record drain "$m" "$r" secs NA
     return 0
   fi
@@ -537,6 +538,7 @@ inner() {
   trap 'exit 143' TERM   # PID 1 here: without a trap TERM would be ignored
   wait_tcp 53 10 || die "benchdns did not start: $(cat "$D/benchdns.log")"
   : >"$D/results.tsv"
+  : >"$D/failures.txt"
   local r w m order
   for r in $(seq "$ROUNDS"); do
     # rotate the order so no MTA always runs first
@@ -741,6 +743,12 @@ write_benchmarks() {
     table
     echo
     echo "¹ examples/mta: SPF, DKIM, DMARC and iprev (its defaults, on every row). Postfix: $PF_AUTH. Exim: SPF (\`spf\` ACL condition) and DKIM with \${authresults}; Exim 4.96 (Debian) has no DMARC, so its row checks DKIM+SPF only."
+    if [ -s "$D/failures.txt" ]; then
+      echo
+      echo "Failed runs (left out of the medians):"
+      echo
+      sed 's/^/- /; s/`/'"'"'/g' "$D/failures.txt"
+    fi
     if ls "$D"/auth-headers.* >/dev/null 2>&1; then
       echo
       echo "Verdicts each MTA added to a delivered auth message (round 1):"
