@@ -704,7 +704,7 @@ ratio() {  # ratio OURS THEIRS higher|lower
 
 table() {
   local w label unit metric order n
-  echo "| workload | metric | examples/mta | Postfix $PF_VERSION | Exim $EXIM_VERSION | ours/Postfix | ours/Exim |"
+  echo "| workload | metric | examples/mta | Postfix $PF_VERSION | Exim $EXIM_VERSION | ours/Postfix (> 1: ours better) | ours/Exim (> 1: ours better) |"
   echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
   for w in $WORKLOADS; do
     case $w in
@@ -771,7 +771,7 @@ write_benchmarks() {
 setup
 PF_VERSION=$(LD_LIBRARY_PATH=$D/postfix-root/usr/lib/postfix "$D/postfix-root/usr/sbin/postconf" -d -h mail_version 2>/dev/null || echo "?")
 EXIM_VERSION=$(exim4 -bV 2>/dev/null | awk '/^Exim version/ { print $3; exit }')
-PF_AUTH="opendkim $(dpkg-query -W -f='${Version}' opendkim 2>/dev/null) (verify) and opendmarc $(dpkg-query -W -f='${Version}' opendmarc 2>/dev/null) with SPFSelfValidate (its own SPF check) as milters"
+PF_AUTH="opendkim $(dpkg-query -W -f='${Version}' opendkim 2>/dev/null) (verify; the key from its TestDNSData file, not DNS: see the script) and opendmarc $(dpkg-query -W -f='${Version}' opendmarc 2>/dev/null) with SPFSelfValidate (its own SPF check) as milters"
 COMMIT=$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 (cd "$REPO" && git diff --quiet HEAD -- examples/mta 2>/dev/null) || COMMIT="$COMMIT + uncommitted changes in examples/mta"
 log "state in $D; workloads:$WORKLOADS; rounds $ROUNDS"
@@ -782,5 +782,6 @@ wait $RUN_PID || die "the run failed"
 RUN_PID=""
 echo
 table
+if [ -s "$D/failures.txt" ]; then echo; echo "Failed runs (left out of the medians):"; cat "$D/failures.txt"; fi
 [ $WRITE = 1 ] && write_benchmarks
 exit 0
