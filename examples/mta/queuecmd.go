@@ -74,6 +74,7 @@ func queueCommand(ctx context.Context, runner *queue.Runner, args []string, stdo
 		}
 		each(func(id string) error { return show(stdout, sp, id, body) })
 	case "flush":
+		defer runner.CloseIdle()
 		if len(ids) == 0 {
 			runner.RunOnce(ctx, true)
 			break

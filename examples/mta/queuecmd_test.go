@@ -133,3 +133,32 @@ func TestQueueFlushBounceRemove(t *testing.T) {
 		t.Error("remove sent a bounce")
 	}
 }
+
+// closeCounter wraps the real courier and counts CloseIdle calls, so
+// the test sees whether flush ends the kept connections.
+type closeCounter struct {
+	queue.Courier
+	closed int
+}
+
+func (c *closeCounter) CloseIdle() { c.closed++ }
+
+func TestQueueFlushClosesKeptConnections(t *testing.T) {
+	for _, args := range [][]string{{"flush"}, {"flush", "ID"}} {
+		q, _, ids := queueFixture(t)
+		cc := &closeCounter{Courier: q.Courier}
+		q.Courier = cc
+		if args[len(args)-1] == "ID" {
+			args = []string{"flush", ids[0]}
+		}
+		if code, _, errs := runQueue(t, q, args...); code != exitOK {
+			t.Fatalf("%v: %d %s", args, code, errs)
+		}
+		if cc.closed != 1 {
+			t.Errorf("%v: CloseIdle called %d times, want 1", args, cc.closed)
+		}
+		if code, _, _ := runQueue(t, q, "list"); code != exitOK || cc.closed != 1 {
+			t.Errorf("list: CloseIdle called %d times, want it left at 1", cc.closed)
+		}
+	}
+}

@@ -180,6 +180,13 @@ func (r *Runner) Stop() {
 	r.stop()
 	<-r.done
 	r.wg.Wait()
+	r.CloseIdle()
+}
+
+// CloseIdle ends the connections the Courier keeps for reuse (with
+// QUIT), when it keeps any. A one-shot run (mta queue flush) calls it
+// before exiting so peers see a clean end of session.
+func (r *Runner) CloseIdle() {
 	if c, ok := r.Courier.(interface{ CloseIdle() }); ok {
 		c.CloseIdle()
 	}
