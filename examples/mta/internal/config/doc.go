@@ -97,6 +97,14 @@
 //	dmarc_enforce            -dmarc-enforce            false              act on DMARC: 550 p=reject, 451 temperror, .Junk quarantine
 //	dmarc_history            -dmarc-history            ""                 DMARC history file (dmarc_history_file)
 //	dmarc_history_redis      -dmarc-history-redis      false              keep the DMARC history in redis instead; not with dmarc_history
+//	dmarc_report_interval    -dmarc-report-interval    "0s"               send DMARC aggregate reports (RFC 9990) every interval (24h: daily, 00:00 UTC); 0: none; needs spool
+//	dmarc_report_org_name    -dmarc-report-org-name    ""                 org_name of the DMARC reports; "": hostname
+//	dmarc_report_email       -dmarc-report-email       ""                 From: and contact of the DMARC reports; required with an interval
+//	tlsrpt                   -tlsrpt                   false              record outbound TLS results, send daily TLS reports (RFC 8460); needs spool
+//	tlsrpt_org_name          -tlsrpt-org-name          ""                 organization-name of the TLS reports; "": hostname
+//	tlsrpt_email             -tlsrpt-email             ""                 From: and contact-info of the TLS reports; required with tlsrpt
+//	report_inbox             -report-inbox             ""                 local address whose mail is also parsed as DMARC/TLS reports
+//	report_store             -report-store             ""                 directory of the parsed reports (JSON); required with report_inbox
 //	event_exec               -event-exec               ""                 command (/bin/sh -c) run per event, JSON on stdin
 //	event_webhook            -event-webhook            ""                 URL each event is POSTed to as JSON
 //	relay_from               -relay-from               ""                 clients that may relay to non-local domains; needs spool

@@ -76,6 +76,19 @@ type Settings struct {
 	DMARCHistory      string `toml:"dmarc_history"`
 	DMARCHistoryRedis bool   `toml:"dmarc_history_redis"`
 
+	// Reports (reports.go): DMARC aggregate reports (RFC 9990) from the
+	// history every DMARCReportInterval (0: none), TLS reports (RFC
+	// 8460) daily with TLSRPT, both sent through the spool; and the
+	// reports others send to ReportInbox, parsed into ReportStore.
+	DMARCReportInterval time.Duration `toml:"dmarc_report_interval"`
+	DMARCReportOrgName  string        `toml:"dmarc_report_org_name"`
+	DMARCReportEmail    string        `toml:"dmarc_report_email"`
+	TLSRPT              bool          `toml:"tlsrpt"`
+	TLSRPTOrgName       string        `toml:"tlsrpt_org_name"`
+	TLSRPTEmail         string        `toml:"tlsrpt_email"`
+	ReportInbox         string        `toml:"report_inbox"`
+	ReportStore         string        `toml:"report_store"`
+
 	// Events.
 	EventExec    string `toml:"event_exec"`
 	EventWebhook string `toml:"event_webhook"`

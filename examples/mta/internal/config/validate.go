@@ -39,6 +39,7 @@ func (s *Settings) Validate() error {
 	c.outbound()
 	c.forwarding()
 	c.sharing()
+	c.reports() // reports.go
 	c.dkim()
 	return errors.Join(c.errs...)
 }
