@@ -145,6 +145,14 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 			Router: "local", Transport: "maildir", HostAddress: c.Client.Addr()})
 	}
 	tx.notifyDelivered(id, common, m, localDone)
+	if cfg.ReceiveReport != nil {
+		for _, i := range localDone {
+			if strings.EqualFold(tx.routes[i].Addr, cfg.ReportInbox) {
+				cfg.ReceiveReport(ctx, m.Reader()) // the message as it came; its Maildir copy is done
+				break
+			}
+		}
+	}
 	// The one line per message, with what Exim's "<=" line says.
 	log.Info("message", "id", id, "from", tx.from, "helo", c.HELO, "ip", c.Client.Addr().String(), "proto", tx.protocol(c),
 		"tls", tlsInfo(c), "auth", authInfo(c), "size", m.Size(), "rcpts", len(tx.rcpts),

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -138,6 +139,12 @@ type Config struct {
 	// where SRS0/SRS1 recipients are reversed.
 	SRS       *srs.Rewriter
 	SRSDomain string
+
+	// ReportInbox is a local address (report_inbox) whose mail is, once
+	// in the Maildir, also handed to ReceiveReport (the reports
+	// package's Receiver, which parses and stores it). "": none.
+	ReportInbox   string
+	ReceiveReport func(ctx context.Context, msg io.Reader)
 }
 
 func (c *Config) setDefaults() {
