@@ -9,38 +9,80 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/mailpolicy/mailpolicy/dmarc"
 )
 
-// Reporter is the organisation sending the reports.
+// Namespace is the XML namespace of RFC 9990 reports, which Aggregate
+// writes.
+const Namespace = "urn:ietf:params:xml:ns:dmarc-2.0"
+
+// DefaultGenerator is the report_metadata/generator Aggregate writes
+// when Reporter.Generator is empty.
+const DefaultGenerator = "mailpolicy dmarc/report"
+
+// maxSignatures is RFC 9990's bound on DKIM results per row.
+const maxSignatures = 100
+
+// Reporter is the organisation sending the reports and what it knows
+// beyond the history file.
 type Reporter struct {
 	OrgName          string // report_metadata/org_name
 	Email            string // report_metadata/email: the reporter's contact address
 	ExtraContactInfo string // optional
 	// ReportIDPrefix is put in front of every report_id, to keep the IDs
-	// of several reporting hosts of one organisation apart.
+	// of several reporting hosts of one organisation apart. It should be
+	// letters, digits, '-' and '.' so that the ID stays the dot-atom RFC
+	// 9990 asks for.
 	ReportIDPrefix string
+	// Generator is report_metadata/generator, the software's name and
+	// version; DefaultGenerator when empty.
+	Generator string
+	// DiscoveryMethod is policy_published/discovery_method: "psl" when
+	// policies were found as RFC 7489 (Exim, the dmarc package's
+	// default) does, "treewalk" with RFC 9989's DNS tree walk
+	// (dmarc.WithTreeWalk). Left out when empty.
+	DiscoveryMethod string
+	// Policy, when set, gives a domain's DMARC record for the tags the
+	// history file does not record: np, fo and testing (t=) are taken
+	// from it, each with its RFC 9989 default when the record lacks it.
+	// It is called once per report with the lower-cased policy domain
+	// and may return nil (the three are then left out). p, sp, adkim and
+	// aspf always come from the history, the record the messages were
+	// evaluated against.
+	Policy func(domain string) *dmarc.Record
 }
 
-// Aggregate builds one report per policy domain (HistoryEntry
-// PolicyDomain, lower-cased) from the history entries received between
-// begin and end, both included at one-second resolution: pass the last
-// second of the period as end (a day is begin + 86399 s), as the
-// date_range of reports does. Entries without a policy domain are
-// skipped. Reports are sorted by domain.
+// Aggregate builds one RFC 9990 report per policy domain (HistoryEntry
+// PolicyDomain, lower-cased) from the history entries received in
+// [begin, end): begin included, end not, so that consecutive periods
+// (Day) neither overlap nor leave gaps. date_range is begin and the
+// last second before end, both included as RFC 9990's timestamps are;
+// pass whole seconds (a day's report is begin = 00:00:00 UTC, end = the
+// next 00:00:00, see Day). Entries without a policy domain are skipped.
+// Reports are sorted by domain; a domain without entries in the period
+// gets none.
 //
 // Rows group the messages with the same source IP, header_from,
 // envelope_from, disposition, DMARC results and raw DKIM and SPF
 // results, and are sorted by source IP, header_from and envelope_from
 // (then the other fields, so the order is total). Domains are
-// lower-cased so that case variants count together.
+// lower-cased so that case variants count together. A row carries at
+// most 100 DKIM results, in RFC 9990's order of preference: passing
+// signatures strictly aligned with header_from, then relaxed aligned
+// (organizational domains from the Public Suffix List), then other
+// passes, then the rest, each group in the order the message had them.
 //
 // policy_published is taken from the domain's latest entry (by
-// Received), the record as it stood at the end of the period.
+// Received), the record as it stood at the end of the period, with
+// Reporter.DiscoveryMethod and what Reporter.Policy adds.
 //
-// The report_id is ReportIDPrefix + "<domain>.<begin>.<end>" (Unix
-// seconds): deterministic, so re-running a period gives the same ID and
-// report receivers discard the duplicate instead of counting it twice.
+// The report_id is ReportIDPrefix + "<domain>.<begin>.<end>" (the
+// date_range's Unix seconds): unique per domain and period, and the
+// same when a period is re-run, as RFC 9990 wants of a report sent
+// again, so that receivers discard the duplicate instead of counting it
+// twice.
 //
 // History codes become report words as follows:
 //
@@ -50,17 +92,20 @@ type Reporter struct {
 //	auth dkim     ARES 0 pass, 7 fail, 6 none, 3 neutral, 4 temperror,
 //	              5 permerror, 8 policy; others (11: a signature Exim
 //	              calls invalid for a non-key reason) → neutral
-//	auth spf      domain mfrom with scope mfrom, or scope helo with no
-//	              domain for the null sender (the file does not record
-//	              the HELO name); ARES 0 pass, 7 fail, 2 softfail,
-//	              3 neutral, 6 none, 4 temperror, 5 permerror; others
-//	              (11: no SPF check; -1: no spf line) → none
+//	auth spf      domain mfrom with scope mfrom; for the null sender
+//	              (whose check is of the HELO name, which the file does
+//	              not record) an empty domain and no scope; ARES 0 pass,
+//	              7 fail, 2 softfail, 3 neutral, 6 none, 4 temperror,
+//	              5 permerror; others (11: no SPF check; -1: no spf
+//	              line) → none
 //	p, sp         'n' none, 'q' quarantine, 'r' reject; a missing sp
-//	              is written as p's value (RFC 7489 §6.3: p= then
-//	              applies to subdomains); a missing p as none
+//	              is written as p's value (it then applies to
+//	              subdomains); a missing p as none
 //	adkim, aspf   's' → s, anything else → r
+//
+// pct is not written: RFC 9990 has no such element.
 func Aggregate(entries []dmarc.HistoryEntry, begin, end time.Time, org Reporter) []*Feedback {
-	b, e := begin.Unix(), end.Unix()
+	b, e := begin.Unix(), end.Unix()-1
 	type group struct {
 		latest *dmarc.HistoryEntry
 		rows   map[string]*Record
@@ -68,10 +113,10 @@ func Aggregate(entries []dmarc.HistoryEntry, begin, end time.Time, org Reporter)
 	groups := map[string]*group{}
 	for i := range entries {
 		en := &entries[i]
-		domain := strings.ToLower(en.PolicyDomain)
-		if t := en.Received.Unix(); domain == "" || t < b || t > e {
+		if en.PolicyDomain == "" || en.Received.Before(begin) || !en.Received.Before(end) {
 			continue
 		}
+		domain := strings.ToLower(en.PolicyDomain)
 		g := groups[domain]
 		if g == nil {
 			g = &group{rows: map[string]*Record{}}
@@ -89,10 +134,14 @@ func Aggregate(entries []dmarc.HistoryEntry, begin, end time.Time, org Reporter)
 			g.rows[key] = &rec
 		}
 	}
+	generator := org.Generator
+	if generator == "" {
+		generator = DefaultGenerator
+	}
 	var out []*Feedback
 	for domain, g := range groups {
 		f := &Feedback{
-			XMLName: xml.Name{Local: "feedback"},
+			XMLName: xml.Name{Space: Namespace, Local: "feedback"},
 			Version: "1.0",
 			Metadata: ReportMetadata{
 				OrgName:          org.OrgName,
@@ -100,8 +149,9 @@ func Aggregate(entries []dmarc.HistoryEntry, begin, end time.Time, org Reporter)
 				ExtraContactInfo: org.ExtraContactInfo,
 				ReportID:         org.ReportIDPrefix + domain + "." + strconv.FormatInt(b, 10) + "." + strconv.FormatInt(e, 10),
 				DateRange:        DateRange{Begin: b, End: e},
+				Generator:        generator,
 			},
-			Policy: policyOf(domain, g.latest),
+			Policy: policyOf(domain, g.latest, org),
 		}
 		for _, r := range g.rows {
 			f.Records = append(f.Records, *r)
@@ -111,6 +161,16 @@ func Aggregate(entries []dmarc.HistoryEntry, begin, end time.Time, org Reporter)
 	}
 	slices.SortFunc(out, func(x, y *Feedback) int { return strings.Compare(x.Policy.Domain, y.Policy.Domain) })
 	return out
+}
+
+// Day returns the UTC day that holds t as a period for Aggregate: its
+// 00:00:00 and the next day's. RFC 9990 reports of a day begin at
+// 00:00 UTC whatever the reporter's time zone, so that reports of
+// different receivers cover the same period.
+func Day(t time.Time) (begin, end time.Time) {
+	y, m, d := t.UTC().Date()
+	begin = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	return begin, begin.AddDate(0, 0, 1)
 }
 
 func recordOf(en *dmarc.HistoryEntry) Record {
@@ -135,12 +195,49 @@ func recordOf(en *dmarc.HistoryEntry) Record {
 			Domain: strings.ToLower(d.Domain), Selector: d.Selector, Result: dkimWord(d.Result),
 		})
 	}
+	r.AuthResults.DKIM = preferSignatures(r.AuthResults.DKIM, r.Identifiers.HeaderFrom)
 	scope := "mfrom"
 	if mfrom == "" {
-		scope = "helo"
+		scope = ""
 	}
 	r.AuthResults.SPF = []SPFAuthResult{{Domain: mfrom, Scope: scope, Result: spfWord(en.SPF)}}
 	return r
+}
+
+// preferSignatures orders a row's DKIM results as RFC 9990 prefers
+// them and keeps the first 100.
+func preferSignatures(sigs []DKIMAuthResult, from string) []DKIMAuthResult {
+	if len(sigs) < 2 {
+		return sigs
+	}
+	fromOrg := orgDomain(from)
+	rank := func(d DKIMAuthResult) int {
+		switch {
+		case d.Result != "pass":
+			return 3
+		case d.Domain == from:
+			return 0
+		case fromOrg != "" && orgDomain(d.Domain) == fromOrg:
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(sigs, func(x, y DKIMAuthResult) int { return cmp.Compare(rank(x), rank(y)) })
+	if len(sigs) > maxSignatures {
+		sigs = sigs[:maxSignatures]
+	}
+	return sigs
+}
+
+// orgDomain is the organizational domain of a lower-case domain by the
+// Public Suffix List, "" when it has none (a public suffix itself).
+func orgDomain(domain string) string {
+	domain = strings.TrimSuffix(domain, ".")
+	org, err := publicsuffix.EffectiveTLDPlusOne(domain)
+	if err != nil {
+		return ""
+	}
+	return org
 }
 
 // rowKey identifies the rows that are counted together: every field but
@@ -181,7 +278,7 @@ func compareRecords(x, y Record) int {
 		strings.Compare(rowKey(x), rowKey(y)))
 }
 
-func policyOf(domain string, en *dmarc.HistoryEntry) PolicyPublished {
+func policyOf(domain string, en *dmarc.HistoryEntry, org Reporter) PolicyPublished {
 	p := policyWord(en.P)
 	if p == "" {
 		p = "none"
@@ -190,15 +287,35 @@ func policyOf(domain string, en *dmarc.HistoryEntry) PolicyPublished {
 	if sp == "" {
 		sp = p
 	}
-	pct := en.Pct
-	return PolicyPublished{
-		Domain: domain,
-		ADKIM:  alignWord(en.ADKIM),
-		ASPF:   alignWord(en.ASPF),
-		P:      p,
-		SP:     sp,
-		Pct:    &pct,
+	pp := PolicyPublished{
+		Domain:          domain,
+		DiscoveryMethod: org.DiscoveryMethod,
+		P:               p,
+		SP:              sp,
+		ADKIM:           alignWord(en.ADKIM),
+		ASPF:            alignWord(en.ASPF),
 	}
+	if org.Policy == nil {
+		return pp
+	}
+	rec := org.Policy(domain)
+	if rec == nil {
+		return pp
+	}
+	// RFC 9989 defaults: np is sp's policy, fo is 0, t is n.
+	pp.NP = string(rec.NPPolicy)
+	if pp.NP == "" {
+		pp.NP = sp
+	}
+	pp.FO = strings.Join(rec.FailureOptions, ":")
+	if pp.FO == "" {
+		pp.FO = "0"
+	}
+	pp.Testing = "n"
+	if rec.Testing {
+		pp.Testing = "y"
+	}
+	return pp
 }
 
 func policyWord(c int) string {

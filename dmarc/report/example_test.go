@@ -10,10 +10,10 @@ import (
 )
 
 // Two messages of one day from the same source, as read back from
-// Exim's dmarc_history_file, become one report with one row.
+// Exim's dmarc_history_file, become one RFC 9990 report with one row.
 func ExampleAggregate() {
 	begin := time.Unix(1700006400, 0) // 2023-11-15 00:00:00 UTC
-	end := begin.Add(24*time.Hour - time.Second)
+	end := begin.Add(24 * time.Hour)
 	e := dmarc.HistoryEntry{
 		Job: "1tXyZa-000123-AB", Reporter: "mx.receiver.example", Received: begin.Add(time.Hour),
 		IPAddr: netip.MustParseAddr("192.0.2.1"), From: "example.com", MailFrom: "example.com",
@@ -36,7 +36,7 @@ func ExampleAggregate() {
 	// Output:
 	// receiver.example!example.com!1700006400!1700092799.xml.gz
 	// <?xml version="1.0" encoding="UTF-8"?>
-	// <feedback>
+	// <feedback xmlns="urn:ietf:params:xml:ns:dmarc-2.0">
 	//   <version>1.0</version>
 	//   <report_metadata>
 	//     <org_name>Receiver</org_name>
@@ -46,14 +46,14 @@ func ExampleAggregate() {
 	//       <begin>1700006400</begin>
 	//       <end>1700092799</end>
 	//     </date_range>
+	//     <generator>mailpolicy dmarc/report</generator>
 	//   </report_metadata>
 	//   <policy_published>
 	//     <domain>example.com</domain>
-	//     <adkim>r</adkim>
-	//     <aspf>r</aspf>
 	//     <p>reject</p>
 	//     <sp>reject</sp>
-	//     <pct>100</pct>
+	//     <adkim>r</adkim>
+	//     <aspf>r</aspf>
 	//   </policy_published>
 	//   <record>
 	//     <row>

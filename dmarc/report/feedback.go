@@ -48,19 +48,21 @@ type DateRange struct {
 }
 
 // PolicyPublished is the DMARC record the reporter found for Domain.
+// The fields are in RFC 9990's order; Pct is RFC 7489's and stays for
+// reading older reports.
 type PolicyPublished struct {
-	Domain string `xml:"domain"`
-	ADKIM  string `xml:"adkim,omitempty"` // "r" or "s"
-	ASPF   string `xml:"aspf,omitempty"`  // "r" or "s"
-	P      string `xml:"p"`               // "none", "quarantine" or "reject"
-	SP     string `xml:"sp,omitempty"`
-	NP     string `xml:"np,omitempty"` // RFC 9990
+	Domain          string `xml:"domain"`
+	DiscoveryMethod string `xml:"discovery_method,omitempty"` // RFC 9990: "psl" or "treewalk"
+	P               string `xml:"p"`                          // "none", "quarantine" or "reject"
+	SP              string `xml:"sp,omitempty"`
+	NP              string `xml:"np,omitempty"` // RFC 9990
+	FO              string `xml:"fo,omitempty"`
+	ADKIM           string `xml:"adkim,omitempty"`   // "r" or "s"
+	ASPF            string `xml:"aspf,omitempty"`    // "r" or "s"
+	Testing         string `xml:"testing,omitempty"` // RFC 9990: "y" or "n"
 	// Pct is nil when the report has no <pct> (RFC 9990 dropped it), so
 	// that pct=0 can still be written.
-	Pct             *int   `xml:"pct,omitempty"`
-	FO              string `xml:"fo,omitempty"`
-	Testing         string `xml:"testing,omitempty"`          // RFC 9990: "y" or "n"
-	DiscoveryMethod string `xml:"discovery_method,omitempty"` // RFC 9990: "psl" or "treewalk"
+	Pct *int `xml:"pct,omitempty"`
 }
 
 // Record is one row of the report: Count messages from one source
@@ -124,28 +126,78 @@ type SPFAuthResult struct {
 	HumanResult string `xml:"human_result,omitempty"`
 }
 
-// normalize lower-cases and trims the enumerated values (see Feedback).
+// normalize lower-cases and trims the enumerated values (see Feedback)
+// and maps the misspellings reporters are known to send to the words of
+// the schema, so that a report counts the same whoever wrote it.
 func (f *Feedback) normalize() {
 	p := &f.Policy
 	for _, s := range []*string{&p.ADKIM, &p.ASPF, &p.P, &p.SP, &p.NP, &p.Testing, &p.DiscoveryMethod} {
 		*s = enumValue(*s)
 	}
+	for _, s := range []*string{&p.P, &p.SP, &p.NP} {
+		*s = alias(*s, policyAliases)
+	}
+	p.ADKIM, p.ASPF = alias(p.ADKIM, alignAliases), alias(p.ASPF, alignAliases)
+	p.Testing = alias(p.Testing, testingAliases)
+	p.DiscoveryMethod = alias(p.DiscoveryMethod, discoveryAliases)
 	for i := range f.Records {
 		r := &f.Records[i]
 		pe := &r.Row.PolicyEvaluated
-		pe.Disposition, pe.DKIM, pe.SPF = enumValue(pe.Disposition), enumValue(pe.DKIM), enumValue(pe.SPF)
+		pe.Disposition = alias(enumValue(pe.Disposition), policyAliases)
+		pe.DKIM = alias(enumValue(pe.DKIM), dmarcAliases)
+		pe.SPF = alias(enumValue(pe.SPF), dmarcAliases)
 		for j := range pe.Reasons {
-			pe.Reasons[j].Type = enumValue(pe.Reasons[j].Type)
+			pe.Reasons[j].Type = alias(enumValue(pe.Reasons[j].Type), reasonAliases)
 		}
 		for j := range r.AuthResults.DKIM {
-			r.AuthResults.DKIM[j].Result = enumValue(r.AuthResults.DKIM[j].Result)
+			d := &r.AuthResults.DKIM[j]
+			d.Result = alias(enumValue(d.Result), authAliases)
 		}
 		for j := range r.AuthResults.SPF {
 			s := &r.AuthResults.SPF[j]
-			s.Scope, s.Result = enumValue(s.Scope), enumValue(s.Result)
+			s.Scope = alias(enumValue(s.Scope), scopeAliases)
+			s.Result = alias(enumValue(s.Result), authAliases)
 		}
 	}
 }
+
+// alias returns the schema's word for s, or s when it has none.
+func alias(s string, m map[string]string) string {
+	if w, ok := m[s]; ok {
+		return w
+	}
+	return s
+}
+
+// The known variants of each enumeration, lower-cased. Every target is
+// a schema word, which maps to nothing, so normalizing twice changes
+// nothing more.
+var (
+	// authAliases covers auth_results results (RFC 8601 words). The
+	// RFC 7489 schema itself notes that temperror is commonly sent as
+	// "unknown" and permerror as "error".
+	authAliases = map[string]string{
+		"hardfail": "fail", "hard_fail": "fail", "hard-fail": "fail", "failed": "fail", "failure": "fail",
+		"soft_fail": "softfail", "soft-fail": "softfail",
+		"passed": "pass", "success": "pass",
+		"temp_error": "temperror", "temp-error": "temperror", "tempfail": "temperror", "unknown": "temperror",
+		"perm_error": "permerror", "perm-error": "permerror", "permfail": "permerror", "error": "permerror",
+		"": "none",
+	}
+	// dmarcAliases covers the aligned results of policy_evaluated,
+	// which are "pass" or "fail" only.
+	dmarcAliases = map[string]string{
+		"hardfail": "fail", "softfail": "fail", "failed": "fail", "failure": "fail", "passed": "pass",
+	}
+	policyAliases = map[string]string{
+		"rejected": "reject", "quarantined": "quarantine",
+	}
+	alignAliases     = map[string]string{"relaxed": "r", "strict": "s"}
+	testingAliases   = map[string]string{"yes": "y", "no": "n", "true": "y", "false": "n"}
+	discoveryAliases = map[string]string{"tree_walk": "treewalk", "tree-walk": "treewalk"}
+	scopeAliases     = map[string]string{"mailfrom": "mfrom", "mail_from": "mfrom", "envelope_from": "mfrom"}
+	reasonAliases    = map[string]string{"sampledout": "sampled_out", "localpolicy": "local_policy", "mailinglist": "mailing_list"}
+)
 
 // enumValue trims XML white space and lower-cases ASCII letters only,
 // so that the result is stable under repetition.

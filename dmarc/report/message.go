@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -18,22 +17,30 @@ import (
 // maxMIMEDepth bounds nested multiparts; report mails have one level.
 const maxMIMEDepth = 8
 
+// ParseMessage reads a report e-mail with the default Parser; see
+// Parser.ParseMessage.
+func ParseMessage(r io.Reader) (*Feedback, error) { return Parser{}.ParseMessage(r) }
+
 // ParseMessage reads an e-mail carrying an aggregate report (RFC 7489
-// §7.2.1.1) and parses the report: the message body itself when it is
-// the report (as Mimecast sends it), or the first attachment of a
-// multipart message that parses as one. Candidates are parts typed as
-// gzip, zip, XML or octet-stream, or named .xml, .gz or .zip. The
-// message is read up to MaxSize.
-func ParseMessage(r io.Reader) (*Feedback, error) {
-	data, err := readLimited(r)
+// §7.2.1.1, RFC 9990 §5.3) and parses the report: the message body
+// itself when it is the report (as Mimecast sends it), or the first
+// attachment of a multipart message that parses as one. Candidates are
+// parts typed as gzip, zip, XML or octet-stream, or named .xml, .gz or
+// .zip. The message is read up to MaxSize, and the report in it is
+// bounded by MaxSize once decoded and again once decompressed.
+//
+// Errors are Parse's, ErrNoReport when no part could be a report, or a
+// *FormatError with Layer "message".
+func (p Parser) ParseMessage(r io.Reader) (*Feedback, error) {
+	data, err := readLimited(r, p.limit(), "message")
 	if err != nil {
 		return nil, err
 	}
 	msg, err := mail.ReadMessage(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("report: message: %w", err)
+		return nil, formatErr("message", err)
 	}
-	f, err := findReport(textproto.MIMEHeader(msg.Header), msg.Body, 0)
+	f, err := p.findReport(textproto.MIMEHeader(msg.Header), msg.Body, 0)
 	if err == nil && f == nil {
 		err = ErrNoReport
 	}
@@ -43,7 +50,7 @@ func ParseMessage(r io.Reader) (*Feedback, error) {
 // findReport returns the first report in the entity, nil if there is
 // none, or the error of the first candidate that failed to parse when
 // no other one succeeded.
-func findReport(h textproto.MIMEHeader, body io.Reader, depth int) (*Feedback, error) {
+func (p Parser) findReport(h textproto.MIMEHeader, body io.Reader, depth int) (*Feedback, error) {
 	mediaType, params, err := mime.ParseMediaType(h.Get("Content-Type"))
 	if err != nil {
 		mediaType = "text/plain"
@@ -55,14 +62,14 @@ func findReport(h textproto.MIMEHeader, body io.Reader, depth int) (*Feedback, e
 		mr := multipart.NewReader(body, params["boundary"])
 		var firstErr error
 		for {
-			p, err := mr.NextRawPart()
+			part, err := mr.NextRawPart()
 			if err != nil {
 				if err != io.EOF && firstErr == nil {
-					firstErr = fmt.Errorf("report: message: %w", err)
+					firstErr = formatErr("message", err)
 				}
 				return nil, firstErr
 			}
-			f, err := findReport(p.Header, p, depth+1)
+			f, err := p.findReport(part.Header, part, depth+1)
 			if f != nil {
 				return f, nil
 			}
@@ -74,7 +81,7 @@ func findReport(h textproto.MIMEHeader, body io.Reader, depth int) (*Feedback, e
 	if !isCandidate(mediaType, params, h) {
 		return nil, nil
 	}
-	return Parse(decodeTransfer(h.Get("Content-Transfer-Encoding"), body))
+	return p.Parse(decodeTransfer(h.Get("Content-Transfer-Encoding"), body))
 }
 
 func isCandidate(mediaType string, params map[string]string, h textproto.MIMEHeader) bool {

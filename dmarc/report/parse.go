@@ -13,41 +13,61 @@ import (
 	"unicode/utf8"
 )
 
-// MaxSize bounds what Parse reads: the input as given and the report
-// once decompressed. Real reports are kilobytes to a few megabytes; the
-// bound keeps a compression bomb from exhausting memory.
+// MaxSize is the default bound of Parse and ParseMessage: the input as
+// given and the report once decompressed. Real reports are kilobytes to
+// a few megabytes; the bound keeps a compression bomb from exhausting
+// memory.
 const MaxSize = 50 << 20
 
 // maxDepth bounds element nesting; a report is 5 levels deep.
 const maxDepth = 64
 
-// ErrTooLarge is returned (wrapped) when the input or the decompressed
-// report exceeds MaxSize.
-var ErrTooLarge = errors.New("report: larger than the 50 MiB limit (MaxSize)")
+// Parser reads reports with its own size bound. The zero value uses
+// MaxSize.
+type Parser struct {
+	// MaxSize bounds the input (a message for ParseMessage) and the
+	// decompressed report, each on its own. A value of 0 or less means
+	// the package's MaxSize.
+	MaxSize int64
+}
 
-// ErrNoFeedback means the document has no <feedback> element.
-var ErrNoFeedback = errors.New("report: no <feedback> element")
+func (p Parser) limit() int64 {
+	if p.MaxSize <= 0 {
+		return MaxSize
+	}
+	return p.MaxSize
+}
 
-// ErrNoReport means a message carries no part that could be a report.
-var ErrNoReport = errors.New("report: no report attachment in message")
+// Parse reads an aggregate report with the default Parser: plain XML,
+// gzip (.xml.gz) or zip (.zip holding an .xml), told apart by their
+// first bytes. See Parser.Parse.
+func Parse(r io.Reader) (*Feedback, error) { return Parser{}.Parse(r) }
 
 // Parse reads an aggregate report: plain XML, gzip (.xml.gz) or zip
-// (.zip holding an .xml), told apart by their first bytes. It is
-// lenient where real reporters are sloppy: a <feedback> element wrapped
-// in another (even unclosed) element, any namespace, trailing data
-// after the report or the gzip stream, invalid UTF-8 (replaced with
-// U+FFFD), ISO-8859-1 or US-ASCII declarations, capitalised enumerated
-// values. Malformed XML is an error.
-func Parse(r io.Reader) (*Feedback, error) {
-	data, err := readLimited(r)
+// (.zip holding an .xml), told apart by their first bytes. It reads RFC
+// 7489 reports, the drafts before it and RFC 9990 ones, and is lenient
+// where real reporters are sloppy: a <feedback> element wrapped in
+// another (even unclosed) element, any namespace, trailing data after
+// the report or the gzip stream, invalid UTF-8 (replaced with U+FFFD),
+// ISO-8859-1 or US-ASCII declarations, enumerated values in any case
+// or with known misspellings ("hardfail"), numbers with white space, a
+// sign or a fraction, numbers that are not numbers at all (read as 0).
+// One odd value never costs the whole report; malformed XML does.
+//
+// Errors: a *SizeError (errors.Is ErrTooLarge) when the input or the
+// decompressed report exceeds MaxSize, ErrNoFeedback, or a
+// *FormatError naming the layer that failed.
+func (p Parser) Parse(r io.Reader) (*Feedback, error) {
+	max := p.limit()
+	data, err := readLimited(r, max, "input")
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
-		data, err = gunzip(data)
+		data, err = gunzip(data, max)
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")), bytes.HasPrefix(data, []byte("PK\x05\x06")):
-		data, err = unzip(data)
+		data, err = unzip(data, max)
 	}
 	if err != nil {
 		return nil, err
@@ -55,52 +75,52 @@ func Parse(r io.Reader) (*Feedback, error) {
 	return decodeXML(data)
 }
 
-// readLimited reads all of r, failing beyond MaxSize.
-func readLimited(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+// readLimited reads all of r, failing beyond max.
+func readLimited(r io.Reader, max int64, what string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("report: reading: %w", err)
+		return nil, formatErr("read", err)
 	}
-	if len(data) > MaxSize {
-		return nil, ErrTooLarge
+	if int64(len(data)) > max {
+		return nil, &SizeError{What: what, Size: max + 1, Limit: max}
 	}
 	return data, nil
 }
 
 // gunzip decompresses every gzip member and ignores what follows the
 // last one (Mimecast appends a CRLF).
-func gunzip(data []byte) ([]byte, error) {
+func gunzip(data []byte, max int64) ([]byte, error) {
 	br := bufio.NewReader(bytes.NewReader(data))
 	zr, err := gzip.NewReader(br)
 	if err != nil {
-		return nil, fmt.Errorf("report: gzip: %w", err)
+		return nil, formatErr("gzip", err)
 	}
 	var out bytes.Buffer
 	for {
 		zr.Multistream(false)
-		_, err := io.Copy(&out, io.LimitReader(zr, int64(MaxSize+1-out.Len())))
+		_, err := io.Copy(&out, io.LimitReader(zr, max+1-int64(out.Len())))
 		if err != nil {
-			return nil, fmt.Errorf("report: gzip: %w", err)
+			return nil, formatErr("gzip", err)
 		}
-		if out.Len() > MaxSize {
-			return nil, fmt.Errorf("%w once decompressed (gzip)", ErrTooLarge)
+		if int64(out.Len()) > max {
+			return nil, &SizeError{What: "decompressed report (gzip)", Size: max + 1, Limit: max}
 		}
 		next, _ := br.Peek(2)
 		if !bytes.Equal(next, []byte{0x1f, 0x8b}) {
 			return out.Bytes(), nil
 		}
 		if err := zr.Reset(br); err != nil {
-			return nil, fmt.Errorf("report: gzip: %w", err)
+			return nil, formatErr("gzip", err)
 		}
 	}
 }
 
 // unzip returns the first .xml file of the archive, or its first file
 // if none is named .xml.
-func unzip(data []byte) ([]byte, error) {
+func unzip(data []byte, max int64) ([]byte, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return nil, fmt.Errorf("report: zip: %w", err)
+		return nil, formatErr("zip", err)
 	}
 	var pick *zip.File
 	for _, f := range zr.File {
@@ -116,19 +136,21 @@ func unzip(data []byte) ([]byte, error) {
 		}
 	}
 	if pick == nil {
-		return nil, errors.New("report: zip: archive holds no file")
+		return nil, formatErr("zip", errors.New("archive holds no file"))
 	}
+	// The sizes the archive declares are not trusted: the data is read
+	// up to the limit, whatever the header says.
 	rc, err := pick.Open()
 	if err != nil {
-		return nil, fmt.Errorf("report: zip: %w", err)
+		return nil, formatErr("zip", err)
 	}
 	defer rc.Close()
-	out, err := io.ReadAll(io.LimitReader(rc, MaxSize+1))
+	out, err := io.ReadAll(io.LimitReader(rc, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("report: zip: %w", err)
+		return nil, formatErr("zip", err)
 	}
-	if len(out) > MaxSize {
-		return nil, fmt.Errorf("%w once decompressed (zip)", ErrTooLarge)
+	if int64(len(out)) > max {
+		return nil, &SizeError{What: "decompressed report (zip)", Size: max + 1, Limit: max}
 	}
 	return out, nil
 }
@@ -136,7 +158,7 @@ func unzip(data []byte) ([]byte, error) {
 func decodeXML(data []byte) (*Feedback, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if bytes.HasPrefix(data, []byte("\xfe\xff")) || bytes.HasPrefix(data, []byte("\xff\xfe")) {
-		return nil, errors.New("report: UTF-16 documents are not supported")
+		return nil, formatErr("xml", errors.New("UTF-16 documents are not supported"))
 	}
 	if enc := declaredEncoding(data); (enc == "" || enc == "utf-8" || enc == "utf8") && !utf8.Valid(data) {
 		data = bytes.ToValidUTF8(data, []byte("\uFFFD"))
@@ -151,7 +173,7 @@ func decodeXML(data []byte) (*Feedback, error) {
 			return nil, ErrNoFeedback
 		}
 		if err != nil {
-			return nil, fmt.Errorf("report: %w", err)
+			return nil, formatErr("xml", err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -159,7 +181,7 @@ func decodeXML(data []byte) (*Feedback, error) {
 				found = true
 			}
 			if depth++; depth > maxDepth {
-				return nil, errors.New("report: XML nested too deeply")
+				return nil, formatErr("xml", errors.New("XML nested too deeply"))
 			}
 		case xml.EndElement:
 			depth--
@@ -168,12 +190,12 @@ func decodeXML(data []byte) (*Feedback, error) {
 	for inner := 1; inner > 0; {
 		tok, err := d.Token()
 		if err != nil {
-			return nil, fmt.Errorf("report: %w", unexpectedEOF(err))
+			return nil, formatErr("xml", unexpectedEOF(err))
 		}
 		switch tok.(type) {
 		case xml.StartElement:
 			if inner++; depth+inner > maxDepth+1 {
-				return nil, errors.New("report: XML nested too deeply")
+				return nil, formatErr("xml", errors.New("XML nested too deeply"))
 			}
 		case xml.EndElement:
 			inner--
@@ -184,12 +206,12 @@ func decodeXML(data []byte) (*Feedback, error) {
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return nil, fmt.Errorf("report: %w", unexpectedEOF(err))
+			return nil, formatErr("xml", unexpectedEOF(err))
 		}
 		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "feedback" {
 			f := new(Feedback)
 			if err := d.DecodeElement(f, &se); err != nil {
-				return nil, fmt.Errorf("report: invalid report: %w", err)
+				return nil, formatErr("xml", fmt.Errorf("invalid report: %w", err))
 			}
 			f.normalize()
 			return f, nil
