@@ -51,6 +51,8 @@
 //     published policy's check fails even under p=none, "permerror" for
 //     no From: domain, and no dmarc method when the check was turned off.
 //     WithEximDMARCWords gives Exim's "none", "temperror" and "skipped".
+//     An outcome of dmarc.ModeRFC9989 gets RFC 9989's words and its
+//     policy.dmarc property (see FromDMARC).
 //   - SPF's libspf2 "(invalid)" is "permerror"; smtp.mailfrom=<> is
 //     smtp.mailfrom="<>"; a DKIM key lookup failure is "temperror",
 //     not Exim's misspelt "tmperror" (see FromDKIM).

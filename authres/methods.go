@@ -1,6 +1,7 @@
 package authres
 
 import (
+	"errors"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -216,6 +217,12 @@ func dkimWord(r dkim.Result) (result, comment string) {
 // that is missing or unreadable stays so on every retry). A check that
 // was turned off (status off) gives no method: nothing was checked.
 // WithEximDMARCWords gives Exim's words instead.
+//
+// An outcome of dmarc.ModeRFC9989 gets RFC 9989's words (§9.2): the
+// same, except that a policy record that could not be used (norecord
+// with a *dmarc.RecordError) is permerror; and after header.from the
+// policy.dmarc property (§9.1) gives the policy applied after t=
+// (Outcome.AppliedPolicy) for a pass or fail.
 func FromDMARC(o *dmarc.Outcome, opts ...Option) Method {
 	if o == nil || o.Status == "" {
 		return Method{}
@@ -237,6 +244,10 @@ func FromDMARC(o *dmarc.Outcome, opts ...Option) Method {
 		}
 	case dmarc.StatusNoRecord:
 		word = "none"
+		var re *dmarc.RecordError
+		if o.Mode == dmarc.ModeRFC9989 && !c.eximDMARC && errors.As(o.Err, &re) {
+			word = "permerror"
+		}
 	case dmarc.StatusNoFrom:
 		word = "permerror"
 		if c.eximDMARC {
@@ -255,6 +266,9 @@ func FromDMARC(o *dmarc.Outcome, opts ...Option) Method {
 	m := Method{Name: "dmarc", Result: word}
 	if o.FromDomain != "" {
 		m.Props = []Prop{{Type: "header", Property: "from", Value: o.FromDomain}}
+	}
+	if o.Mode == dmarc.ModeRFC9989 && !c.eximDMARC && o.AppliedPolicy != "" {
+		m.Props = append(m.Props, Prop{Type: "policy", Property: "dmarc", Value: string(o.AppliedPolicy)})
 	}
 	return m
 }

@@ -20,6 +20,9 @@ type evaluator struct {
 	cfg *config
 	res Resolver
 	in  *Input
+	// ModeRFC9989's answers, shared by the walks of one evaluation.
+	nodes map[string]node
+	orgs  map[string]string
 }
 
 // Evaluate applies DMARC to one message (RFC 7489, Exim's vocabulary):
@@ -44,7 +47,7 @@ func evaluate(ctx context.Context, in *Input, c *config) *Outcome {
 	if in.Disabled {
 		return &Outcome{Status: StatusOff, Sampled: true}
 	}
-	if c.pslFile != "" && c.psl == nil {
+	if c.pslFile != "" && c.psl == nil && c.mode != ModeRFC9989 {
 		p, err := LoadPSL(c.pslFile)
 		if err != nil {
 			return &Outcome{Status: StatusTempError, Err: &ConfigError{Err: err}}
@@ -59,7 +62,12 @@ func evaluate(ctx context.Context, in *Input, c *config) *Outcome {
 	}
 	var worst *Outcome
 	for _, d := range domains {
-		o := e.evalDomain(ctx, d)
+		var o *Outcome
+		if c.mode == ModeRFC9989 {
+			o = e.evalDomain9989(ctx, d)
+		} else {
+			o = e.evalDomain(ctx, d)
+		}
 		if worst == nil || severity(o.Status) > severity(worst.Status) {
 			worst = o
 		}
@@ -127,7 +135,7 @@ func (e *evaluator) evalDomain(ctx context.Context, from string) *Outcome {
 	}
 	o.Forensic = e.forensicAddresses(rec, o)
 	if o.AlignedSPF || o.AlignedDKIM {
-		o.Status = StatusAccept
+		o.Status, o.AppliedPolicy = StatusAccept, policy
 		return o
 	}
 
@@ -148,15 +156,20 @@ func (e *evaluator) evalDomain(ctx context.Context, from string) *Outcome {
 			applied = weaker(policy)
 		}
 	}
-	switch applied {
-	case PolicyReject:
-		o.Status = StatusReject
-	case PolicyQuarantine:
-		o.Status = StatusQuarantine
-	default:
-		o.Status = StatusNone
-	}
+	o.AppliedPolicy = applied
+	o.Status = statusFor(applied)
 	return o
+}
+
+// statusFor is the status of a failed message under policy p.
+func statusFor(p Policy) Status {
+	switch p {
+	case PolicyReject:
+		return StatusReject
+	case PolicyQuarantine:
+		return StatusQuarantine
+	}
+	return StatusNone
 }
 
 func weaker(p Policy) Policy {

@@ -17,6 +17,7 @@ type config struct {
 	pslFile    string
 	psl        *PSL
 	treeWalk   bool
+	mode       Mode
 	rand       func() int // 0..99 for pct sampling
 	authservID string
 	forensic   forensicOptions // ForensicReports' (forensic_options.go)
@@ -72,5 +73,6 @@ func WithPSLFile(path string) Option { return func(c *config) { c.pslFile = path
 // WithTreeWalk selects DMARCbis policy discovery (a DNS tree walk from
 // the From domain towards the root, at most 8 queries, honouring psd=
 // and np=) instead of RFC 7489's From domain + organizational domain
-// lookups. The default is RFC 7489, what receivers deploy today.
+// lookups. The default is RFC 7489, what receivers deploy today. It
+// has no effect in ModeRFC9989, which always walks the tree.
 func WithTreeWalk(on bool) Option { return func(c *config) { c.treeWalk = on } }

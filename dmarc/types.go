@@ -50,8 +50,16 @@ type Record struct {
 	ReportFormats   []string // rf=, default ["afrf"]
 	Interval        uint32   // ri=, default 86400
 	PSD             byte     // psd= (DMARCbis): 'y', 'n', 'u' or 0 when absent
-	Testing         bool     // t=y (DMARCbis)
-	Raw             string   // the TXT text as published
+	// Testing is t=y (RFC 9989 §4.7). ParseRecordRFC9989 also sets it
+	// for pct=0 without a t= tag: Appendix A.6 makes t=y the
+	// replacement for pct=0, which domains used for the same purpose.
+	Testing bool
+	Raw     string // the TXT text as published
+	// Ignored lists what ParseRecordRFC9989 left out (RFC 9989 §4.8:
+	// unknown tags, and values that do not parse, replaced by the
+	// defaults), each as written, for diagnostics. ParseRecord, which
+	// refuses such records, leaves it empty.
+	Ignored []string
 }
 
 // Input is what Evaluate needs about one message.
@@ -86,7 +94,18 @@ type Outcome struct {
 	// Forensic lists the ruf mailto: addresses that should receive a
 	// failure report for this message, according to fo=.
 	Forensic []string
-	// OrgDomain is the organizational domain of the From domain.
+	// OrgDomain is the organizational domain of the From domain. In
+	// ModeRFC9989 it comes from the DNS tree walk, which Evaluate only
+	// completes when policy discovery or a relaxed alignment check
+	// needed it; it is "" otherwise.
 	OrgDomain string
-	Err       error
+	// Mode is the specification the outcome was evaluated under
+	// (WithMode); package authres chooses its words by it.
+	Mode Mode
+	// AppliedPolicy is the policy after the record's options (pct=
+	// sampling, t=y) for a message that passed or failed with a usable
+	// record: what RFC 9989 §9.1 calls policy.dmarc. It is "" for
+	// norecord, nofrom, temperror and off.
+	AppliedPolicy Policy
+	Err           error
 }
