@@ -156,7 +156,9 @@ func TestMailHostile(t *testing.T) {
 		edit func(*report.Feedback, *report.MailOptions)
 		want string
 	}{
-		"domain with CRLF":    {func(f *report.Feedback, _ *report.MailOptions) { f.Policy.Domain = "example.com\r\nBcc: x@evil.example" }, "policy domain"},
+		"domain with CRLF": {func(f *report.Feedback, _ *report.MailOptions) {
+			f.Policy.Domain = "example.com\r\nBcc: x@evil.example"
+		}, "policy domain"},
 		"domain with space":   {func(f *report.Feedback, _ *report.MailOptions) { f.Policy.Domain = "example.com Submitter: x" }, "policy domain"},
 		"email with CRLF":     {func(f *report.Feedback, _ *report.MailOptions) { f.Metadata.Email = "a@evil.example\r\nX: y" }, "submitter"},
 		"From with LF":        {func(_ *report.Feedback, m *report.MailOptions) { m.From = "a@receiver.example\nBcc: x@evil.example" }, "control"},
