@@ -127,6 +127,16 @@
 //	policycheck dane -host H [-port 25] [-connect IP] [-helo NAME] [-require]
 //	        [-nameserver 127.0.0.1:5354] [-timeout 2s] [-json]
 //
+// mta-sts fetches a domain's MTA-STS policy (RFC 8461) and prints
+// mta_sts_result, mta_sts_id, mta_sts_mode, mta_sts_max_age, mta_sts_mx
+// and, per MX host (the arguments or the domain's MX records), mx_N,
+// mx_N_match and mx_N_verdict (allowed, refused, report, deliver);
+// -cafile trusts a test CA, -connect dials another address for the
+// policy host:
+//
+//	policycheck mta-sts [-cafile FILE] [-connect host:port] [-nameserver host:port]
+//	        [-timeout 2s] [-json] DOMAIN [MX...]
+//
 // ocsp-fetch fetches an OCSP response for a certificate from its issuer's
 // responder (the AIA URL, or -url), verifies it and writes it atomically
 // to FILE, as Exim's tls_ocsp_file expects; it prints ocsp_status,
