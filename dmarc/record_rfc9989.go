@@ -310,10 +310,11 @@ func isAlphaWord(s string) bool {
 	return s != ""
 }
 
-// isDMARCValue is 1*dmarc-value: printing ASCII and space, no ";".
+// isDMARCValue is 1*dmarc-value: printing ASCII and space, no ";", and
+// the tabs that dmarc-urilist allows around its commas.
 func isDMARCValue(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e {
+		if c := s[i]; (c < 0x20 && c != '\t') || c > 0x7e {
 			return false
 		}
 	}

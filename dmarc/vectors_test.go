@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -214,12 +215,32 @@ func moxZone(t *testing.T, txt map[string][]string, servfail []string) *resolver
 	return resolvertest.Start(t, z)
 }
 
+// rfc9989Lookup: where RFC 9989 reads mox's lookup vectors otherwise
+// than RFC 7489 (the record it finds there).
+var rfc9989Lookup = map[string]string{
+	// §4.8: "bogus" is no tag=value and is ignored, not an error.
+	"malformed.example": "v=DMARC1; p=none; bogus;",
+}
+
 func TestMoxLookupVectors(t *testing.T) {
+	for _, m := range []Mode{ModeRFC7489, ModeRFC9989} {
+		t.Run(m.String(), func(t *testing.T) { moxLookupVectors(t, m) })
+	}
+}
+
+func moxLookupVectors(t *testing.T, m Mode) {
 	v := loadMox(t)
 	srv := moxZone(t, v.Lookup.DNSTXT, v.Lookup.DNSServfail)
 	for _, c := range v.Lookup.Cases {
 		o := Evaluate(context.Background(), Input{HeaderFrom: []string{"a@" + c.Domain}},
-			WithResolver(nsResolver(t, srv.Addr, time.Second)), WithAuthservID("mx.test"))
+			WithResolver(nsResolver(t, srv.Addr, time.Second)), WithAuthservID("mx.test"), WithMode(m))
+		if txt, ok := rfc9989Lookup[c.Domain]; ok && m == ModeRFC9989 {
+			want, err := ParseRecordRFC9989(txt)
+			if err != nil || o.Record == nil || o.Record.Policy != want.Policy || o.UsedDomain != c.Domain {
+				t.Errorf("%s: record %+v (%v), want %+v", c.Domain, o.Record, o.Err, want)
+			}
+			continue
+		}
 		if o.UsedDomain != c.ExpectedPolicyDomain {
 			t.Errorf("%s: used domain %q, want %q", c.Domain, o.UsedDomain, c.ExpectedPolicyDomain)
 		}
@@ -244,6 +265,12 @@ func TestMoxLookupVectors(t *testing.T) {
 }
 
 func TestMoxVerifyVectors(t *testing.T) {
+	for _, m := range []Mode{ModeRFC7489, ModeRFC9989} {
+		t.Run(m.String(), func(t *testing.T) { moxVerifyVectors(t, m) })
+	}
+}
+
+func moxVerifyVectors(t *testing.T, m Mode) {
 	v := loadMox(t)
 	srv := moxZone(t, v.Verify.DNSTXT, v.Verify.DNSServfail)
 	for i, c := range v.Verify.Cases {
@@ -264,8 +291,20 @@ func TestMoxVerifyVectors(t *testing.T) {
 		// pct sampling: the message is left out whenever pct < 100
 		// would exclude any message, as mox's test does with pct=0.
 		o := Evaluate(context.Background(), in, WithResolver(nsResolver(t, srv.Addr, time.Second)),
-			WithRand(func() int { return 99 }))
+			WithRand(func() int { return 99 }), WithMode(m))
 		name := fmt.Sprintf("case %d %s spf=%s dkim=%v", i, c.FromDomain, c.SPFResult, c.DKIMResults)
+		if m == ModeRFC9989 && c.FromDomain == "malformed.example" {
+			// §4.8: the record "v=DMARC1; p=none; bogus" is usable
+			// (the part that is no tag is ignored): a failure under
+			// p=none, where RFC 7489 has no record.
+			if o.Status != StatusNone || o.Record == nil || !o.Sampled {
+				t.Errorf("%s: status %s record %v, want none under p=none", name, o.Status, o.Record)
+			}
+			continue
+		}
+		// pct=0 (test.example): RFC 7489 leaves the message out of the
+		// sample, RFC 9989 reads it as t=y (Appendix A.6); both apply
+		// the next weaker policy, so the vectors hold for both.
 		if o.AlignedSPF != c.ExpectedAlignedSPF || o.AlignedDKIM != c.ExpectedAlignedDKIM {
 			t.Errorf("%s: aligned spf=%v dkim=%v, want %v %v", name, o.AlignedSPF, o.AlignedDKIM, c.ExpectedAlignedSPF, c.ExpectedAlignedDKIM)
 		}
@@ -309,4 +348,112 @@ func TestMoxVerifyVectors(t *testing.T) {
 // word is none).
 var vectorDKIMStatus = map[string]dkim.Status{
 	"pass": dkim.StatusPass, "fail": dkim.StatusFail, "invalid": dkim.StatusInvalid, "none": dkim.StatusNone,
+}
+
+// rfc9989Parse: how RFC 9989 reads mox's must-fail parse vectors; every
+// other one (and every valid one, as mox expects it) parses.
+var rfc9989Parse = map[string]error{
+	// §4.7 v: absent, not first, or not exactly "DMARC1": ignored.
+	"": ErrNotDMARC, "v=": ErrNotDMARC, "v=DMARC12": ErrNotDMARC,
+	"v=dmarc1; p=none": ErrNotDMARC, "v=DMARC1 p=none": ErrNotDMARC,
+	// §4.10.1: an invalid p= or sp= without a valid rua=.
+	"v=DMARC1; sp=invalid": errUnusable, "v=DMARC1; p=badvalue": errUnusable, "v=DMARC1; sp=bad": errUnusable,
+	// RFC 6376 §3.2 (the tag-list syntax of §4.7): a repeated tag.
+	"v=DMARC1; p=none; p=none": errUnusable, "v=DMARC1; p=none; p=reject": errUnusable,
+}
+
+var errUnusable = errors.New("unusable record")
+
+// rfc9989Expected is mox's expected record as RFC 9989 reads the text:
+// fo=0:1:d:s breaks §4.8's dmarc-fo ("0" and "1" are exclusive), so fo=
+// is ignored and keeps its default.
+func rfc9989Expected(txt string, r moxRecord) moxRecord {
+	if strings.Contains(txt, "FO = 0:1:d:s") {
+		r.FailureReportingOptions = []string{"0"}
+	}
+	return r
+}
+
+func TestMoxParseVectorsRFC9989(t *testing.T) {
+	v := loadMox(t)
+	parsed := 0
+	for _, c := range v.Parse {
+		r, err := ParseRecordRFC9989(c.Input)
+		want, listed := rfc9989Parse[c.Input]
+		var re *RecordError
+		switch {
+		case want == ErrNotDMARC:
+			if !errors.Is(err, ErrNotDMARC) {
+				t.Errorf("%q: %v, want ErrNotDMARC", c.Input, err)
+			}
+		case want == errUnusable:
+			if !errors.As(err, &re) {
+				t.Errorf("%q: %v, want a *RecordError", c.Input, err)
+			}
+		case err != nil:
+			t.Errorf("%q: %v; RFC 9989 §4.7/§4.8 ignore what is wrong in it", c.Input, err)
+		case c.Valid && !sameRecord(toMox(r), rfc9989Expected(c.Input, *c.Expected)):
+			t.Errorf("%q\n got  %+v\n want %+v", c.Input, toMox(r), *c.Expected)
+		case !listed:
+			parsed++
+		}
+	}
+	// 41 vectors: 6 valid, 5 not DMARC, 5 unusable, 25 invalid under
+	// RFC 7489 that RFC 9989 reads with defaults.
+	if parsed != 31 {
+		t.Errorf("%d vectors parse under RFC 9989, want 31", parsed)
+	}
+	r, _ := ParseRecordRFC9989("v=DMARC1; sp=reject; p=reject")
+	if r == nil || r.Policy != PolicyReject || r.SubdomainPolicy != PolicyReject {
+		t.Errorf("p after sp: %+v", r)
+	}
+}
+
+// The PSL test vectors through the RFC 9989 tree walk: with every
+// public suffix the vectors rely on publishing "psd=y" (what §5.2 asks
+// of a PSO), the walk's organizational domain is the PSL's registrable
+// domain. Vectors whose answer is "no registrable domain" do not apply
+// (the walk always names one), nor do names that are no From domain.
+func TestPSLVectorsTreeWalk(t *testing.T) {
+	f, err := os.Open(suitePath(t, "psl-tests.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	type vec struct{ in, want string }
+	var vecs []vec
+	suffixes := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "//") {
+			continue
+		}
+		in, want, _ := strings.Cut(line, " ")
+		if in == "null" || want == "null" || !plausibleDomain(strings.ToLower(in)) {
+			continue
+		}
+		w, ok := aLabelDomain(want)
+		if !ok {
+			t.Fatalf("vector %q", line)
+		}
+		vecs = append(vecs, vec{in, w})
+		suffixes[w[strings.IndexByte(w, '.')+1:]] = true
+	}
+	z := resolvertest.NewZone()
+	for s := range suffixes {
+		z.MustAdd(t, fmt.Sprintf("_dmarc.%s. 300 IN TXT %q", s, "v=DMARC1; p=reject; psd=y"))
+	}
+	srv := resolvertest.Start(t, z)
+	res := nsResolver(t, srv.Addr, time.Second)
+	for _, v := range vecs {
+		o := Evaluate(context.Background(), Input{HeaderFrom: []string{"a@" + v.in}}, WithResolver(res), WithMode(ModeRFC9989))
+		if o.OrgDomain != v.want {
+			t.Errorf("tree walk: OrgDomain(%q) = %q, want %q (status %s, %v)", v.in, o.OrgDomain, v.want, o.Status, o.Err)
+		}
+	}
+	if len(vecs) < 40 {
+		t.Fatalf("only %d PSL vectors apply", len(vecs))
+	}
+	t.Logf("%d PSL vectors, %d suffixes publishing psd=y", len(vecs), len(suffixes))
 }
