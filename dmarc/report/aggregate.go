@@ -153,10 +153,7 @@ func Aggregate(entries []dmarc.HistoryEntry, begin, end time.Time, org Reporter)
 			},
 			Policy: policyOf(domain, g.latest, org),
 		}
-		for _, r := range g.rows {
-			f.Records = append(f.Records, *r)
-		}
-		slices.SortFunc(f.Records, compareRecords)
+		f.Records = sortedRecords(g.rows)
 		out = append(out, f)
 	}
 	slices.SortFunc(out, func(x, y *Feedback) int { return strings.Compare(x.Policy.Domain, y.Policy.Domain) })
@@ -245,6 +242,7 @@ func orgDomain(domain string) string {
 // into the next.
 func rowKey(r Record) string {
 	var b strings.Builder
+	b.Grow(128)
 	add := func(s ...string) {
 		for _, x := range s {
 			b.WriteString(strconv.Itoa(len(x)))
@@ -263,19 +261,37 @@ func rowKey(r Record) string {
 	return b.String()
 }
 
-func compareRecords(x, y Record) int {
-	ax, errx := netip.ParseAddr(x.Row.SourceIP)
-	ay, erry := netip.ParseAddr(y.Row.SourceIP)
-	if errx == nil && erry == nil {
-		if c := ax.Compare(ay); c != 0 {
+// sortedRecords returns the rows ordered by source IP (as addresses,
+// so 192.0.2.9 comes before 192.0.2.10), header_from, envelope_from,
+// then their keys. Addresses are parsed once, not per comparison.
+func sortedRecords(rows map[string]*Record) []Record {
+	type sortable struct {
+		ip  netip.Addr
+		key string
+		r   *Record
+	}
+	s := make([]sortable, 0, len(rows))
+	for key, r := range rows {
+		ip, _ := netip.ParseAddr(r.Row.SourceIP)
+		s = append(s, sortable{ip, key, r})
+	}
+	slices.SortFunc(s, func(x, y sortable) int {
+		if x.ip.IsValid() && y.ip.IsValid() {
+			if c := x.ip.Compare(y.ip); c != 0 {
+				return c
+			}
+		} else if c := strings.Compare(x.r.Row.SourceIP, y.r.Row.SourceIP); c != 0 {
 			return c
 		}
-	} else if c := strings.Compare(x.Row.SourceIP, y.Row.SourceIP); c != 0 {
-		return c
+		return cmp.Or(strings.Compare(x.r.Identifiers.HeaderFrom, y.r.Identifiers.HeaderFrom),
+			strings.Compare(x.r.Identifiers.EnvelopeFrom, y.r.Identifiers.EnvelopeFrom),
+			strings.Compare(x.key, y.key))
+	})
+	out := make([]Record, len(s))
+	for i, x := range s {
+		out[i] = *x.r
 	}
-	return cmp.Or(strings.Compare(x.Identifiers.HeaderFrom, y.Identifiers.HeaderFrom),
-		strings.Compare(x.Identifiers.EnvelopeFrom, y.Identifiers.EnvelopeFrom),
-		strings.Compare(rowKey(x), rowKey(y)))
+	return out
 }
 
 func policyOf(domain string, en *dmarc.HistoryEntry, org Reporter) PolicyPublished {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Marshal returns the report as an XML document with declaration,
@@ -33,7 +34,15 @@ func (f *Feedback) WriteGzip(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	zw := gzip.NewWriter(w)
+	// A gzip.Writer holds almost a megabyte of compressor state; a
+	// day's run writes one report per domain, so they are reused.
+	zw, _ := gzipWriters.Get().(*gzip.Writer)
+	if zw == nil {
+		zw = gzip.NewWriter(w)
+	} else {
+		zw.Reset(w)
+	}
+	defer gzipWriters.Put(zw)
 	zw.Name = strings.TrimSuffix(f.Filename(), ".gz")
 	if _, err := zw.Write(data); err != nil {
 		return fmt.Errorf("report: gzip: %w", err)
@@ -43,6 +52,8 @@ func (f *Feedback) WriteGzip(w io.Writer) error {
 	}
 	return nil
 }
+
+var gzipWriters sync.Pool
 
 // Filename is the report's file name per RFC 7489 §7.2.1.1 for the
 // gzip form:
