@@ -166,36 +166,37 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-func TestParseGzipBomb(t *testing.T) {
-	// 64 MiB of white space inside a JSON object, about 64 KiB gzipped.
-	var b bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
-	w.Write([]byte(`{"policies": [`))
-	chunk := bytes.Repeat([]byte(" "), 1<<20)
-	for range 64 {
-		w.Write(chunk)
+// bomb returns a valid report padded with mib MiB of white space, as
+// gzip members (a reader reads them as one stream), the padding member
+// compressed once and repeated.
+func bomb(t *testing.T, mib int) []byte {
+	pad := gz(t, bytes.Repeat([]byte(" "), 1<<20))
+	out := gz(t, []byte(`{"policies": [`))
+	for range mib {
+		out = append(out, pad...)
 	}
-	w.Write([]byte(`], "date-range": {"start-datetime": "2026-03-14T00:00:00Z", "end-datetime": "2026-03-14T23:59:59Z"}}`))
-	w.Close()
-	bomb := b.Bytes()
+	return append(out, gz(t, []byte(`], "date-range": {"start-datetime": "2026-03-14T00:00:00Z", "end-datetime": "2026-03-14T23:59:59Z"}}`))...)
+}
 
-	cr := &countingReader{r: bytes.NewReader(bomb)}
+func TestParseGzipBomb(t *testing.T) {
+	big := bomb(t, 32)
+	cr := &countingReader{r: bytes.NewReader(big)}
 	_, err := Parser{MaxDecompressedSize: 1 << 20}.Parse(cr)
 	var le *LimitError
 	if !errors.As(err, &le) || !le.Decompressed || le.Limit != 1<<20 || !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("bomb: %v; want a decompressed-size *LimitError", err)
 	}
 	// It stopped at the limit: far from all of the input was read.
-	if cr.n > int64(len(bomb))/4 {
-		t.Errorf("read %d of %d compressed bytes for 1 MiB of output", cr.n, len(bomb))
+	if cr.n > int64(len(big))/4 {
+		t.Errorf("read %d of %d compressed bytes for 1 MiB of output", cr.n, len(big))
 	}
-	// With room for it, the same document parses (it is a valid report).
-	if _, err := (Parser{MaxDecompressedSize: 65 << 20}).Parse(bytes.NewReader(bomb)); err != nil {
-		t.Errorf("within the limit: %v", err)
-	}
-	// The default limit holds too.
-	if _, err := Parse(bytes.NewReader(bomb)); !errors.Is(err, ErrTooLarge) {
+	// The default limit (20 MiB) holds too.
+	if _, err := Parse(bytes.NewReader(big)); !errors.As(err, &le) || le.Limit != DefaultMaxDecompressedSize {
 		t.Errorf("default limits: %v", err)
+	}
+	// Within the limit, such a document parses: it is a valid report.
+	if _, err := (Parser{MaxDecompressedSize: 3 << 20}).Parse(bytes.NewReader(bomb(t, 2))); err != nil {
+		t.Errorf("within the limit: %v", err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -275,13 +276,20 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 // WriteGzip writes the report's JSON, gzip-compressed: the
 // application/tlsrpt+gzip body of RFC 8460 §5.3 and §6.
 func (rep *Report) WriteGzip(w io.Writer) error {
-	gz := gzip.NewWriter(w)
+	gz := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(gz)
+	gz.Reset(w)
 	if err := rep.WriteJSON(gz); err != nil {
 		gz.Close()
 		return err
 	}
 	return gz.Close()
 }
+
+// gzipWriters keeps gzip writers for reuse: each holds about 800 KB of
+// compressor state, which a day's thousand reports would otherwise
+// allocate a thousand times.
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
 
 // Filename returns the RFC 8460 §5.3 file name of the gzip report:
 //
