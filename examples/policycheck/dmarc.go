@@ -43,6 +43,7 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		receiver  = f.String("receiver", "", "receiving host `NAME`: SPF's primary_hostname and the Authentication-Results authserv-id")
 		pslFile   = f.String("psl", "", "Public Suffix List `FILE` (Exim's dmarc_tld_file); default: the list built into the program")
 		treeWalk  = f.Bool("tree-walk", false, "DMARCbis tree-walk policy discovery instead of RFC 7489's")
+		rfc9989   = f.Bool("rfc9989", false, "evaluate DMARC as RFC 9989 (tree walk for the policy and for alignment's organizational domains, t=, np=, p= optional, pct= historic) instead of RFC 7489; the variables keep Exim's words, dmarc_ar_header gets RFC 9989's (policy.dmarc); implies -tree-walk, ignores -psl")
 		withIPrev = f.Bool("iprev", false, "also check -ip's reverse DNS (iprev, same nameservers) and put the iprev method first in dmarc_ar_header, as Exim's ${authresults} does; without -iprev the field has no iprev method")
 		asJSON    = f.Bool("json", false, "print one JSON object instead of name=value lines")
 		verbose   = f.Bool("v", false, "report evaluation errors, if any, on stderr")
@@ -73,6 +74,9 @@ func runDMARC(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	spfOpts := spfOptions(&dns, *lhPass)
 	dmarcOpts := []dmarc.Option{dmarc.WithResolver(dns.resolver), dmarc.WithTreeWalk(*treeWalk)}
+	if *rfc9989 {
+		dmarcOpts = append(dmarcOpts, dmarc.WithMode(dmarc.ModeRFC9989))
+	}
 	if *receiver != "" {
 		spfOpts = append(spfOpts, spf.WithReceiver(*receiver))
 		dmarcOpts = append(dmarcOpts, dmarc.WithAuthservID(*receiver))
