@@ -216,6 +216,20 @@
 //	policycheck dsn-parse [-diagnostic-field NAME] [-max-size N]
 //	        [-max-recipients N] [-json] FILE
 //
+// tlsrpt-parse reads a received SMTP TLS report (RFC 8460, JSON or
+// gzip) from FILE ("-" for standard input) and prints organization_name,
+// contact_info, report_id, date_range_start, date_range_end (RFC 3339
+// UTC), policy_count and per policy N policy_N_type, policy_N_domain,
+// policy_N_string_M, policy_N_mx_host_M, policy_N_successful_sessions,
+// policy_N_failed_sessions, policy_N_failure_count and per failure M
+// policy_N_failure_M_result_type, _sending_mta_ip,
+// _receiving_mx_hostname, _receiving_mx_helo, _receiving_ip,
+// _failed_sessions, _additional_information and _failure_reason_code;
+// a file that is not a report or is over a limit prints tlsrpt_error
+// and tlsrpt_error_kind (invalid|limit) and exits 1:
+//
+//	policycheck tlsrpt-parse [-max-size N] [-max-decompressed-size N] [-json] FILE
+//
 // With -json either prints one JSON object on one line instead, with the
 // same names as keys in the same order and string values, for example
 // {"spf_result":"pass",...} or {"spf_lookup":"fail"}.
