@@ -24,7 +24,7 @@ func (s *Scheduler) runDMARC(ctx context.Context, now time.Time) error {
 	}
 	for begin.Before(cur) {
 		end := intervalStart(begin, iv).Add(iv)
-		err := s.dmarcInterval(ctx, begin, end, now)
+		err := s.claimedInterval(ctx, begin, end, now)
 		if err != nil && now.Before(end.Add(s.giveUp())) {
 			return err
 		}
@@ -43,6 +43,21 @@ func (s *Scheduler) runDMARC(ctx context.Context, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// claimedInterval is dmarcInterval when the interval is ours (Claim).
+func (s *Scheduler) claimedInterval(ctx context.Context, begin, end, now time.Time) error {
+	if s.Claim != nil {
+		ours, err := s.Claim(ctx, begin, end)
+		if err != nil {
+			return fmt.Errorf("claiming the interval: %w", err)
+		}
+		if !ours {
+			s.log().Info("reports: dmarc interval reported by another instance", "begin", begin, "end", end)
+			return nil
+		}
+	}
+	return s.dmarcInterval(ctx, begin, end, now)
 }
 
 // dmarcInterval sends the reports of [begin, end): one per policy

@@ -288,3 +288,37 @@ func TestDMARCHourly(t *testing.T) {
 		t.Fatalf("report %+v", f.Metadata)
 	}
 }
+
+// Instances sharing a history report an interval once: the one whose
+// Claim holds; a Claim that cannot be decided is retried.
+func TestDMARCClaim(t *testing.T) {
+	e := newDMARCEnv(t, mar2.Add(3*time.Minute))
+	e.add(entry("a.test", mar1.Add(time.Hour), "192.0.2.1", "mailto:dmarc@a.test"))
+	var asked []time.Time
+	claim := func(ours bool, err error) func(context.Context, time.Time, time.Time) (bool, error) {
+		return func(_ context.Context, begin, end time.Time) (bool, error) {
+			asked = append(asked, begin, end)
+			return ours, err
+		}
+	}
+	e.r.Claim = claim(false, errQueueFull)
+	if err := e.r.RunOnce(context.Background()); err == nil || len(e.box.all()) != 0 {
+		t.Fatalf("undecided claim: %v, %d sent", err, len(e.box.all()))
+	}
+	if !slices.Equal(asked, []time.Time{mar1, mar2}) {
+		t.Fatalf("claim asked for %v", asked)
+	}
+	e.r.Claim = claim(false, nil)
+	if err := e.r.RunOnce(context.Background()); err != nil || len(e.box.all()) != 0 {
+		t.Fatalf("claim of another: %v, %d sent", err, len(e.box.all()))
+	}
+	if st, _ := loadState(e.r.StateFile); !st.DMARCDone.Equal(mar2) {
+		t.Fatalf("interval of another not marked done: %v", st.DMARCDone)
+	}
+	e2 := newDMARCEnv(t, mar2.Add(3*time.Minute))
+	e2.add(entry("a.test", mar1.Add(time.Hour), "192.0.2.1", "mailto:dmarc@a.test"))
+	e2.r.Claim = claim(true, nil)
+	if err := e2.r.RunOnce(context.Background()); err != nil || len(e2.box.all()) != 1 {
+		t.Fatalf("own claim: %v, %d sent", err, len(e2.box.all()))
+	}
+}

@@ -62,6 +62,12 @@ type Scheduler struct {
 	History  HistorySource
 	Interval time.Duration
 	Reporter report.Reporter
+	// Claim, when set, is asked before an interval's DMARC reports are
+	// built: instances sharing one history (dmarc_history_redis) each
+	// run a Scheduler, and only the one whose claim holds reports; the
+	// others mark the interval done. It must say true again to the
+	// instance that claimed first, which may be retrying after a crash.
+	Claim func(ctx context.Context, begin, end time.Time) (bool, error)
 
 	// TLS reports, per UTC day from TLS. TLSOrg.Contact is also the
 	// reports' From: and envelope sender. TLS nil: none.
