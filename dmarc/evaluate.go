@@ -21,8 +21,8 @@ type evaluator struct {
 	res Resolver
 	in  *Input
 	// ModeRFC9989's answers, shared by the walks of one evaluation.
-	nodes map[string]node
-	orgs  map[string]string
+	nodes []node
+	orgs  [][2]string // domain, organizational domain
 }
 
 // Evaluate applies DMARC to one message (RFC 7489, Exim's vocabulary):

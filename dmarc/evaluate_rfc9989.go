@@ -21,7 +21,7 @@ func (e *evaluator) evalDomain9989(ctx context.Context, author string) *Outcome 
 	o.FromDomain, o.UsedDomain = from, from
 	n, err := e.discover9989(ctx, from)
 	o.UsedDomain, o.Authentic = n.domain, n.authentic
-	o.OrgDomain = e.orgs[from]
+	o.OrgDomain, _ = e.knownOrg(from)
 	switch {
 	case err != nil:
 		o.Status, o.Err = StatusTempError, err
@@ -57,7 +57,7 @@ func (e *evaluator) evalDomain9989(ctx context.Context, author string) *Outcome 
 		o.AlignedDKIM, err = e.aligned9989(ctx, d.Domain, from, rec.ADKIM)
 		temp = firstErr(temp, err)
 	}
-	o.OrgDomain = e.orgs[from]
+	o.OrgDomain, _ = e.knownOrg(from)
 	o.Forensic = e.forensicAddresses(rec, o)
 	if o.AlignedSPF || o.AlignedDKIM {
 		o.Status, o.AppliedPolicy = StatusAccept, testing9989(rec, policy)
@@ -65,7 +65,7 @@ func (e *evaluator) evalDomain9989(ctx context.Context, author string) *Outcome 
 	}
 	temp = firstErr(temp, existErr)
 	idTemp, err := e.tempFailed9989(ctx, from, rec)
-	o.OrgDomain = e.orgs[from]
+	o.OrgDomain, _ = e.knownOrg(from)
 	if temp = firstErr(temp, err); temp != nil || idTemp {
 		o.Status, o.Err = StatusTempError, temp
 		return o

@@ -25,10 +25,13 @@ type node struct {
 	authentic bool
 }
 
-// node looks up _dmarc.<domain> once per evaluation.
+// node looks up _dmarc.<domain> once per evaluation. An evaluation
+// sees a handful of names, so a slice searched in order beats a map.
 func (e *evaluator) node(ctx context.Context, domain string) (node, error) {
-	if n, ok := e.nodes[domain]; ok {
-		return n, nil
+	for _, n := range e.nodes {
+		if n.domain == domain {
+			return n, nil
+		}
 	}
 	n := node{domain: domain}
 	name := "_dmarc." + domain
@@ -51,10 +54,7 @@ func (e *evaluator) node(ctx context.Context, domain string) (node, error) {
 	case count == 1:
 		n.rec, n.bad = parseRFC9989(txt)
 	}
-	if e.nodes == nil {
-		e.nodes = make(map[string]node, 4)
-	}
-	e.nodes[domain] = n
+	e.nodes = append(e.nodes, n)
 	return n, nil
 }
 
@@ -132,7 +132,7 @@ func oneBelow(d, parent string) string {
 // orgDomain9989 is the organizational domain of d by tree walk, once
 // per evaluation.
 func (e *evaluator) orgDomain9989(ctx context.Context, d string) (string, error) {
-	if org, ok := e.orgs[d]; ok {
+	if org, ok := e.knownOrg(d); ok {
 		return org, nil
 	}
 	found, err := e.walk(ctx, d)
@@ -140,11 +140,18 @@ func (e *evaluator) orgDomain9989(ctx context.Context, d string) (string, error)
 		return "", err
 	}
 	org := selectOrg(d, found)
-	if e.orgs == nil {
-		e.orgs = make(map[string]string, 2)
-	}
-	e.orgs[d] = org
+	e.orgs = append(e.orgs, [2]string{d, org})
 	return org, nil
+}
+
+// knownOrg is the organizational domain of d if a walk found it.
+func (e *evaluator) knownOrg(d string) (string, bool) {
+	for _, o := range e.orgs {
+		if o[0] == d {
+			return o[1], true
+		}
+	}
+	return "", false
 }
 
 // discover9989 finds the policy record of the Author Domain from
@@ -161,10 +168,7 @@ func (e *evaluator) discover9989(ctx context.Context, from string) (node, error)
 		return node{domain: from}, err
 	}
 	org := selectOrg(from, found)
-	if e.orgs == nil {
-		e.orgs = make(map[string]string, 2)
-	}
-	e.orgs[from] = org
+	e.orgs = append(e.orgs, [2]string{from, org})
 	for _, n := range found {
 		if n.domain == org {
 			return n, nil
