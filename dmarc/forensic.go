@@ -16,6 +16,10 @@ type ForensicReport struct {
 	EnvelopeFrom string // MAIL FROM address; "" is the null sender <>
 	To           string // the single RCPT TO address
 	Message      []byte // the whole RFC 5322 message, CRLF line ends, 7-bit
+	// AuthFailure is the report's Auth-Failure: "dmarc", or for the DKIM
+	// and SPF failure reports RFC 9991 reports make for fo=d and fo=s
+	// "bodyhash", "signature" or "spf" (RFC 6591 §3.1).
+	AuthFailure string
 }
 
 // Errors of ForensicReports. The first two concern its arguments and
@@ -108,6 +112,24 @@ const (
 // big the address is skipped. Addresses that are not plain mailboxes
 // are skipped too.
 //
+// With an outcome of ModeRFC9989 (or WithMode(ModeRFC9989) among
+// opts) the reports follow RFC 9991 instead: the Subject says "DMARC
+// Failure Report"; Identity-Alignment lists the mechanisms that failed
+// to authenticate an aligned identity (the reverse of RFC 7489's
+// meaning); DKIM-Domain, DKIM-Identity and DKIM-Selector name the first
+// failing signature of an aligned domain, and SPF-DNS the SPF records
+// (WithForensicSPFRecords) when SPF failed for an aligned domain; fo=
+// is read per RFC 9989 §4.7 (see forensicKinds9991): fo=0 and fo=1 ask
+// for this DMARC report, fo=d for a DKIM failure report (Auth-Failure
+// bodyhash or signature, "DKIM Failure Report") about the first
+// signature that failed, fo=s for an SPF failure report (Auth-Failure
+// spf), each recipient getting every kind asked for; a record with
+// psd=y gets none (RFC 9991 §2). WithForensicRedaction removes personal
+// data from the copied headers as RFC 9991 §7 suggests, in either mode.
+// RFC 9991 also wants external ruf= destinations verified (package
+// dmarc/report's CheckDestination with tag "ruf") and reports
+// rate-limited; both are the caller's, before sending.
+//
 // ForensicReports returns nothing when o.Forensic is empty. It fails
 // with ErrForensicNoRecord for a nil o or o.Record, ErrForensicNoInput
 // for a nil in or one without a valid ClientIP, and a
@@ -129,9 +151,22 @@ func ForensicReports(in *Input, o *Outcome, original []byte, opts ...Option) ([]
 	}
 	var c config
 	c.init(opts)
-	b, err := newForensicBuilder(in, o, original, &c)
-	if err != nil {
-		return nil, err
+	kinds := []forensicKind{{auth: "dmarc"}}
+	rfc9991 := o.Mode == ModeRFC9989 || c.mode == ModeRFC9989
+	if rfc9991 {
+		// RFC 9991 §2: ruf= of a record with psd=y is not considered.
+		if o.Record.PSD == 'y' {
+			return nil, nil
+		}
+		kinds = forensicKinds9991(in, o)
+	}
+	var builders []*forensicBuilder
+	for _, k := range kinds {
+		b, err := newForensicBuilder(in, o, original, &c, k, rfc9991)
+		if err != nil {
+			return nil, err
+		}
+		builders = append(builders, b)
 	}
 	var reports []ForensicReport
 	var skipped []error
@@ -150,15 +185,17 @@ func ForensicReports(in *Input, o *Outcome, original []byte, opts ...Option) ([]
 			skipped = append(skipped, &ForensicSkipError{Recipient: rcpt, Err: ErrForensicBadRecipient})
 			continue
 		}
-		msg, skip, err := b.report(rcpt, forensicLimit(o.Record, rcpt))
-		if err != nil {
-			return nil, err
+		for _, b := range builders {
+			msg, skip, err := b.report(rcpt, forensicLimit(o.Record, rcpt))
+			if err != nil {
+				return nil, err
+			}
+			if skip != nil {
+				skipped = append(skipped, skip)
+				continue
+			}
+			reports = append(reports, ForensicReport{EnvelopeFrom: b.envFrom, To: rcpt, Message: msg, AuthFailure: b.kind.auth})
 		}
-		if skip != nil {
-			skipped = append(skipped, skip)
-			continue
-		}
-		reports = append(reports, ForensicReport{EnvelopeFrom: b.envFrom, To: rcpt, Message: msg})
 	}
 	return reports, errors.Join(skipped...)
 }
@@ -181,6 +218,7 @@ func forensicLimit(r *Record, rcpt string) uint64 {
 
 // forensicBuilder holds what is the same in every recipient's report.
 type forensicBuilder struct {
+	kind     forensicKind
 	rand     io.Reader
 	from     string // From: value
 	envFrom  string
@@ -192,9 +230,9 @@ type forensicBuilder struct {
 	mainHdrs []string // its main fields only (the smallest report)
 }
 
-func newForensicBuilder(in *Input, o *Outcome, original []byte, c *config) (*forensicBuilder, error) {
+func newForensicBuilder(in *Input, o *Outcome, original []byte, c *config, k forensicKind, rfc9991 bool) (*forensicBuilder, error) {
 	opts := &c.forensic
-	b := &forensicBuilder{rand: opts.rand}
+	b := &forensicBuilder{kind: k, rand: opts.rand}
 	if b.rand == nil {
 		b.rand = rand.Reader
 	}
@@ -229,11 +267,24 @@ func newForensicBuilder(in *Input, o *Outcome, original []byte, c *config) (*for
 		used = o.FromDomain
 	}
 	headers, fields := forensicHeader(original)
+	mailFrom := in.MailFrom
+	if opts.redact {
+		r, err := newForensicRedactor(opts.redactKey, b.rand)
+		if err != nil {
+			return nil, &ForensicOptionError{Option: "WithForensicRand", Err: err}
+		}
+		headers = r.headers(headers, fields)
+		mailFrom = r.address(mailFrom)
+	}
 	b.headers = headers
 
+	subject := "DMARC Forensic Report for " + used + " from IP " + ip
+	if rfc9991 {
+		subject = k.subject() + " for " + used + " from IP " + ip
+	}
 	var fx []byte
 	fx = forensicField(fx, "Date", date)
-	fx = forensicField(fx, "Subject", forensicSubject("DMARC Forensic Report for "+used+" from IP "+ip))
+	fx = forensicField(fx, "Subject", forensicSubject(subject))
 	fx = forensicField(fx, "Auto-Submitted", "auto-replied")
 	if refs := forensicReferences(fields); refs != "" {
 		fx = forensicField(fx, "References", refs)
@@ -244,9 +295,7 @@ func newForensicBuilder(in *Input, o *Outcome, original []byte, c *config) (*for
 	if status == "" {
 		status = o.Status.Text()
 	}
-	b.text = []string{
-		"A message claiming to be from you has failed the published DMARC",
-		"policy for your domain.",
+	b.text = append(k.intro(), []string{
 		"",
 		"  Sender Domain: " + forensicBodyText(o.FromDomain),
 		"  Sender IP Address: " + ip,
@@ -255,7 +304,7 @@ func newForensicBuilder(in *Input, o *Outcome, original []byte, c *config) (*for
 		"  DKIM Alignment: " + forensicYesNo(o.AlignedDKIM),
 		"  DMARC Results: " + forensicBodyText(status),
 		"",
-	}
+	}...)
 
 	var r []byte
 	r = forensicField(r, "Content-Type", "message/feedback-report")
@@ -263,8 +312,8 @@ func newForensicBuilder(in *Input, o *Outcome, original []byte, c *config) (*for
 	r = forensicField(r, "Feedback-Type", "auth-failure")
 	r = forensicField(r, "User-Agent", forensicUserAgent)
 	r = forensicField(r, "Version", "1")
-	r = forensicField(r, "Auth-Failure", "dmarc")
-	r = forensicField(r, "Original-Mail-From", "<"+forensicASCII(in.MailFrom)+">")
+	r = forensicField(r, "Auth-Failure", k.auth)
+	r = forensicField(r, "Original-Mail-From", "<"+forensicASCII(mailFrom)+">")
 	r = forensicField(r, "Arrival-Date", date)
 	if opts.reportingMTA != "" {
 		r = forensicField(r, "Reporting-MTA", "dns; "+opts.reportingMTA)
@@ -278,7 +327,11 @@ func newForensicBuilder(in *Input, o *Outcome, original []byte, c *config) (*for
 		id = b.msgIDDom
 	}
 	r = forensicField(r, "Authentication-Results", forensicAuthResults(opts.authResults, o, id))
-	r = forensicField(r, "Identity-Alignment", forensicAlignment(o))
+	if rfc9991 {
+		r = forensicFields9991(r, in, o, c, k)
+	} else {
+		r = forensicField(r, "Identity-Alignment", forensicAlignment(o))
+	}
 	r = forensicField(r, "Delivery-Result", forensicDelivery(o.Status))
 	b.arf = r
 
@@ -429,8 +482,9 @@ func forensicDMARCWord(o *Outcome) string {
 	return "none"
 }
 
-// forensicAlignment is the Identity-Alignment: value (RFC 7489 §7.3):
-// the aligned methods, or "none".
+// forensicAlignment is the Identity-Alignment: value of RFC 7489 §7.3:
+// the aligned methods, or "none". RFC 9991 turned the meaning round
+// (forensicAlignment9991).
 func forensicAlignment(o *Outcome) string {
 	switch {
 	case o.AlignedDKIM && o.AlignedSPF:

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mailpolicy/mailpolicy/dkim"
+	"github.com/mailpolicy/mailpolicy/spf"
 )
 
 // FuzzForensicReports feeds hostile From domains, envelope senders,
@@ -112,4 +115,48 @@ func forensicMain(original []byte) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// FuzzForensicRFC9991 feeds hostile received headers, domains and SPF
+// records to RFC 9991 reports with redaction: every report must still
+// be well-formed and 7-bit, carry each feedback field once, name its
+// kind in Auth-Failure, and copy no more header lines than received
+// (redaction replaces within lines, never adds any).
+func FuzzForensicRFC9991(f *testing.F) {
+	f.Add("example.com", "v=spf1 -all", []byte(forensicOriginal), "mail.example.com", "1:d:s")
+	f.Add("example.com\r\nX: y", "a\r\nb", []byte("To: \"a\\\"b\"@x, c@d\r\nFrom: e.f@g\r\n\r\n"), "x\x00y", "0")
+	f.Add("", "", []byte("From: @@@a@\r\nReceived: for <http://@x>\r\n"), "", "s")
+	f.Fuzz(func(t *testing.T, fromDomain, spfRecord string, original []byte, dkimDomain, fo string) {
+		in, o, opts := forensicFixture()
+		opts = append(opts, WithForensicRand(rand.NewChaCha8([32]byte{7})), WithForensicRedaction([]byte("k")),
+			WithForensicSPFRecords(spfRecord), WithMode(ModeRFC9989))
+		rec, err := ParseRecordRFC9989("v=DMARC1; p=reject; ruf=mailto:dmarc@example.com; fo=" + fo)
+		if err != nil {
+			return
+		}
+		in.SPF = spf.Fail
+		in.DKIM = []dkim.Result{{Domain: dkimDomain, Selector: "s", Status: dkim.StatusFail}}
+		o.Record, o.FromDomain, o.UsedDomain, o.AlignedDKIM = rec, fromDomain, fromDomain, false
+		o.Forensic = []string{"dmarc@example.com"}
+		reports, err := ForensicReports(in, o, original, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range reports {
+			forensicLines(t, r.Message)
+			_, _, bodies := forensicParts(t, r.Message)
+			fr := forensicReportFields(t, bodies[1])
+			for k, v := range fr {
+				if len(v) != 1 {
+					t.Fatalf("feedback field %s %d times", k, len(v))
+				}
+			}
+			if fr.Get("Auth-Failure") != r.AuthFailure {
+				t.Fatalf("Auth-Failure %q, report says %q", fr.Get("Auth-Failure"), r.AuthFailure)
+			}
+			if got, want := bytes.Count(bodies[2], []byte("\r\n")), len(forensicHeaderLines(original)); got > want {
+				t.Fatalf("part 3 has %d lines, received %d", got, want)
+			}
+		}
+	})
 }

@@ -16,6 +16,9 @@ type forensicOptions struct {
 	reportingMTA string
 	rand         io.Reader
 	authResults  string
+	redact       bool
+	redactKey    []byte
+	spfRecords   []string
 }
 
 // WithForensicAuthResults gives the Authentication-Results field the
@@ -55,4 +58,29 @@ func WithReportingMTA(host string) Option {
 // and MIME boundaries; default crypto/rand.
 func WithForensicRand(r io.Reader) Option {
 	return func(c *config) { c.forensic.rand = r }
+}
+
+// WithForensicRedaction redacts the copy of the received header section
+// as RFC 9991 §7 suggests, to limit the personal data a report carries:
+// the local part of every address (in all fields but the message-id
+// ones, Message-ID, References, In-Reply-To, Content-ID and
+// Resent-Message-ID, whose ids look like addresses; and in
+// Original-Mail-From) becomes an 8-letter token, the same for the same
+// local part under the same key, so that reports can still be
+// correlated; "http" becomes "hxxp", so that links cannot be followed
+// by accident. A nil or empty key draws a fresh one per ForensicReports
+// call (from WithForensicRand's reader), so tokens then match within
+// one call only.
+func WithForensicRedaction(key []byte) Option {
+	return func(c *config) { c.forensic.redact, c.forensic.redactKey = true, key }
+}
+
+// WithForensicSPFRecords gives the SPF record(s) the check of the
+// message used (the TXT of its SPF-Authenticated domain, and those of
+// includes and redirects). RFC 9991 failure reports (ModeRFC9989) carry
+// them as SPF-DNS fields when SPF failed for an aligned domain, and SPF
+// failure reports (fo=s) whenever given; the spf package does not
+// return the records, so without this option the field is left out.
+func WithForensicSPFRecords(records ...string) Option {
+	return func(c *config) { c.forensic.spfRecords = records }
 }
