@@ -16,10 +16,12 @@ import (
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/retry"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/signing"
 	"github.com/mailpolicy/mailpolicy/hostlist"
+	"github.com/mailpolicy/mailpolicy/mtasts"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/resolver"
 	"github.com/mailpolicy/mailpolicy/smtp"
+	"github.com/mailpolicy/mailpolicy/tlsrpt"
 )
 
 // Exim's own (negative) errnos, as msg:host:defer and msg:defer give
@@ -50,8 +52,9 @@ type Courier struct {
 	// OCSP is hosts_request_ocsp / hosts_require_ocsp; nil: no checks.
 	OCSP *ocsp.Client
 	// TLSConfig is the base of the outbound TLS configuration (nil:
-	// defaults). Certificates are never PKIX-verified: opportunistic
-	// TLS, or DANE.
+	// defaults). Certificates are PKIX-verified only under MTA-STS
+	// (against its RootCAs, the system roots when nil); otherwise
+	// opportunistic TLS, or DANE.
 	TLSConfig *tls.Config
 	Bus       *events.Bus // nil: no events
 	Logger    *slog.Logger
@@ -66,6 +69,13 @@ type Courier struct {
 	// Retry is the host retry database (nil: none): a host that failed
 	// is not tried again before its time, and a success clears it.
 	Retry *retry.DB
+	// MTASTS is the MTA-STS policy cache (nil: no MTA-STS): the
+	// recipient domain's policy applies to the hosts DANE does not
+	// (tlspolicy.go).
+	MTASTS *mtasts.Cache
+	// TLSReports receives every session's TLS outcome per policy
+	// domain for the daily TLS reports (nil: no recording).
+	TLSReports *tlsrpt.Recorder
 
 	poolOnce sync.Once
 	conns    *pool
@@ -78,6 +88,10 @@ type target struct {
 	port   int
 	fromMX bool
 	secure bool // DNSSEC-authenticated MX and address lookups
+	// domain is the recipient domain, sts its MTA-STS policy in
+	// enforce or testing mode (nil: none).
+	domain string
+	sts    *mtasts.Policy
 }
 
 // result is what one attempt did for one recipient.
@@ -93,6 +107,9 @@ type result struct {
 type hostDefer struct {
 	message string
 	errno   int
+	// policy: the host was refused by the TLS policy (MTA-STS), not
+	// for a failure of its own; the retry database does not count it.
+	policy bool
 }
 
 // Destination is the group addr is delivered with: its domain, lower
@@ -217,6 +234,14 @@ func (q *Courier) deliverDomain(ctx context.Context, d *queue.Delivery, data mes
 		}
 		return
 	}
+	if sts := q.stsPolicy(ctx, env.ID, domain); sts != nil {
+		for i := range targets {
+			targets[i].sts = sts
+		}
+	}
+	for i := range targets {
+		targets[i].domain = domain
+	}
 	open := rcpts
 	for i, t := range targets {
 		if ctx.Err() != nil {
@@ -270,6 +295,7 @@ func (q *Courier) attempt(ctx context.Context, d *queue.Delivery, data message, 
 	}
 	s := &remoteSession{q: q, env: env, t: t, base: base, last: last, waiting: d.Waiting}
 	results, hd, hostErr := s.session(ctx, data, rcpts)
+	s.recordTLS()
 	if q.Retry != nil {
 		switch {
 		case hostErr:
@@ -303,7 +329,7 @@ func (q *Courier) attempt(ctx context.Context, d *queue.Delivery, data message, 
 		switch res.status {
 		case prdr.Delivered:
 			r.State = queue.Delivered
-			log.Info("delivered", "id", env.ID, "rcpt", r.Addr, "host", t.host, "ip", t.ip.String(), "dane", s.dane, "tls", s.tlsOn, "prdr", s.prdr, "confirm", res.confirm)
+			log.Info("delivered", "id", env.ID, "rcpt", r.Addr, "host", t.host, "ip", t.ip.String(), "dane", s.dane, "tls", s.tlsOn, "tls_policy", s.tlsPolicy, "prdr", s.prdr, "confirm", res.confirm)
 		case prdr.Failed:
 			r.State = queue.Failed
 			r.Status = res.status5
@@ -333,7 +359,7 @@ func (q *Courier) attempt(ctx context.Context, d *queue.Delivery, data message, 
 		}
 	}
 	if hd != nil {
-		log.Info("host deferred", "id", env.ID, "host", t.host, "ip", t.ip.String(), "reason", first.Message)
+		log.Info("host deferred", "id", env.ID, "host", t.host, "ip", t.ip.String(), "tls_policy", s.tlsPolicy, "reason", first.Message)
 		ev := base
 		ev.Name, ev.Data, ev.DeferErrno = events.MsgHostDefer, events.DeferData(hd.message, hd.errno), hd.errno
 		q.raiseOut(ctx, ev)

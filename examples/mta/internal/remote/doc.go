@@ -30,6 +30,18 @@
 //	    (-dane-try, default "*", -dane-require; TLSA lookup only for
 //	    DNSSEC-secure addresses; ActionFail fails the addresses,
 //	    ActionDefer defers the host, dane:fail through Bus.Notify)
+//	  → per host address where DANE does not apply (tlspolicy.go; RFC
+//	    8461 §2: DANE wins): the recipient domain's MTA-STS policy from
+//	    Courier.MTASTS (mtasts.Cache: TXT asked each time, the policy
+//	    cached), in enforce mode a host the policy does not name is
+//	    deferred without connecting, STARTTLS is required and the
+//	    certificate PKIX-verified for the MX host name (TLSConfig.RootCAs;
+//	    a failure defers the host, "MTA-STS error: ...", never clear
+//	    text, and no retry record); testing mode delivers as before and
+//	    reports; log lines say tls_policy=dane|mta-sts(enforce)|
+//	    mta-sts(testing)|none; every session's TLS outcome goes to
+//	    Courier.TLSReports (RFC 8460 result types; policy tlsa, sts or
+//	    no-policy-found)
 //	  → tcp:connect (a result refuses: host deferred, ERRNO_EVENT -58)
 //	  → connect to -smtp-port; the dialogue is an smtp.Client's
 //	    (replies bounded by smtp.Limits, every read and write by

@@ -2,7 +2,9 @@ package remote
 
 import (
 	"bufio"
+	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -25,9 +27,10 @@ import (
 // peer is a real SMTP server on 127.0.0.1 for the courier's tests: it
 // accepts everything unless told otherwise, and records what it saw.
 type peer struct {
-	t  testing.TB
-	ln net.Listener
-	wg sync.WaitGroup
+	t    testing.TB
+	addr string // where to listen ("": 127.0.0.1, any port)
+	ln   net.Listener
+	wg   sync.WaitGroup
 
 	// hold, when set, keeps each new session before its greeting
 	// until it is closed; reached gets a value for each session held.
@@ -42,6 +45,10 @@ type peer struct {
 	hangUp bool
 	// ext are more EHLO keywords (PIPELINING, CHUNKING: both served).
 	ext []string
+	// cert, when set, makes the server offer STARTTLS and present it;
+	// starttls replaces the 220 reply to STARTTLS (a refusal).
+	cert     *tls.Certificate
+	starttls string
 
 	mu       sync.Mutex
 	conns    int
@@ -51,6 +58,7 @@ type peer struct {
 
 type peerMsg struct {
 	conn      int
+	tls       bool // received over TLS
 	pipelined bool // RCPT was sent before MAIL's reply
 	bdat      bool
 	from      string
@@ -61,7 +69,7 @@ type peerMsg struct {
 
 func startPeer(t testing.TB, p *peer) *peer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", cmp.Or(p.addr, "127.0.0.1:0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +145,7 @@ func (p *peer) serve(c net.Conn) {
 		return
 	}
 	var m peerMsg
+	tlsOn := false
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil {
@@ -150,13 +159,27 @@ func (p *peer) serve(c net.Conn) {
 		switch strings.ToUpper(verb) {
 		case "EHLO":
 			lines := []string{"250-peer.test", "250-SIZE 100000000", "250-8BITMIME"}
+			if p.cert != nil && !tlsOn {
+				lines = append(lines, "250-STARTTLS")
+			}
 			for _, e := range p.ext {
 				lines = append(lines, "250-"+e)
 			}
 			w(append(lines, "250 ENHANCEDSTATUSCODES")...)
+		case "STARTTLS":
+			if p.starttls != "" || p.cert == nil || tlsOn {
+				w(cmp.Or(p.starttls, "503 5.5.1 no TLS here"))
+				continue
+			}
+			w("220 2.0.0 go ahead")
+			tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{*p.cert}})
+			if tc.Handshake() != nil {
+				return
+			}
+			c, br, tlsOn = tc, bufio.NewReader(tc), true
 		case "MAIL":
 			path, _ := smtp.ParsePath(strings.TrimPrefix(arg, "FROM:"))
-			m = peerMsg{conn: n, from: path.Mailbox, pipelined: br.Buffered() > 0}
+			m = peerMsg{conn: n, from: path.Mailbox, pipelined: br.Buffered() > 0, tls: tlsOn}
 			w("250 2.1.0 OK")
 		case "RCPT":
 			path, _ := smtp.ParsePath(strings.TrimPrefix(arg, "TO:"))

@@ -7,8 +7,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailpolicy/mailpolicy/dane"
 	"github.com/mailpolicy/mailpolicy/events"
+	"github.com/mailpolicy/mailpolicy/mtasts"
 	"github.com/mailpolicy/mailpolicy/smtp"
+	"github.com/mailpolicy/mailpolicy/tlsrpt"
 )
 
 // Connection reuse. After a message, a connection that is in step is
@@ -46,6 +49,8 @@ type conn struct {
 	c                  *smtp.Client
 	greeting, heloResp string
 	dane, tlsOn        bool
+	daneSet            *dane.TLSASet   // under DANE, for the TLS reports
+	certFail           *tlsrpt.Failure // what verification found under mta-sts(testing)
 	sendIP             netip.Addr
 	sendPort           int
 	base               events.Event // the last message's, for tcp:close
@@ -53,9 +58,16 @@ type conn struct {
 	idle               *time.Timer  // while kept
 }
 
-// key names the host a connection is to.
+// key names the host a connection is to. A connection made under an
+// enforced MTA-STS policy (its certificate verified, the host matched
+// against the policy) is kept for that domain alone, and no other
+// connection is given to it.
 func (t target) key() string {
-	return t.host + "|" + t.ip.String() + "|" + strconv.Itoa(t.port) + "|" + strconv.FormatBool(t.secure)
+	k := t.host + "|" + t.ip.String() + "|" + strconv.Itoa(t.port) + "|" + strconv.FormatBool(t.secure)
+	if t.sts != nil && t.sts.Mode == mtasts.ModeEnforce {
+		k += "|sts=" + t.domain
+	}
+	return k
 }
 
 // close closes the connection (no QUIT) and raises tcp:close.

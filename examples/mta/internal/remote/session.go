@@ -14,6 +14,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/queue"
 	"github.com/mailpolicy/mailpolicy/prdr"
 	"github.com/mailpolicy/mailpolicy/smtp"
+	"github.com/mailpolicy/mailpolicy/tlsrpt"
 )
 
 // remoteSession is one message's dialogue with one host address, on a
@@ -33,6 +34,16 @@ type remoteSession struct {
 	greeting, heloResp string // first lines with the code, for the DSN
 	tlsReady           bool   // the server said 220 to STARTTLS
 	dane, tlsOn, prdr  bool
+
+	// The TLS policy (tlspolicy.go): its name for the logs, the
+	// MTA-STS mode when that applies, what PKIX verification found
+	// under it, the last dane:fail data, and what goes to TLSReports.
+	tlsPolicy              string
+	stsEnforce, stsTesting bool
+	stsErr                 error
+	daneSet                *dane.TLSASet
+	daneFail               string
+	report                 sessionReport
 }
 
 // smtpErrMsg is Exim's message for a reply that ends (part of) the
@@ -69,7 +80,7 @@ func (s *remoteSession) session(ctx context.Context, data message, rcpts []*queu
 		if fail != nil {
 			return failAll(len(rcpts), fail.message, fail.status5), nil, false
 		}
-		return nil, hd, hd.errno != ErrnoEvent && hd.errno != ErrnoExpandFail && ctx.Err() == nil
+		return nil, hd, hd.errno != ErrnoEvent && hd.errno != ErrnoExpandFail && !hd.policy && ctx.Err() == nil
 	}
 	results, hd, keep, _ := s.transaction(ctx, data, rcpts)
 	s.end(ctx, keep)
@@ -98,15 +109,31 @@ func (s *remoteSession) connect(ctx context.Context) (fail *result, hd *hostDefe
 	var dd *dane.Decision
 	policy := q.danePolicy(ctx, s.base)
 	if policy != nil {
+		notify := policy.Event
+		policy.Event = func(name, data string) {
+			s.daneFail = data
+			notify(name, data)
+		}
 		dd = policy.Check(ctx, s.t.host, s.t.ip, s.t.port, s.t.secure, q.daneOpts()...)
+		s.daneSet = dd.Set
 		switch dd.Action {
 		case dane.ActionFail:
+			s.decideTLSPolicy(true, dd.Set)
 			return &result{status: prdr.Failed, message: dd.Message, status5: "5.7.5"}, nil
 		case dane.ActionDefer:
+			s.decideTLSPolicy(true, dd.Set)
+			if dd.EventData == "" { // secure TLSA records, none usable
+				s.tlsFailure(tlsrpt.ResultTLSAInvalid, dd.Message, "")
+			}
 			return nil, &hostDefer{message: dd.Message}
 		case dane.ActionDANE:
 			s.dane = true
 		}
+	}
+	// MTA-STS where DANE does not apply (RFC 8461 §2).
+	s.decideTLSPolicy(false, s.daneSet)
+	if hd := s.stsMatch(); hd != nil {
+		return nil, hd
 	}
 
 	// tcp:connect.
@@ -153,8 +180,15 @@ func (s *remoteSession) connect(ctx context.Context) (fail *result, hd *hostDefe
 		return fail, hd
 	}
 
-	// STARTTLS: under DANE required (dane.Policy.Connect), otherwise
-	// when offered.
+	// STARTTLS: under DANE required (dane.Policy.Connect), under
+	// mta-sts(enforce) too, otherwise when offered.
+	if !s.dane && !c.Extensions().Has("STARTTLS") {
+		s.tlsFailure(tlsrpt.ResultSTARTTLSNotSupported, "STARTTLS not offered", "")
+		if s.stsEnforce {
+			s.quit(ctx)
+			return nil, &hostDefer{message: "MTA-STS error: STARTTLS not offered by " + s.t.host, policy: true}
+		}
+	}
 	if s.dane || c.Extensions().Has("STARTTLS") {
 		if hd := s.startTLS(ctx, policy, dd); hd != nil {
 			return nil, hd
@@ -167,6 +201,7 @@ func (s *remoteSession) connect(ctx context.Context) (fail *result, hd *hostDefe
 	}
 	s.cn.greeting, s.cn.heloResp, s.cn.dane, s.cn.tlsOn = s.greeting, s.heloResp, s.dane, s.tlsOn
 	s.cn.sendIP, s.cn.sendPort = s.base.SendingIP, s.base.SendingPort
+	s.cn.daneSet, s.cn.certFail = s.daneSet, s.report.failure
 	return nil, nil
 }
 
@@ -176,6 +211,16 @@ func (s *remoteSession) adopt(ctx context.Context, cn *conn) {
 	s.greeting, s.heloResp, s.dane, s.tlsOn = cn.greeting, cn.heloResp, cn.dane, cn.tlsOn
 	s.base.SendingIP, s.base.SendingPort = cn.sendIP, cn.sendPort
 	cn.c.OnReply = func(stage string, r smtp.Reply) { s.onReply(ctx, stage, r) }
+	// The connection's TLS state counts again for this message: the
+	// policy is the same (the key says so: host, DANE state, and the
+	// domain under an enforced policy), the domain may be another.
+	s.daneSet = cn.daneSet
+	s.decideTLSPolicy(false, cn.daneSet)
+	s.stsMatch() // under testing, a report; under enforce it matched
+	if cn.certFail != nil && s.report.failure == nil {
+		f := *cn.certFail
+		s.report.failure = &f
+	}
 }
 
 // transaction sends the message: MAIL, RCPT, DATA. keep reports that

@@ -11,6 +11,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/smtp"
+	"github.com/mailpolicy/mailpolicy/tlsrpt"
 )
 
 // startTLS starts TLS: under DANE with policy.Connect (TLS required,
@@ -33,7 +34,12 @@ func (s *remoteSession) startTLS(ctx context.Context, policy *dane.Policy, dd *d
 		s.quit(ctx)
 		return &hostDefer{message: "DANE error: STARTTLS not offered by " + s.t.host}
 	case errors.As(err, &ce):
-		if !s.dane {
+		s.tlsFailure(tlsrpt.ResultSTARTTLSNotSupported, "STARTTLS refused: "+ce.Reply.String(), "")
+		switch {
+		case s.stsEnforce:
+			s.quit(ctx)
+			return &hostDefer{message: "MTA-STS error: " + smtpErrMsg("STARTTLS", ce.Reply), policy: true}
+		case !s.dane:
 			return nil
 		}
 		s.quit(ctx)
@@ -43,7 +49,13 @@ func (s *remoteSession) startTLS(ctx context.Context, policy *dane.Policy, dd *d
 	if e := s.c.Err(); e != nil {
 		err = e
 	}
+	if s.stsEnforce && s.stsErr != nil && ctx.Err() == nil {
+		return &hostDefer{message: "MTA-STS error: certificate of " + s.t.host + " not valid: " + s.stsErr.Error(), policy: true}
+	}
 	if s.tlsReady && ctx.Err() == nil {
+		if !s.dane {
+			s.tlsFailure(tlsrpt.ResultValidationFailure, "TLS handshake: "+err.Error(), "")
+		}
 		return &hostDefer{message: "TLS session: (SSL_connect): " + err.Error()}
 	}
 	return s.ioDefer(ctx, err)
@@ -73,8 +85,9 @@ func (s *remoteSession) tlsConfig(ctx context.Context, dd *dane.Decision) *tls.C
 			ev.PeerCert = cert
 			d := s.q.raiseOut(ctx, ev)
 			// Opportunistic TLS verifies nothing: verification is
-			// optional (tls_try_verify_hosts), except under DANE.
-			if d.CertOutcome(!s.dane, s.dane) == events.CertRefused {
+			// optional (tls_try_verify_hosts), except under DANE and
+			// an enforced MTA-STS policy.
+			if d.CertOutcome(!s.dane && !s.stsEnforce, s.dane) == events.CertRefused {
 				return fmt.Errorf("certificate at depth %d refused by tls:cert event: %s", depth, d.Result)
 			}
 		}
@@ -82,6 +95,24 @@ func (s *remoteSession) tlsConfig(ctx context.Context, dd *dane.Decision) *tls.C
 			return then(raw, chains)
 		}
 		return nil
+	}
+	if !s.dane && (s.stsEnforce || s.stsTesting) {
+		// PKIX for MTA-STS, after tls:cert: refused under enforce,
+		// reported under testing.
+		prev := cfg.VerifyConnection
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			if err := s.verifyPKIX(cs); err != nil {
+				s.stsErr = err
+				s.tlsFailure(certResult(err), err.Error(), "")
+				if s.stsEnforce {
+					return err
+				}
+			}
+			if prev != nil {
+				return prev(cs)
+			}
+			return nil
+		}
 	}
 	if oc := s.q.OCSP; oc != nil {
 		var sess *ocsp.Session
