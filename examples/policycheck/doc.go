@@ -230,6 +230,25 @@
 //
 //	policycheck tlsrpt-parse [-max-size N] [-max-decompressed-size N] [-json] FILE
 //
+// dmarc-report builds DMARC aggregate reports (RFC 9990, package
+// dmarc/report) from a DMARC history file (Exim's dmarc_history_file,
+// "-" for standard input), one per policy domain, for the period
+// [-begin, -end) (RFC 3339 times, YYYY-MM-DD dates at 00:00 UTC, or
+// Unix seconds; a day is -begin 2026-05-01 -end 2026-05-02). Without
+// -xml or -gzip it writes the reports' XML documents to stdout, one
+// after another; with -xml PATH or -gzip PATH it writes files (into
+// PATH when it is a directory, under their RFC 9990 names; else to the
+// file PATH, which takes exactly one report) and prints
+// dmarc_report_count and per report N dmarc_report_N_domain, _id,
+// _begin, _end, _records, _messages, _rua and _file. A period without
+// entries prints nothing (stderr says so) and exits 0; a history file
+// that cannot be read or parsed, or a file that cannot be written, is
+// exit 1:
+//
+//	policycheck dmarc-report -history FILE -begin T -end T [-org-name N] [-org-email E]
+//	        [-report-id-prefix P] [-discovery psl|treewalk] [-domain D]
+//	        [-xml PATH | -gzip PATH] [-json]
+//
 // With -json either prints one JSON object on one line instead, with the
 // same names as keys in the same order and string values, for example
 // {"spf_result":"pass",...} or {"spf_lookup":"fail"}.
