@@ -26,10 +26,12 @@ import (
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/signing"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/smtpd"
 	"github.com/mailpolicy/mailpolicy/hostlist"
+	"github.com/mailpolicy/mailpolicy/mtasts"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/resolver"
 	"github.com/mailpolicy/mailpolicy/smtp"
 	"github.com/mailpolicy/mailpolicy/srs"
+	"github.com/mailpolicy/mailpolicy/tlsrpt"
 )
 
 // DefaultDNSCache is the number of DNS answers a Server caches when its
@@ -111,6 +113,11 @@ type Config struct {
 	OCSP *ocsp.Client
 	// TLSConfig is the base of the outbound TLS configuration.
 	TLSConfig *tls.Config
+	// MTASTS is the outbound MTA-STS policy cache (nil: no MTA-STS);
+	// TLSReports records every outbound session's TLS outcome for the
+	// TLS reports (nil: none). Both are remote.Courier's.
+	MTASTS     *mtasts.Cache
+	TLSReports *tlsrpt.Recorder
 	// DKIMSign signs outbound and relayed mail (bounces too) by its
 	// From domain, at each delivery attempt; nil: no signing.
 	DKIMSign *signing.Signers
@@ -247,7 +254,7 @@ func New(cfg Config) (*Server, error) {
 				SMTPTimeout: cfg.SMTPTimeout, DANETry: cfg.DANETry, DANERequire: cfg.DANERequire,
 				OCSP: cfg.OCSP, TLSConfig: cfg.TLSConfig, Bus: cfg.Bus, Logger: cfg.Logger, Signers: cfg.DKIMSign,
 				ConnectionMaxMessages: cfg.ConnectionMaxMessages, ConnectionIdleTimeout: cfg.ConnectionIdleTimeout,
-				Retry: openRetry(cfg)},
+				Retry: openRetry(cfg), MTASTS: cfg.MTASTS, TLSReports: cfg.TLSReports},
 		}
 	}
 	// Without a spool the Bouncer still delivers notifications to
