@@ -9,7 +9,6 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/bmi"
 	"github.com/mailpolicy/mailpolicy/dcc"
-	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/auth"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/config"
@@ -17,6 +16,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/mta"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/ratelimit"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/redisstore"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/reports"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/signing"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/tlsconf"
 	"github.com/mailpolicy/mailpolicy/ocsp"
@@ -29,9 +29,10 @@ import (
 // beside it and closed after it.
 type app struct {
 	srv     *mta.Server
-	tls     *tlsconf.Server  // nil without tls_certificate
-	metrics *metrics.Metrics // nil without metrics_listen
-	webhook *events.Webhook  // nil without event_webhook
+	tls     *tlsconf.Server    // nil without tls_certificate
+	metrics *metrics.Metrics   // nil without metrics_listen
+	webhook *events.Webhook    // nil without event_webhook
+	reports *reports.Scheduler // nil without dmarc_report_interval and tlsrpt
 	closers []func()
 	log     *slog.Logger
 }
@@ -140,16 +141,21 @@ func build(s config.Settings, stderr io.Writer) (_ *app, err error) {
 			return nil, s.Blame("srs_secret", err)
 		}
 	}
+	// The history is also what the DMARC reports are built from
+	// (reports.go); the file kind is trimmed once reported.
+	var history reports.HistorySource
 	if s.DMARCHistory != "" {
-		h, err := dmarc.OpenHistory(s.DMARCHistory)
+		h, err := reports.OpenFileHistory(s.DMARCHistory)
 		if err != nil {
 			return nil, s.Blame("dmarc_history", err)
 		}
+		h.Logger = log
 		a.closers = append(a.closers, func() { h.Close() })
-		c.History = h
+		c.History, history = h, h
 	}
 	if s.DMARCHistoryRedis { // validated: shared is set
-		c.History = redisstore.NewHistory(shared, s.RedisPrefix, s.RedisTimeout)
+		h := redisstore.NewHistory(shared, s.RedisPrefix, s.RedisTimeout)
+		c.History, history = h, h
 	}
 	if s.EventExec != "" || s.EventWebhook != "" {
 		c.Bus = &events.Bus{Logger: log}
@@ -204,8 +210,13 @@ func build(s config.Settings, stderr io.Writer) (_ *app, err error) {
 		a.metrics = metrics.New()
 		c.Metrics = a.metrics
 	}
+	tlsRecorder, err := a.openReports(s, &c)
+	if err != nil {
+		return nil, err
+	}
 	if a.srv, err = mta.New(c); err != nil {
 		return nil, err
 	}
+	a.scheduleReports(s, dns, history, tlsRecorder, shared)
 	return a, nil
 }

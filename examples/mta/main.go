@@ -89,6 +89,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // queueMain runs a queue command with the server's configuration, so
 // that flush delivers as the server would.
 func queueMain(ctx context.Context, s config.Settings, args []string, stdout, stderr io.Writer) int {
+	// The running server owns the TLS report counts and their file; a
+	// second Recorder would write stale counts over it on close.
+	s.TLSRPT = false
 	app, err := build(s, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "mta: %v\n", err)

@@ -58,6 +58,9 @@ func serve(ctx context.Context, s config.Settings, stdout, stderr io.Writer) int
 	if a.tls != nil {
 		goBG(func() { a.tls.Run(bg) })
 	}
+	if a.reports != nil {
+		goBG(func() { a.reports.Run(bg) })
+	}
 	if metricsLn != nil {
 		goBG(func() {
 			if err := a.metrics.Serve(bg, metricsLn); err != nil {
