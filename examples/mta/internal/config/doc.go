@@ -122,6 +122,8 @@
 //	dane_try                 -dane-try                 "*"                hosts_try_dane
 //	ocsp_request             -ocsp-request             ""                 hosts_request_ocsp; "": "*" when ocsp_require is set
 //	ocsp_require             -ocsp-require             ""                 hosts_require_ocsp
+//	mta_sts                  -mta-sts                  false              apply MTA-STS policies (RFC 8461) where DANE does not; needs spool
+//	mta_sts_cache            -mta-sts-cache            ""                 file of the cached MTA-STS policies; "": <spool>/db/mta-sts
 //	forward                  -forward                  []                 "local@domain=remote@other", sender SRS-rewritten; needs spool, srs_secret
 //	srs_secret               -srs-secret               []                 SRS secrets; the first signs, all verify
 //	srs_domain               -srs-domain               ""                 SRS domain; "": the first of domains

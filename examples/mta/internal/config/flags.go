@@ -108,6 +108,8 @@ func register(fs *flag.FlagSet) *flagVars {
 	fs.Var(&s.DANETry, "dane-try", "Exim host `list`: hosts_try_dane")
 	fs.Var(&s.OCSPRequest, "ocsp-request", "Exim host `list`: hosts_request_ocsp (default * when -ocsp-require is set)")
 	fs.Var(&s.OCSPRequire, "ocsp-require", "Exim host `list`: hosts_require_ocsp")
+	fs.BoolVar(&s.MTASTS, "mta-sts", s.MTASTS, "apply the recipient domains' MTA-STS policies (RFC 8461) to outbound delivery; needs -spool")
+	fs.StringVar(&s.MTASTSCache, "mta-sts-cache", s.MTASTSCache, "`file` keeping the MTA-STS policies across restarts (default: <spool>/db/mta-sts)")
 	fs.StringVar(&v.dkimDomain, flagDKIMDomain, "", "DKIM-sign mail from this `domain` (dkim_domain; with -dkim-selector and -dkim-private-key; replaces that domain's selectors in the file)")
 	fs.StringVar(&v.dkimSel.Selector, flagDKIMSelector, "", "DKIM `selector` for -dkim-domain (dkim_selector)")
 	fs.StringVar(&v.dkimSel.PrivateKey, flagDKIMPrivateKey, "", "PEM private key `file` for -dkim-selector (dkim_private_key)")

@@ -113,6 +113,10 @@ type Settings struct {
 	// default for hosts_request_ocsp).
 	OCSPRequest HostList `toml:"ocsp_request"`
 	OCSPRequire HostList `toml:"ocsp_require"`
+	// MTA-STS (RFC 8461) where DANE does not apply; the policies kept
+	// in MTASTSCache ("": <spool>/db/mta-sts).
+	MTASTS      bool   `toml:"mta_sts"`
+	MTASTSCache string `toml:"mta_sts_cache"`
 
 	// Forwarding and SRS. An empty SRSDomain is the first of Domains;
 	// Parse fills it in.

@@ -184,6 +184,12 @@ func (c *checker) outbound() {
 	c.positive("max_deliveries_per_destination", int64(s.MaxDeliveriesPerDestination))
 	c.positive("connection_max_messages", int64(s.ConnectionMaxMessages))
 	c.positive("connection_idle_timeout", int64(s.ConnectionIdleTimeout))
+	if s.MTASTS && s.Spool == "" {
+		c.bad("mta_sts", "needs spool: MTA-STS applies to outbound delivery")
+	}
+	if s.MTASTSCache != "" && !s.MTASTS {
+		c.bad("mta_sts_cache", "needs mta_sts")
+	}
 }
 
 func (c *checker) forwarding() {
