@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/mailpolicy/mailpolicy/bmi"
@@ -19,6 +21,7 @@ import (
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/reports"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/signing"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/tlsconf"
+	"github.com/mailpolicy/mailpolicy/mtasts"
 	"github.com/mailpolicy/mailpolicy/ocsp"
 	"github.com/mailpolicy/mailpolicy/resolver"
 	"github.com/mailpolicy/mailpolicy/srs"
@@ -210,6 +213,11 @@ func build(s config.Settings, stderr io.Writer) (_ *app, err error) {
 		a.metrics = metrics.New()
 		c.Metrics = a.metrics
 	}
+	if s.MTASTS {
+		if c.MTASTS, err = openMTASTS(s, dns, log); err != nil {
+			return nil, err
+		}
+	}
 	tlsRecorder, err := a.openReports(s, &c)
 	if err != nil {
 		return nil, err
@@ -219,4 +227,23 @@ func build(s config.Settings, stderr io.Writer) (_ *app, err error) {
 	}
 	a.scheduleReports(s, dns, history, tlsRecorder, shared)
 	return a, nil
+}
+
+// openMTASTS is the outbound MTA-STS policy cache, its file read now: a
+// damaged one is logged and left to be rewritten (the policies are
+// fetched again), not a reason to stop.
+func openMTASTS(s config.Settings, dns *resolver.Resolver, log *slog.Logger) (*mtasts.Cache, error) {
+	file := s.MTASTSCache
+	if file == "" {
+		file = filepath.Join(s.Spool, "db", "mta-sts")
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+			return nil, s.Blame("spool", err)
+		}
+	}
+	c := &mtasts.Cache{Resolver: dns, File: file, Fetcher: &mtasts.Fetcher{UserAgent: "mailpolicy-mta"},
+		ErrorLog: func(err error) { log.Warn("mta-sts: policy cache file", "err", err) }}
+	if err := c.Load(); err != nil {
+		log.Warn("mta-sts: policy cache file", "err", err)
+	}
+	return c, nil
 }
