@@ -2,15 +2,17 @@ package report
 
 import "encoding/xml"
 
-// Feedback is an aggregate report, the <feedback> document of RFC 7489
-// Appendix C. Optional elements are omitted when empty; elements that
-// RFC 9990 (DMARCbis aggregate reporting) added are included so that
-// such reports survive a Parse/Marshal round trip. Unknown elements are
-// ignored by Parse.
+// Feedback is an aggregate report, the <feedback> document of RFC 9990
+// (Appendix A's schema) and of RFC 7489 Appendix C before it: the
+// fields of both, so that either survives a Parse/Marshal round trip.
+// Optional elements are omitted when empty; unknown elements (RFC
+// 9990's extensions among them) are ignored by Parse.
 //
 // Enumerated values (dispositions, results, alignment modes, policies,
 // scopes) are lower-cased and trimmed by Parse, since real reports
-// capitalise them ("Pass", "None"); other strings are kept as sent.
+// capitalise them ("Pass", "None"), and known variants are mapped to
+// the schema's words ("hardfail" → "fail"); other strings are kept as
+// sent.
 type Feedback struct {
 	// XMLName keeps the document's namespace (RFC 9990 reports use
 	// urn:ietf:params:xml:ns:dmarc-2.0), which Marshal writes back.
