@@ -19,8 +19,9 @@ import (
 	"github.com/mailpolicy/mailpolicy/tlsrpt"
 )
 
-// openReports sets up the report inbox and the TLS recorder, kept in
-// the spool so that a restart does not lose the day's counts.
+// openReports sets up the report inbox and the TLS recorder, which the
+// courier feeds, kept in the spool so that a restart does not lose the
+// day's counts.
 func (a *app) openReports(s config.Settings, c *mta.Config) (*tlsrpt.Recorder, error) {
 	if s.ReportInbox != "" {
 		rcv, err := reports.NewReceiver(s.ReportStore)
@@ -47,6 +48,7 @@ func (a *app) openReports(s config.Settings, c *mta.Config) (*tlsrpt.Recorder, e
 			a.log.Warn("tlsrpt: recorder file", "err", err)
 		}
 	})
+	c.TLSReports = rec // the courier records every session's outcome
 	return rec, nil
 }
 

@@ -39,7 +39,7 @@ func TestReportKeysBuilt(t *testing.T) {
 		t.Fatalf("scheduler %+v", sch)
 	}
 	c := a.srv.Config()
-	if c.ReportInbox != "reports@example.com" || c.ReceiveReport == nil {
+	if c.ReportInbox != "reports@example.com" || c.ReceiveReport == nil || c.TLSReports != sch.TLS {
 		t.Fatalf("inbox %q hook %v", c.ReportInbox, c.ReceiveReport != nil)
 	}
 	es := []dmarc.HistoryEntry{{Job: "1", Received: time.Unix(1772323200, 0), From: "sender.test", PolicyDomain: "sender.test", SPF: -1}}
