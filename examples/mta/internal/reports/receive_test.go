@@ -31,7 +31,7 @@ func newReceiver(t *testing.T) *Receiver {
 
 // dmarcMail is a report mail as another reporter sends it (our own
 // Mail: the format is the RFC's either way).
-func dmarcMail(t *testing.T, org string) []byte {
+func dmarcMail(t testing.TB, org string) []byte {
 	t.Helper()
 	es := []dmarc.HistoryEntry{entry("example.test", mar1.Add(time.Hour), "192.0.2.1"), entry("example.test", mar1.Add(2*time.Hour), "192.0.2.1")}
 	fs := report.Aggregate(es, mar1, mar2, report.Reporter{OrgName: org, Email: "noreply-dmarc@" + org})
