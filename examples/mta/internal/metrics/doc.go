@@ -44,6 +44,11 @@
 //	mta_dns_collapsed_total       counter  queries that joined an identical one in flight (Collapsed)
 //	mta_dns_cache_entries         gauge    answers held in the cache (CacheEntries)
 //
+// Registered by other packages (Register), when their feature is on:
+//
+//	mta_reports_sent_total{kind,outcome}      counter reports package: kind dmarc|tls, outcome queued|posted|failed
+//	mta_reports_received_total{kind,outcome}  counter report_inbox: kind dmarc|tls|none, outcome stored|duplicate|unparsed
+//
 // Plus the standard go_* and process_* series of the Go and process
 // collectors.
 //
