@@ -42,6 +42,12 @@
 //     retries and bounces, remote delivery with MX, DANE, OCSP and
 //     Exim's transport events; outbound DKIM signing per domain
 //     ([[dkim]] entries, Exim's dkim_* options).
+//   - Reports (internal/reports): DMARC aggregate reports (RFC 9990)
+//     from the DMARC history every dmarc_report_interval and TLS
+//     reports (RFC 8460) of the courier's sessions daily (tlsrpt), both
+//     queued in the spool like any mail (TLS reports also POSTed to
+//     https: destinations); reports mailed to report_inbox are parsed
+//     into JSON files under report_store.
 //   - Operations: one log line per message at info with the fields of
 //     Exim's "<=" line; Prometheus metrics on metrics_listen
 //     (internal/metrics); what a crash left in the Maildir and the
