@@ -73,7 +73,12 @@
 // dmarc_alignment_dkim, then the spf_ variables:
 //
 //	policycheck dmarc -ip IP -sender ADDR -helo NAME -message FILE [-receiver NAME]
-//	        [-psl FILE] [-tree-walk] [-iprev] [-localhost-pass=false] [-nameserver host:port] [-timeout 2s] [-json] [-v]
+//	        [-psl FILE] [-tree-walk] [-rfc9989] [-iprev] [-localhost-pass=false] [-nameserver host:port] [-timeout 2s] [-json] [-v]
+//
+// With -rfc9989 the policy and the organizational domains are found as
+// RFC 9989 says (the DNS tree walk, psd=, np=, t=; pct= only as t=), and
+// dmarc_ar_header uses RFC 9989's words and adds policy.dmarc; the
+// variables keep Exim's words either way.
 //
 // With -iprev, dmarc also checks -ip's reverse DNS (as the iprev
 // subcommand does, over the same nameservers) and dmarc_ar_header is
