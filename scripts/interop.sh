@@ -57,6 +57,9 @@ fi
 # dkim's signing interop tests: python3-dkim (dkimpy) and a private Exim
 # verify our signatures.
 ( source "$peers/lib.sh"; need_pkgs python3-dkim exim4-daemon-heavy )
+# mtasts's differential test: Debian's postfix-mta-sts-resolver
+# (mta-sts-query, mta-sts-daemon), run in a private namespace by the test.
+( source "$peers/lib.sh"; need_pkgs postfix-mta-sts-resolver )
 
 # 1. DNS peer.
 if bash "$peers/peer-dns.sh" status >/dev/null 2>&1; then
