@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -78,6 +79,14 @@ func (a *app) scheduleReports(s config.Settings, dns *resolver.Resolver, history
 		sch.TLSOrg = tlsrpt.Organization{Name: cmp.Or(s.TLSRPTOrgName, s.Hostname), Contact: s.TLSRPTEmail}
 	}
 	a.reports = sch
+	for _, from := range []string{sch.Reporter.Email, sch.TLSOrg.Contact} {
+		// RFC 8460 §5.3 wants TLS reports DKIM-signed, RFC 9990 §5.3
+		// aggregate reports passing DMARC: both need a signature of the
+		// From domain, which the courier adds with a [[dkim]] entry.
+		if from != "" && a.srv.Config().DKIMSign.For(from[strings.LastIndexByte(from, '@')+1:]) == nil {
+			a.log.Warn("reports: no [[dkim]] entry signs for the report sender; receivers may discard the reports", "from", from)
+		}
+	}
 }
 
 // redisClaim claims a DMARC interval for this host in Redis: the first

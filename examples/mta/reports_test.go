@@ -3,6 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/pem"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +16,7 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/dmarc/report"
+	"github.com/mailpolicy/mailpolicy/examples/mta/internal/config"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/reports"
 )
 
@@ -92,4 +98,40 @@ func TestRunReports(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	r.stop()
+}
+
+// A report sender no [[dkim]] entry signs for is warned about at start.
+func TestReportSenderUnsignedWarned(t *testing.T) {
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32))
+	kb, _ := x509.MarshalPKCS8PrivateKey(priv)
+	key := filepath.Join(t.TempDir(), "ed.pem")
+	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600)
+	for _, c := range []struct {
+		name string
+		dkim []string
+		want int // warnings
+	}{
+		{"unsigned", nil, 2},
+		{"signed", []string{"-dkim-domain", "example.com", "-dkim-selector", "ed", "-dkim-private-key", key}, 0},
+	} {
+		fs := flag.NewFlagSet("mta", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		args := append(append(reportArgs(t.TempDir(), filepath.Join(t.TempDir(), "store")), "-maildir", t.TempDir()), c.dkim...)
+		s, _, err := config.ParseArgs(fs, args)
+		if err == nil {
+			err = s.Validate()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log bytes.Buffer
+		a, err := build(s, &log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.close()
+		if n := strings.Count(log.String(), "no [[dkim]] entry signs for the report sender"); n != c.want {
+			t.Errorf("%s: %d warnings, want %d:\n%s", c.name, n, c.want, log.String())
+		}
+	}
 }
