@@ -1,7 +1,6 @@
 package mtasts
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -51,16 +50,13 @@ func ParsePolicy(body []byte) (*Policy, error) {
 	p := &Policy{}
 	var seenVersion, seenMode, seenMaxAge bool
 	n := 0
-	for len(body) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(body, '\n'); i >= 0 {
-			line, body = body[:i], body[i+1:]
-		} else {
-			line, body = body, nil
-		}
+	rest := string(body) // one copy; lines and values are slices of it
+	for rest != "" {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
 		n++
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		text := string(bytes.TrimRight(line, " \t"))
+		line = strings.TrimSuffix(line, "\r")
+		text := strings.TrimRight(line, " \t")
 		if text == "" {
 			continue
 		}
@@ -110,12 +106,14 @@ func ParsePolicy(body []byte) (*Policy, error) {
 			if !ok {
 				return nil, syntaxError("policy", n, text, `mx must be a host name or "*." and a domain`)
 			}
-			p.MX = append(p.MX, pat)
+			// A copy: a slice would keep the whole body (up to
+			// 64 KiB) alive in the cache.
+			p.MX = append(p.MX, strings.Clone(pat))
 		default:
 			if !validPolicyExtValue(value) {
 				return nil, syntaxError("policy", n, text, "invalid field value")
 			}
-			p.Extensions = append(p.Extensions, Extension{name, value})
+			p.Extensions = append(p.Extensions, Extension{strings.Clone(name), strings.Clone(value)})
 		}
 	}
 	switch {
