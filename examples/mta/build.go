@@ -80,6 +80,9 @@ func build(s config.Settings, stderr io.Writer) (_ *app, err error) {
 		Forwards: s.Forwards(), SRSDomain: s.SRSDomain,
 		AuthPlaintextLoopback: s.AuthPlaintextLoopback,
 	}
+	if c.DMARCMode, err = s.DMARC(); err != nil {
+		return nil, s.Blame("dmarc_mode", err)
+	}
 	if !s.ProxyRequired.Empty() {
 		c.ProxyRequired = s.ProxyRequired.List()
 	}

@@ -34,6 +34,7 @@ type Checks struct {
 	SPFLocalhostPass bool
 
 	DMARCEnforce bool
+	DMARCMode    dmarc.Mode // dmarc.WithMode
 
 	DCC        *dcc.Client // nil: no DCC
 	DCCDeferOK bool
@@ -185,7 +186,8 @@ func (c *Checks) dmarc(ctx context.Context, m *Message) (o *dmarc.Outcome, in *d
 	if m.SPF != nil {
 		in.SPF, in.SPFDomain = m.SPF.Result, m.SPF.UsedDomain
 	}
-	return dmarc.Evaluate(ctx, *in, dmarc.WithResolver(c.Resolver), dmarc.WithAuthservID(c.Hostname)), in, hdrErr
+	return dmarc.Evaluate(ctx, *in, dmarc.WithResolver(c.Resolver), dmarc.WithAuthservID(c.Hostname),
+		dmarc.WithMode(c.DMARCMode)), in, hdrErr
 }
 
 // checkDCC asks dccifd; false when the message is deferred.

@@ -61,6 +61,8 @@ func Default() Settings {
 
 		SpamdAltLocation: "Junk",
 
+		DMARCMode: "rfc7489",
+
 		SMTPPort:      remote.DefaultSMTPPort,
 		SMTPTimeout:   remote.DefaultSMTPTimeout,
 		RetryInterval: queue.DefaultRetryInterval,

@@ -95,6 +95,7 @@
 //	dccifd                   -dccifd                   ""                 dccifd address: "/socket", "host port" or host:port
 //	dcc_defer_ok             -dcc-defer-ok             false              accept the message when DCC cannot decide
 //	dmarc_enforce            -dmarc-enforce            false              act on DMARC: 550 p=reject, 451 temperror, .Junk quarantine
+//	dmarc_mode               -dmarc-mode               "rfc7489"          DMARC discovery and words: rfc7489 (PSL) or rfc9989 (DNS tree walk)
 //	dmarc_history            -dmarc-history            ""                 DMARC history file (dmarc_history_file)
 //	dmarc_history_redis      -dmarc-history-redis      false              keep the DMARC history in redis instead; not with dmarc_history
 //	dmarc_report_interval    -dmarc-report-interval    "0s"               send DMARC aggregate reports (RFC 9990) every interval (24h: daily, 00:00 UTC); 0: none; needs spool

@@ -68,6 +68,7 @@ func register(fs *flag.FlagSet) *flagVars {
 	fs.StringVar(&s.DCCifd, "dccifd", s.DCCifd, "dccifd `address` (\"/socket\", \"host port\" or host:port)")
 	fs.BoolVar(&s.DCCDeferOK, "dcc-defer-ok", s.DCCDeferOK, "accept the message when DCC cannot decide")
 	fs.BoolVar(&s.DMARCEnforce, "dmarc-enforce", s.DMARCEnforce, "reject (550) p=reject failures, nofrom and malformed headers, defer (451) temperror, quarantine to .Junk")
+	fs.StringVar(&s.DMARCMode, "dmarc-mode", s.DMARCMode, "DMARC discovery and words: rfc7489 (PSL organizational domain) or rfc9989 (DNS tree walk, psd=, np=, t=)")
 	fs.StringVar(&s.DMARCHistory, "dmarc-history", s.DMARCHistory, "append DMARC history to `file` (Exim's dmarc_history_file)")
 	fs.BoolVar(&s.DMARCHistoryRedis, "dmarc-history-redis", s.DMARCHistoryRedis, "keep the DMARC history in -redis (shared by a cluster) instead of a file")
 	fs.DurationVar(&s.DMARCReportInterval, "dmarc-report-interval", s.DMARCReportInterval, "send DMARC aggregate reports from the history every `interval` (24h: daily at 00:00 UTC; 0: never); needs -spool")

@@ -73,6 +73,7 @@ type Settings struct {
 	// DMARC. DMARCHistoryRedis keeps the history in Redis (shared by a
 	// cluster) instead of the DMARCHistory file.
 	DMARCEnforce      bool   `toml:"dmarc_enforce"`
+	DMARCMode         string `toml:"dmarc_mode"` // dmarc.ParseMode: "rfc7489" or "rfc9989"
 	DMARCHistory      string `toml:"dmarc_history"`
 	DMARCHistoryRedis bool   `toml:"dmarc_history_redis"`
 

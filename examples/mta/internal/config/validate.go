@@ -40,6 +40,7 @@ func (s *Settings) Validate() error {
 	c.forwarding()
 	c.sharing()
 	c.reports() // reports.go
+	c.dmarcMode()
 	c.dkim()
 	return errors.Join(c.errs...)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mailpolicy/mailpolicy/bmi"
 	"github.com/mailpolicy/mailpolicy/dcc"
+	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/events"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/auth"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/checks"
@@ -68,7 +69,10 @@ type Config struct {
 	DCCDeferOK bool
 
 	DMARCEnforce bool
-	History      HistoryAppender // nil: no history (ratelimit.go)
+	// DMARCMode selects RFC 7489 (the zero value) or RFC 9989 policy
+	// discovery and Authentication-Results words.
+	DMARCMode dmarc.Mode
+	History   HistoryAppender // nil: no history (ratelimit.go)
 	// RateLimits are the ratelimit checks at connect, MAIL and RCPT
 	// (ratelimit.go); nil: none.
 	RateLimits *RateLimits
@@ -240,7 +244,7 @@ func New(cfg Config) (*Server, error) {
 	s.router = &checks.Router{Domains: cfg.Domains, Users: cfg.Users, Forwards: cfg.Forwards,
 		SRS: cfg.SRS, SRSDomain: cfg.SRSDomain, RelayFrom: cfg.RelayFrom, Outbound: cfg.Spool != "", Logger: cfg.Logger}
 	s.checks = &checks.Checks{Resolver: cfg.Resolver, Hostname: cfg.Hostname, SPFLocalhostPass: cfg.SPFLocalhostPass,
-		DMARCEnforce: cfg.DMARCEnforce, DCC: cfg.DCC, DCCDeferOK: cfg.DCCDeferOK,
+		DMARCEnforce: cfg.DMARCEnforce, DMARCMode: cfg.DMARCMode, DCC: cfg.DCC, DCCDeferOK: cfg.DCCDeferOK,
 		Scanner: cfg.Scanner, ScanDeferOK: cfg.ScanDeferOK, Logger: cfg.Logger}
 	if cfg.Spool != "" {
 		if s.spool, err = queue.OpenSpool(cfg.Spool); err != nil {
