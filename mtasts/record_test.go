@@ -119,3 +119,9 @@ func TestLookupRecord(t *testing.T) {
 		}
 	}
 }
+
+// The resolver package's resolvers are this package's Resolver.
+var (
+	_ Resolver = (*resolver.Resolver)(nil)
+	_ Resolver = resolver.NetResolver{}
+)
