@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/mailpolicy/mailpolicy/dmarc"
 	"github.com/mailpolicy/mailpolicy/dmarc/report"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/config"
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/mta"
@@ -69,7 +70,10 @@ func (a *app) scheduleReports(s config.Settings, dns *resolver.Resolver, history
 	if s.DMARCReportInterval > 0 {
 		sch.History, sch.Interval = history, s.DMARCReportInterval
 		sch.Reporter = report.Reporter{OrgName: cmp.Or(s.DMARCReportOrgName, s.Hostname), Email: s.DMARCReportEmail,
-			DiscoveryMethod: "psl"} // the dmarc package's default, RFC 7489 discovery
+			DiscoveryMethod: "psl"} // RFC 7489 discovery, dmarc_mode's default
+		if mode, _ := s.DMARC(); mode == dmarc.ModeRFC9989 { // validated
+			sch.Reporter.DiscoveryMethod = "treewalk"
+		}
 		if s.DMARCHistoryRedis {
 			sch.Claim = redisClaim(shared, s)
 		}

@@ -41,8 +41,11 @@ func TestReportKeysBuilt(t *testing.T) {
 	if _, ok := sch.History.(*reports.FileHistory); !ok || sch.Interval != 6*time.Hour || sch.TLS == nil || sch.Claim != nil ||
 		sch.Reporter.OrgName != "mx.example" || sch.Reporter.Email != "dmarc@example.com" ||
 		sch.TLSOrg.Name != "Example TLS" || sch.TLSOrg.Contact != "tlsrpt@example.com" ||
-		sch.StateFile != filepath.Join(spool, "db", "reports") {
+		sch.StateFile != filepath.Join(spool, "db", "reports") || sch.Reporter.DiscoveryMethod != "psl" {
 		t.Fatalf("scheduler %+v", sch)
+	}
+	if b := buildFrom(t, append(reportArgs(t.TempDir(), filepath.Join(t.TempDir(), "store")), "-dmarc-mode", "rfc9989")...); b.reports.Reporter.DiscoveryMethod != "treewalk" {
+		t.Fatalf("RFC 9989 mode reports discovery_method %q", b.reports.Reporter.DiscoveryMethod)
 	}
 	c := a.srv.Config()
 	if c.ReportInbox != "reports@example.com" || c.ReceiveReport == nil || c.TLSReports != sch.TLS {
