@@ -37,10 +37,10 @@
 // interval is reported, a history file (FileHistory) is trimmed to the
 // entries not reported yet; the Redis history expires by itself.
 //
-// Exim has no report sender of its own (its documentation points to
-// opendmarc-reports run from cron over dmarc_history_file); this
-// package is what that cron job did, inside the MTA and through its
-// queue.
+// Exim has no report sender of its own: its documentation points to
+// OpenDMARC's tools, opendmarc-import (dmarc_history_file into MySQL)
+// and opendmarc-reports, run from cron. This package is what those
+// cron jobs did, inside the MTA and through its queue.
 //
 // # Receiving
 //
