@@ -30,8 +30,9 @@
 // record's id differs from the cached policy's, the cached one expired
 // or is a RefreshInterval (a day) old; a failed lookup or fetch leaves
 // an unexpired cached policy in force. Cache.File keeps the policies
-// across restarts; Cache.Refresh refreshes the due ones from a
-// background loop.
+// across restarts; Cache.Refresh refreshes the due ones, and
+// Cache.RefreshEvery is that background loop (examples/mta runs it
+// while it serves).
 //
 // # Applying a policy
 //

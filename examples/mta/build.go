@@ -36,6 +36,7 @@ type app struct {
 	metrics *metrics.Metrics   // nil without metrics_listen
 	webhook *events.Webhook    // nil without event_webhook
 	reports *reports.Scheduler // nil without dmarc_report_interval and tlsrpt
+	mtasts  *mtasts.Cache      // nil without mta_sts; serve refreshes it
 	closers []func()
 	log     *slog.Logger
 }
@@ -220,6 +221,7 @@ func build(s config.Settings, stderr io.Writer) (_ *app, err error) {
 		if c.MTASTS, err = openMTASTS(s, dns, log); err != nil {
 			return nil, err
 		}
+		a.mtasts = c.MTASTS
 	}
 	tlsRecorder, err := a.openReports(s, &c)
 	if err != nil {

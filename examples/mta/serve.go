@@ -61,6 +61,9 @@ func serve(ctx context.Context, s config.Settings, stdout, stderr io.Writer) int
 	if a.reports != nil {
 		goBG(func() { a.reports.Run(bg) })
 	}
+	if a.mtasts != nil {
+		goBG(func() { a.mtasts.RefreshEvery(bg, 0) })
+	}
 	if metricsLn != nil {
 		goBG(func() {
 			if err := a.metrics.Serve(bg, metricsLn); err != nil {
