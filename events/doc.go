@@ -77,6 +77,7 @@
 //	$sending_port                  Event.SendingPort
 //	$verify_mode                   Event.VerifyMode
 //	$sender_host_authenticated     Event.Authenticator (auth:fail)
+//	(none; tls_out_policy)         Event.TLSPolicy: dane, mta-sts(enforce), mta-sts(testing), none
 //
 //	${run{...}} in event_action    Exec
 //	${lookup pgsql ...}            a Handler of your own, Webhook, Exec

@@ -46,7 +46,12 @@ type Event struct {
 	// peer's certificate. Handlers must not modify it.
 	PeerCert *x509.Certificate
 
-	DANE        bool       // $tls_out_dane
+	DANE bool // $tls_out_dane
+	// TLSPolicy is the outbound TLS policy that decided the session:
+	// "dane", "mta-sts(enforce)", "mta-sts(testing)" or "none"; ""
+	// when not applicable. Exim has no MTA-STS and so no variable; it
+	// is tls_out_policy here.
+	TLSPolicy   string
 	DNSSEC      bool       // $lookup_dnssec_authenticated
 	SendingIP   netip.Addr // $sending_ip_address
 	SendingPort int        // $sending_port
@@ -105,7 +110,7 @@ func addrString(a netip.Addr) string {
 // host, host_address, host_port, tls_in_peercert or tls_out_peercert
 // (Inbound), tls_out_dane, lookup_dnssec_authenticated,
 // sending_ip_address, sending_port, verify_mode,
-// sender_host_authenticated. Integers are decimal (0 when unset, as in
+// sender_host_authenticated, tls_out_policy. Integers are decimal (0 when unset, as in
 // Exim), booleans "yes"/"no", the certificate its subject DN (RFC 2253
 // form; "" for none). Values are header- and log-safe: control
 // characters (CR and LF included) are replaced by spaces and invalid
@@ -137,6 +142,7 @@ func (e *Event) Variables() []eximvar.Variable {
 		{Name: "sending_port", Value: strconv.Itoa(e.SendingPort)},
 		{Name: "verify_mode", Value: Sanitize(e.VerifyMode)},
 		{Name: "sender_host_authenticated", Value: Sanitize(e.Authenticator)},
+		{Name: "tls_out_policy", Value: Sanitize(e.TLSPolicy)},
 	}
 }
 
@@ -195,6 +201,7 @@ type jsonEvent struct {
 	SendingPort   int       `json:"sending_port"`
 	VerifyMode    string    `json:"verify_mode"`
 	Authenticator string    `json:"sender_host_authenticated"`
+	TLSPolicy     string    `json:"tls_out_policy"`
 	Time          string    `json:"time"`
 }
 
@@ -204,7 +211,7 @@ type jsonEvent struct {
 // router_name, transport_name, local_part, domain, host, host_address,
 // host_port, inbound, peer_cert, tls_out_dane,
 // lookup_dnssec_authenticated, sending_ip_address, sending_port,
-// verify_mode, sender_host_authenticated, time). peer_cert is null or
+// verify_mode, sender_host_authenticated, tls_out_policy, time). peer_cert is null or
 // {"subject": DN, "pem": PEM}; time is RFC 3339 with nanoseconds in UTC,
 // "" when zero. Strings are kept as they are (JSON escapes controls).
 func (e *Event) MarshalJSON() ([]byte, error) {
@@ -215,7 +222,7 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 		HostAddress: addrString(e.HostAddress), HostPort: e.HostPort,
 		Inbound: e.Inbound, DANE: e.DANE, DNSSEC: e.DNSSEC,
 		SendingIP: addrString(e.SendingIP), SendingPort: e.SendingPort,
-		VerifyMode: e.VerifyMode, Authenticator: e.Authenticator,
+		VerifyMode: e.VerifyMode, Authenticator: e.Authenticator, TLSPolicy: e.TLSPolicy,
 	}
 	if e.PeerCert != nil {
 		j.PeerCert = &jsonCert{
@@ -243,7 +250,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		LocalPart: j.LocalPart, Domain: j.Domain, Host: j.Host,
 		HostPort: j.HostPort, Inbound: j.Inbound, DANE: j.DANE, DNSSEC: j.DNSSEC,
 		SendingPort: j.SendingPort, VerifyMode: j.VerifyMode,
-		Authenticator: j.Authenticator,
+		Authenticator: j.Authenticator, TLSPolicy: j.TLSPolicy,
 	}
 	var err error
 	if ev.HostAddress, err = parseAddr("host_address", j.HostAddress); err != nil {

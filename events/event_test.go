@@ -33,6 +33,7 @@ func fullEvent(t testing.TB) *events.Event {
 		SendingPort:   41234,
 		VerifyMode:    "R",
 		Authenticator: "plain",
+		TLSPolicy:     "mta-sts(enforce)",
 		Time:          time.Date(2026, 11, 22, 5, 8, 20, 123456789, time.UTC),
 	}
 }
@@ -51,7 +52,7 @@ func TestVariables(t *testing.T) {
 		"router_name", "transport_name", "local_part", "domain", "host",
 		"host_address", "host_port", "tls_out_peercert", "tls_out_dane",
 		"lookup_dnssec_authenticated", "sending_ip_address", "sending_port",
-		"verify_mode", "sender_host_authenticated",
+		"verify_mode", "sender_host_authenticated", "tls_out_policy",
 	}, names)
 	assert.Equal(t, "msg:host:defer", got["event_name"])
 	assert.Equal(t, "110", got["event_defer_errno"])
@@ -64,6 +65,7 @@ func TestVariables(t *testing.T) {
 	assert.Equal(t, "41234", got["sending_port"])
 	assert.Equal(t, "R", got["verify_mode"])
 	assert.Equal(t, "plain", got["sender_host_authenticated"])
+	assert.Equal(t, "mta-sts(enforce)", got["tls_out_policy"])
 
 	in := (&events.Event{Name: events.TLSCert, Inbound: true}).Variables()
 	assert.Equal(t, "tls_in_peercert", in[11].Name)
@@ -126,7 +128,7 @@ func TestJSONStable(t *testing.T) {
 		`"domain":"","host":"","host_address":"192.0.2.1","host_port":25,"inbound":false,`+
 		`"peer_cert":null,"tls_out_dane":false,"lookup_dnssec_authenticated":false,`+
 		`"sending_ip_address":"","sending_port":0,"verify_mode":"",`+
-		`"sender_host_authenticated":"","time":""}`, string(b))
+		`"sender_host_authenticated":"","tls_out_policy":"","time":""}`, string(b))
 	var back events.Event
 	require.NoError(t, json.Unmarshal(b, &back))
 	assert.Equal(t, *ev, back)

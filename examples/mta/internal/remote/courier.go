@@ -349,7 +349,7 @@ func (q *Courier) attempt(ctx context.Context, d *queue.Delivery, data message, 
 		}
 		l, d := smtp.SplitAddress(r.Addr)
 		ev := base
-		ev.LocalPart, ev.Domain, ev.DANE = l, d, s.dane
+		ev.LocalPart, ev.Domain, ev.DANE, ev.TLSPolicy = l, d, s.dane, s.tlsPolicy
 		switch results[i].status {
 		case prdr.Delivered:
 			ev.Name, ev.Data = events.MsgDelivery, results[i].confirm
@@ -362,6 +362,7 @@ func (q *Courier) attempt(ctx context.Context, d *queue.Delivery, data message, 
 		log.Info("host deferred", "id", env.ID, "host", t.host, "ip", t.ip.String(), "tls_policy", s.tlsPolicy, "reason", first.Message)
 		ev := base
 		ev.Name, ev.Data, ev.DeferErrno = events.MsgHostDefer, events.DeferData(hd.message, hd.errno), hd.errno
+		ev.TLSPolicy = s.tlsPolicy
 		q.raiseOut(ctx, ev)
 		if last {
 			ev.Name = events.MsgDefer

@@ -39,7 +39,8 @@
 //	    a failure defers the host, "MTA-STS error: ...", never clear
 //	    text, and no retry record); testing mode delivers as before and
 //	    reports; log lines say tls_policy=dane|mta-sts(enforce)|
-//	    mta-sts(testing)|none; every session's TLS outcome goes to
+//	    mta-sts(testing)|none, as do the events' TLSPolicy
+//	    (tls_out_policy); every session's TLS outcome goes to
 //	    Courier.TLSReports (RFC 8460 result types; policy tlsa, sts or
 //	    no-policy-found)
 //	  → tcp:connect (a result refuses: host deferred, ERRNO_EVENT -58)

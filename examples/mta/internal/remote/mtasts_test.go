@@ -202,6 +202,19 @@ func hostDefers(l *evLog) []string {
 	return out
 }
 
+// eventPolicies gives the TLSPolicy of each event named name.
+func eventPolicies(l *evLog, name events.Name) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, ev := range l.evs {
+		if ev.Name == name {
+			out = append(out, ev.TLSPolicy)
+		}
+	}
+	return out
+}
+
 func hasMAIL(p *peer) bool {
 	for n := 1; n <= p.connCount(); n++ {
 		for _, c := range p.commands(n) {
@@ -263,6 +276,9 @@ func TestMTASTSEnforceCertificates(t *testing.T) {
 				if !strings.Contains(e.log.String(), "tls_policy=mta-sts(enforce)") {
 					t.Errorf("log:\n%s", e.log.String())
 				}
+				if got := eventPolicies(&e.ev, events.MsgDelivery); len(got) != 1 || got[0] != "mta-sts(enforce)" {
+					t.Errorf("msg:delivery tls_out_policy %q", got)
+				}
 				return
 			}
 			if r.State != queue.Pending || !strings.HasPrefix(r.Message, tc.message) {
@@ -276,6 +292,9 @@ func TestMTASTSEnforceCertificates(t *testing.T) {
 			}
 			if d := hostDefers(&e.ev); len(d) != 1 || d[0] != r.Message {
 				t.Errorf("msg:host:defer %q", d)
+			}
+			if got := eventPolicies(&e.ev, events.MsgHostDefer); len(got) != 1 || got[0] != "mta-sts(enforce)" {
+				t.Errorf("msg:host:defer tls_out_policy %q", got)
 			}
 			if !strings.Contains(e.log.String(), `msg="host deferred" id=m1 host=mx1.sts.test ip=127.0.0.1 tls_policy=mta-sts(enforce)`) {
 				t.Errorf("log:\n%s", e.log.String())
@@ -341,6 +360,9 @@ func TestMTASTSTesting(t *testing.T) {
 	}
 	if !strings.Contains(e.log.String(), "tls_policy=mta-sts(testing)") {
 		t.Errorf("log:\n%s", e.log.String())
+	}
+	if got := eventPolicies(&e.ev, events.MsgDelivery); len(got) != 2 || got[0] != "mta-sts(testing)" || got[1] != "mta-sts(testing)" {
+		t.Errorf("msg:delivery tls_out_policy %q", got)
 	}
 
 	// Without STARTTLS: delivered in clear text, reported.

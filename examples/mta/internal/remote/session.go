@@ -427,7 +427,7 @@ func (s *remoteSession) hello(ctx context.Context) (fail *result, hd *hostDefer)
 // ev is the session's event with a name and data.
 func (s *remoteSession) ev(name events.Name, data string) events.Event {
 	e := s.base
-	e.Name, e.Data, e.DANE = name, data, s.dane
+	e.Name, e.Data, e.DANE, e.TLSPolicy = name, data, s.dane, s.tlsPolicy
 	return e
 }
 
