@@ -58,8 +58,13 @@ type fakeSMTP struct {
 	mu    sync.Mutex
 	msgs  []fakeMsg
 	conns int
-	// Sessions open now and the most at once, in all and by the
+	// Sessions busy now and the most at once, in all and by the
 	// address the client connected to (one per domain in the tests).
+	// A session is busy from its connection, or from a later MAIL on
+	// it, until the reply to its data is about to be written: the
+	// courier holds a delivery slot at least that long, so the count
+	// never exceeds the deliveries running. (Open connections would:
+	// one kept for reuse is not a delivery.)
 	open, peak     int
 	openAt, peakAt map[string]int
 	trans          []string
@@ -148,16 +153,24 @@ func (f *fakeSMTP) serve(c net.Conn) {
 	if f.openAt == nil {
 		f.openAt, f.peakAt = map[string]int{}, map[string]int{}
 	}
-	f.open++
-	f.openAt[at]++
-	f.peak, f.peakAt[at] = max(f.peak, f.open), max(f.peakAt[at], f.openAt[at])
 	f.mu.Unlock()
-	defer func() {
+	busy := false
+	setBusy := func(b bool) {
 		f.mu.Lock()
-		f.open--
-		f.openAt[at]--
-		f.mu.Unlock()
-	}()
+		defer f.mu.Unlock()
+		switch {
+		case b && !busy:
+			f.open++
+			f.openAt[at]++
+			f.peak, f.peakAt[at] = max(f.peak, f.open), max(f.peakAt[at], f.openAt[at])
+		case !b && busy:
+			f.open--
+			f.openAt[at]--
+		}
+		busy = b
+	}
+	setBusy(true)
+	defer setBusy(false)
 	if f.stall != nil {
 		<-f.stall
 	}
@@ -218,6 +231,7 @@ func (f *fakeSMTP) serve(c net.Conn) {
 			from, rcpts, rcptp = p.Mailbox, nil, map[string]smtp.RcptParams{}
 			mp, _ := smtp.ParseMailParams(p.Params)
 			usePRDR, mailp = mp.PRDR, mp
+			setBusy(true)
 			w("250 2.1.0 OK")
 		case "RCPT":
 			p, _ := smtp.ParsePath(strings.TrimPrefix(arg, "TO:"), smtp.WithUTF8(f.utf8))
@@ -249,6 +263,7 @@ func (f *fakeSMTP) serve(c net.Conn) {
 				f.msgs = append(f.msgs, fakeMsg{from: from, rcpts: out.Accepted(), data: string(data), tls: tlsOn, prdr: usePRDR, mail: mailp, rcptp: rcptp})
 				f.mu.Unlock()
 			}
+			setBusy(false)
 			c.Write(b.Bytes())
 		case "QUIT":
 			w("221 bye")
@@ -907,7 +922,7 @@ func (f *fakeSMTP) connCount() int {
 	return f.conns
 }
 
-// peaks are the most sessions open at once, in all and per address.
+// peaks are the most sessions busy at once, in all and per address.
 func (f *fakeSMTP) peaks() (int, map[string]int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
