@@ -51,4 +51,7 @@
 // Parse reads a report, plain or gzip, with limits on the size before
 // and after decompression (Parser), leniently: unknown fields are
 // ignored and the variants large senders write are accepted.
+// ParseMessage finds and reads the report in a §5.3 report mail,
+// bounding the MIME parts it looks at; ErrNoReport says the mail
+// carries none (it may be another kind of report).
 package tlsrpt

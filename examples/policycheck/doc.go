@@ -231,9 +231,10 @@
 // _receiving_mx_hostname, _receiving_mx_helo, _receiving_ip,
 // _failed_sessions, _additional_information and _failure_reason_code;
 // a file that is not a report or is over a limit prints tlsrpt_error
-// and tlsrpt_error_kind (invalid|limit) and exits 1:
+// and tlsrpt_error_kind (invalid|limit) and exits 1; with -message FILE
+// is the report mail (RFC 8460 §5.3) that carries it:
 //
-//	policycheck tlsrpt-parse [-max-size N] [-max-decompressed-size N] [-json] FILE
+//	policycheck tlsrpt-parse [-message] [-max-size N] [-max-decompressed-size N] [-json] FILE
 //
 // dmarc-report builds DMARC aggregate reports (RFC 9990, package
 // dmarc/report) from a DMARC history file (Exim's dmarc_history_file,

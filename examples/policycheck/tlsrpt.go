@@ -3,9 +3,10 @@ package main
 // tlsrpt-parse: read a received SMTP TLS report (RFC 8460 §4.4, plain
 // JSON or gzip, package tlsrpt) and print what it holds.
 //
-//	policycheck tlsrpt-parse [-max-size N] [-max-decompressed-size N] [-json] FILE
+//	policycheck tlsrpt-parse [-message] [-max-size N] [-max-decompressed-size N] [-json] FILE
 //
-// FILE "-" is standard input. Output, one name=value per line, always
+// FILE "-" is standard input. With -message FILE is the report mail
+// (RFC 8460 §5.3, tlsrpt.ParseMessage) rather than the report itself. Output, one name=value per line, always
 // in this order and with every name present (values may be empty),
 // policies numbered from 1 (N), their policy-string elements, mx-host
 // elements and failure-details too (M):
@@ -63,6 +64,7 @@ func runTLSRPTParse(ctx context.Context, args []string, stdout, stderr io.Writer
 		maxSize = f.Int64("max-size", tlsrpt.DefaultMaxSize, "largest input to read, in `bytes`")
 		maxJSON = f.Int64("max-decompressed-size", tlsrpt.DefaultMaxDecompressedSize, "largest report after gunzip, in `bytes`")
 		asJSON  = f.Bool("json", false, "print one JSON object instead of name=value lines")
+		message = f.Bool("message", false, "FILE is a report mail (RFC 8460 §5.3), not the report")
 	)
 	if code, ok := f.parse(args); !ok {
 		return code
@@ -87,13 +89,18 @@ func runTLSRPTParse(ctx context.Context, args []string, stdout, stderr io.Writer
 		defer fh.Close()
 		in = fh
 	}
-	rep, err := tlsrpt.Parser{MaxSize: *maxSize, MaxDecompressedSize: *maxJSON}.Parse(in)
+	parser := tlsrpt.Parser{MaxSize: *maxSize, MaxDecompressedSize: *maxJSON}
+	parse := parser.Parse
+	if *message {
+		parse = parser.ParseMessage
+	}
+	rep, err := parse(in)
 	var vars []variable
 	code := exitOK
 	switch {
 	case err == nil:
 		vars = tlsrptVariables(rep)
-	case errors.Is(err, tlsrpt.ErrInvalidReport), errors.Is(err, tlsrpt.ErrTooLarge):
+	case errors.Is(err, tlsrpt.ErrInvalidReport), errors.Is(err, tlsrpt.ErrTooLarge), errors.Is(err, tlsrpt.ErrNoReport):
 		kind := "invalid"
 		if errors.Is(err, tlsrpt.ErrTooLarge) {
 			kind = "limit"

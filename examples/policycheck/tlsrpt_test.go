@@ -87,6 +87,20 @@ policy_2_failure_1_failure_reason_code=X509_V_ERR_CERT_HAS_EXPIRED
 		}
 	}
 
+	// -message: the report mail the sender's MTA sends.
+	b.Reset()
+	if err := rep.Mail(&b, tlsrpt.MailOptions{From: "tlsrpt@sender.example", To: "tls@example.com", Date: day, MessageID: "<m1@sender.example>"}); err != nil {
+		t.Fatal(err)
+	}
+	mailFile := filepath.Join(dir, "report.eml")
+	os.WriteFile(mailFile, b.Bytes(), 0o600)
+	if code, out, errOut := runCLI(t, "tlsrpt-parse", "-message", mailFile); code != 0 || out != want {
+		t.Errorf("-message: exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+	if code, out, _ := runCLI(t, "tlsrpt-parse", "-message", jsonFile); code != 1 || !strings.HasSuffix(out, "\ntlsrpt_error_kind=invalid\n") {
+		t.Errorf("-message with a bare report: exit %d %q", code, out)
+	}
+
 	// -json: one object, the same names and values in the same order.
 	code, out, _ := runCLI(t, "tlsrpt-parse", "-json", gzFile)
 	if code != 0 || strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, `{"organization_name":"Sender","contact_info":"tlsrpt@sender.example",`) {

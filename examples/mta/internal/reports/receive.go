@@ -134,17 +134,13 @@ func (r *Receiver) Store(ctx context.Context, msg io.Reader) (Stored, error) {
 		return r.unparsed(data, fmt.Errorf("reports: message: %w", err))
 	}
 	meta := storedFile{Received: r.now().UTC(), MessageID: m.Header.Get("Message-Id"), From: m.Header.Get("From"), Subject: m.Header.Get("Subject")}
-	part, isTLS, err := findTLSReport(m.Header, m.Body)
-	if err != nil {
-		return r.unparsed(data, err)
-	}
-	if isTLS {
-		rep, err := tlsrpt.Parser{MaxSize: limit, MaxDecompressedSize: limit}.Parse(bytes.NewReader(part))
-		if err != nil {
-			return r.unparsed(data, err)
-		}
+	rep, err := tlsrpt.Parser{MaxSize: limit, MaxDecompressedSize: limit}.ParseMessage(bytes.NewReader(data))
+	switch {
+	case err == nil:
 		meta.Kind, meta.Report = KindTLS, rep
 		return r.write(KindTLS, tlsName(rep), &meta)
+	case !errors.Is(err, tlsrpt.ErrNoReport):
+		return r.unparsed(data, err)
 	}
 	f, err := report.Parser{MaxSize: limit}.ParseMessage(bytes.NewReader(data))
 	if err != nil {

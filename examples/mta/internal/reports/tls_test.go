@@ -5,7 +5,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"net/mail"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -64,17 +63,9 @@ func (p *postSink) received() []*tlsrpt.Report {
 // tlsReportOf parses the TLS report of a queued mail.
 func tlsReportOf(t *testing.T, m sent) *tlsrpt.Report {
 	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(m.msg))
+	rep, err := tlsrpt.ParseMessage(bytes.NewReader(m.msg))
 	if err != nil {
-		t.Fatal(err)
-	}
-	part, ok, err := findTLSReport(msg.Header, msg.Body)
-	if err != nil || !ok {
 		t.Fatalf("no TLS report in the mail to %v (%v):\n%s", m.to, err, m.msg)
-	}
-	rep, err := tlsrpt.Parse(bytes.NewReader(part))
-	if err != nil {
-		t.Fatal(err)
 	}
 	return rep
 }
