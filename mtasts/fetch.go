@@ -109,6 +109,11 @@ func (f *Fetcher) Fetch(ctx context.Context, domain string) (*Policy, error) {
 		req.Header.Set("User-Agent", f.UserAgent)
 	}
 	resp, err := f.httpClient().Do(req)
+	if err == nil && ctx.Err() != nil {
+		// Headers that came in as the deadline passed are past it.
+		resp.Body.Close()
+		err = ctx.Err()
+	}
 	if err != nil {
 		return fail(classify(ctx, err), err)
 	}
