@@ -91,13 +91,14 @@ func TestPost(t *testing.T) {
 }
 
 func TestPostCancel(t *testing.T) {
-	started := make(chan struct{})
+	started, hold := make(chan struct{}), make(chan struct{})
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		close(started)
-		<-r.Context().Done() // hangs until the client gives up
+		<-hold // hangs until the test is over, whatever the request's context does
 	}))
 	defer srv.Close()
+	defer close(hold) // before Close, which waits for the handler
 	rep := sampleRecorder(t).Reports(day(2026, 3, 14), day(2026, 3, 15), testOrg)[0]
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
