@@ -39,7 +39,7 @@ func TestLookup(t *testing.T) {
 	z.SetFault("_smtp._tls.slow.example.com", 0, resolvertest.FaultTimeout)
 	z.SetFault("_smtp._tls.refuse.example.com", 0, resolvertest.FaultRefused)
 	srv := resolvertest.Start(t, z)
-	r, err := resolver.New(resolver.WithNameservers(srv.Addr), resolver.WithTimeout(300*time.Millisecond), resolver.WithRetries(0))
+	r, err := resolver.New(resolver.WithNameservers(srv.Addr), resolver.WithTimeout(time.Second), resolver.WithRetries(0))
 	if err != nil {
 		t.Fatal(err)
 	}

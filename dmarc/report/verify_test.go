@@ -34,7 +34,7 @@ two.example._report._dmarc.reports.example.      IN TXT "v=DMARC1; ruf=mailto:f@
 	z.SetFault("slow.example._report._dmarc.reports.example", 0, resolvertest.FaultTimeout)
 	z.SetFault("broken.example._report._dmarc.reports.example", 0, resolvertest.FaultServFail)
 	srv := resolvertest.Start(t, z)
-	r, err := resolver.New(resolver.WithNameservers(srv.Addr), resolver.WithTimeout(300*time.Millisecond), resolver.WithRetries(1))
+	r, err := resolver.New(resolver.WithNameservers(srv.Addr), resolver.WithTimeout(time.Second), resolver.WithRetries(1))
 	if err != nil {
 		t.Fatal(err)
 	}
