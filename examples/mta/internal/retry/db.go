@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mailpolicy/mailpolicy/examples/mta/internal/durable"
@@ -64,6 +65,11 @@ type DB struct {
 	mu   sync.Mutex
 	recs map[string]*Record
 	gen  uint64 // changes made
+	// dirty is what this process changed since it last wrote the
+	// file: a record it set, or nil for one it removed. save applies
+	// it over the file as it is then, so two processes on one file
+	// (the server and a queue command) keep each other's records.
+	dirty map[string]*Record
 
 	wmu     sync.Mutex // one writer of the file at a time
 	written uint64     // the generation on disk
@@ -98,28 +104,40 @@ func Open(path string, opt Options) (*DB, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	db := &DB{path: path, opt: opt, recs: map[string]*Record{}}
-	b, err := os.ReadFile(path)
+	db := &DB{path: path, opt: opt, recs: map[string]*Record{}, dirty: map[string]*Record{}}
+	recs, err := db.load()
+	if err != nil {
+		return nil, err
+	}
+	db.recs = recs
+	db.trim()
+	return db, nil
+}
+
+// load reads the file's unexpired records; a missing file has none,
+// and one that does not parse is set aside (logged) and has none.
+func (db *DB) load() (map[string]*Record, error) {
+	out := map[string]*Record{}
+	b, err := os.ReadFile(db.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return db, nil
+		return out, nil
 	case err != nil:
 		return nil, fmt.Errorf("retry database: %w", err)
 	}
 	recs, err := parse(b)
 	if err != nil {
-		opt.Logger.Warn("retry database unreadable, starting empty", "file", path, "err", err)
-		os.Rename(path, path+".bad")
-		return db, nil
+		db.opt.Logger.Warn("retry database unreadable, starting empty", "file", db.path, "err", err)
+		os.Rename(db.path, db.path+".bad")
+		return out, nil
 	}
-	now := opt.Now()
+	now := db.opt.Now()
 	for _, r := range recs {
-		if now.Sub(r.Last) < opt.Expire {
-			db.recs[r.Key] = r
+		if now.Sub(r.Last) < db.opt.Expire {
+			out[r.Key] = r
 		}
 	}
-	db.trim()
-	return db, nil
+	return out, nil
 }
 
 // parse reads the file's records, refusing anything that is not one.
@@ -165,7 +183,8 @@ func (db *DB) Failed(key, why string) Record {
 	r.Failures++
 	r.Last, r.Message = now, why
 	r.Next = now.Add(backoff(db.opt.Interval, r.Failures))
-	rec := *r
+	rec, mine := *r, *r // the caller's copy; the one save may adopt
+	db.dirty[key] = &mine
 	db.trim()
 	db.mu.Unlock()
 	db.save()
@@ -178,6 +197,7 @@ func (db *DB) Succeeded(key string) {
 	_, had := db.recs[key]
 	if had {
 		delete(db.recs, key)
+		db.dirty[key] = nil
 		db.gen++
 	}
 	db.mu.Unlock()
@@ -247,28 +267,77 @@ func (db *DB) sorted() []*Record {
 	return all
 }
 
-// save writes the records as they are now, unless a later state is on
-// disk already. A failure is logged: the records stay in memory.
+// save writes the records, unless a later state is on disk already.
+// Under an flock on the file's .lock it reads the file, puts this
+// process's changes over it and writes the result, which becomes the
+// records in memory too: another process's records are kept and seen.
+// A failure is logged: the records stay in memory, the changes pending.
 func (db *DB) save() {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	db.mu.Lock()
-	gen := db.gen
-	if gen <= db.written {
-		db.mu.Unlock()
+	pending := db.gen > db.written
+	db.mu.Unlock()
+	if !pending {
 		return
 	}
-	recs := db.sorted()
-	b, err := json.MarshalIndent(fileFormat{Version: version, Records: recs}, "", "  ")
+	unlock, err := db.lockFile()
+	if err != nil {
+		db.opt.Logger.Warn("retry database not written", "file", db.path, "err", err)
+		return
+	}
+	defer unlock()
+	onDisk, err := db.load()
+	if err != nil {
+		db.opt.Logger.Warn("retry database not written", "file", db.path, "err", err)
+		return
+	}
+	db.mu.Lock()
+	for k, r := range db.dirty {
+		if r == nil {
+			delete(onDisk, k)
+		} else {
+			onDisk[k] = r
+		}
+	}
+	applied := db.dirty
+	db.recs, db.dirty = onDisk, map[string]*Record{}
+	db.trim()
+	gen := db.gen
+	b, err := json.MarshalIndent(fileFormat{Version: version, Records: db.sorted()}, "", "  ")
 	db.mu.Unlock()
 	if err == nil {
 		err = db.write(b)
 	}
 	if err != nil {
+		db.mu.Lock()
+		for k, r := range applied {
+			if _, newer := db.dirty[k]; !newer {
+				db.dirty[k] = r
+			}
+		}
+		db.mu.Unlock()
 		db.opt.Logger.Warn("retry database not written", "file", db.path, "err", err)
 		return
 	}
 	db.written = gen
+}
+
+// lockFile takes an flock(2) on the file's .lock, waiting for the other
+// process's write to end; the kernel drops it if this process dies.
+func (db *DB) lockFile() (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(db.path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(db.path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
 }
 
 // write replaces the file with b durably.
@@ -278,7 +347,7 @@ func (db *DB) write(b []byte) error {
 		return err
 	}
 	tmp := db.path + ".tmp"
-	os.Remove(tmp) // left by a crash: ours, being the one writer
+	os.Remove(tmp) // left by a crash: writers hold the .lock
 	if err := durable.WriteFile(tmp, b); err != nil {
 		return err
 	}

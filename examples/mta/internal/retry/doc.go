@@ -39,7 +39,10 @@
 // whose last failure is oldest goes. Records whose last failure is
 // older than Expire (Exim's retry_data_expire, 7 days) are dropped.
 //
-// A DB is safe for concurrent use by the courier's deliveries; two
-// processes on one file (the server and a queue command) do not share
-// their records, and the last to write wins.
+// A DB is safe for concurrent use by the courier's deliveries. Two
+// processes on one file (the server and a queue command) share it:
+// each write takes an flock on the file's .lock, reads the file, puts
+// the writer's own changes (records set or removed since its last
+// write) over it and writes the result, which the writer then holds in
+// memory too; a process sees the other's records from its next write.
 package retry
