@@ -120,12 +120,12 @@ func build(s config.Settings, stderr io.Writer) (_ *app, err error) {
 		}
 		a.closers = append(a.closers, func() { shared.Close() })
 	}
-	if s.RateLimitConn != "" || s.RateLimitMail != "" || s.RateLimitRcpt != "" {
+	if s.RateLimitConn != "" || s.RateLimitMail != "" || s.RateLimitRcpt != "" || s.RateLimitData != "" {
 		rl := &mta.RateLimits{Limiter: &ratelimit.Limiter{Store: &ratelimit.Memory{}}}
 		if shared != nil {
 			rl.Limiter.Store = redisstore.NewRateLimit(shared, s.RedisPrefix)
 		}
-		for key, p := range map[string]**ratelimit.Rule{"ratelimit_conn": &rl.Conn, "ratelimit_mail": &rl.Mail, "ratelimit_rcpt": &rl.Rcpt} {
+		for key, p := range map[string]**ratelimit.Rule{"ratelimit_conn": &rl.Conn, "ratelimit_mail": &rl.Mail, "ratelimit_rcpt": &rl.Rcpt, "ratelimit_data": &rl.Data} {
 			if *p, err = s.RateLimitRule(key); err != nil {
 				return nil, s.Blame(key, err)
 			}

@@ -21,6 +21,12 @@ func TestClusterBuild(t *testing.T) {
 	if _, ok := rl.Limiter.Store.(*ratelimit.Memory); !ok {
 		t.Errorf("without redis the store is %T", rl.Limiter.Store)
 	}
+	if rl.Data != nil {
+		t.Errorf("per_byte without ratelimit_data: %+v", rl.Data)
+	}
+	if d := buildFrom(t, "-ratelimit-data", "10M / 1d").srv.Config().RateLimits; d == nil || d.Data == nil || d.Data.Measure != ratelimit.PerByte || d.Data.Limit != 10<<20 {
+		t.Errorf("ratelimit_data alone: %+v", d)
+	}
 	if c.History != nil {
 		t.Errorf("history without a key: %T", c.History)
 	}

@@ -137,6 +137,7 @@
 //	ratelimit_conn           -ratelimit-conn           ""                 Exim ratelimit rule "m / p [/ strict]": connections per client IP
 //	ratelimit_mail           -ratelimit-mail           ""                 the same for messages per client IP or authenticated user
 //	ratelimit_rcpt           -ratelimit-rcpt           ""                 the same for recipients per client IP or authenticated user
+//	ratelimit_data           -ratelimit-data           ""                 the same for message bytes (per_byte, at the end of DATA)
 //
 // # DKIM signing
 //

@@ -127,6 +127,7 @@ func register(fs *flag.FlagSet) *flagVars {
 	fs.StringVar(&s.RateLimitConn, "ratelimit-conn", s.RateLimitConn, "Exim ratelimit `rule` (\"m / p [/ strict]\") for connections per client IP")
 	fs.StringVar(&s.RateLimitMail, "ratelimit-mail", s.RateLimitMail, "Exim ratelimit `rule` for messages (MAIL) per client IP or authenticated user")
 	fs.StringVar(&s.RateLimitRcpt, "ratelimit-rcpt", s.RateLimitRcpt, "Exim ratelimit `rule` for recipients (RCPT) per client IP or authenticated user")
+	fs.StringVar(&s.RateLimitData, "ratelimit-data", s.RateLimitData, "Exim ratelimit `rule` for message bytes (per_byte, at the end of DATA; m may end in K, M or G) per client IP or authenticated user")
 	return v
 }
 

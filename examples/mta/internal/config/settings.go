@@ -139,6 +139,7 @@ type Settings struct {
 	RateLimitConn string        `toml:"ratelimit_conn"`
 	RateLimitMail string        `toml:"ratelimit_mail"`
 	RateLimitRcpt string        `toml:"ratelimit_rcpt"`
+	RateLimitData string        `toml:"ratelimit_data"` // per_byte, at the end of DATA
 
 	// DKIM signing of outbound mail, one entry per domain (the smtp
 	// transport's dkim_* options). Last: TOML tables follow plain keys.

@@ -20,7 +20,7 @@ func (c *checker) sharing() {
 		}
 	}
 	c.positive("redis_timeout", int64(s.RedisTimeout))
-	for _, key := range []string{"ratelimit_conn", "ratelimit_mail", "ratelimit_rcpt"} {
+	for _, key := range []string{"ratelimit_conn", "ratelimit_mail", "ratelimit_rcpt", "ratelimit_data"} {
 		if _, err := s.RateLimitRule(key); err != nil {
 			c.bad(key, "%v", err)
 		}
@@ -35,9 +35,10 @@ func (c *checker) sharing() {
 	}
 }
 
-// RateLimitRule parses the rule of ratelimit_conn, ratelimit_mail or
-// ratelimit_rcpt; nil when the key is empty. A rule may name its
-// point's per_* word (per_conn, per_mail, per_rcpt) but no other.
+// RateLimitRule parses the rule of ratelimit_conn, ratelimit_mail,
+// ratelimit_rcpt or ratelimit_data; nil when the key is empty. A rule
+// may name its point's per_* word (per_conn, per_mail, per_rcpt,
+// per_byte) but no other.
 func (s *Settings) RateLimitRule(key string) (*ratelimit.Rule, error) {
 	var text string
 	var want ratelimit.Measure
@@ -48,6 +49,8 @@ func (s *Settings) RateLimitRule(key string) (*ratelimit.Rule, error) {
 		text, want = s.RateLimitMail, ratelimit.PerMail
 	case "ratelimit_rcpt":
 		text, want = s.RateLimitRcpt, ratelimit.PerRcpt
+	case "ratelimit_data":
+		text, want = s.RateLimitData, ratelimit.PerByte
 	default:
 		return nil, fmt.Errorf("no rate limit key %q", key)
 	}

@@ -31,6 +31,8 @@ func TestValidateSharing(t *testing.T) {
 		{"ratelimit_mail other word", func(s *Settings) { s.RateLimitMail = "100 / 1h / per_rcpt" }, "ratelimit_mail", "leave the per_* word out"},
 		{"ratelimit_conn syntax", func(s *Settings) { s.RateLimitConn = "20 per minute" }, "ratelimit_conn", "ratelimit syntax"},
 		{"ratelimit_rcpt period", func(s *Settings) { s.RateLimitRcpt = "20 / 0s" }, "ratelimit_rcpt", "time value"},
+		{"ratelimit_data", func(s *Settings) { s.RateLimitData = "100M / 1d / per_byte" }, "", ""},
+		{"ratelimit_data other word", func(s *Settings) { s.RateLimitData = "100 / 1d / per_mail" }, "ratelimit_data", "leave the per_* word out"},
 		{"history in redis", func(s *Settings) { s.Redis, s.DMARCHistoryRedis = "127.0.0.1:6379", true }, "", ""},
 		{"history in redis without it", func(s *Settings) { s.DMARCHistoryRedis = true }, "dmarc_history_redis", "needs redis"},
 		{"two histories", func(s *Settings) {
@@ -77,6 +79,10 @@ func TestSharingKeys(t *testing.T) {
 	}
 	if rcpt, err := s.RateLimitRule("ratelimit_rcpt"); rcpt != nil || err != nil {
 		t.Fatalf("rcpt: %+v %v", rcpt, err)
+	}
+	s.RateLimitData = "2M / 1h"
+	if data, err := s.RateLimitRule("ratelimit_data"); err != nil || data.Measure != ratelimit.PerByte || data.Limit != 2<<20 {
+		t.Fatalf("data: %+v %v", data, err)
 	}
 	if _, err := s.RateLimitRule("ratelimit_bytes"); err == nil {
 		t.Error("unknown key accepted")

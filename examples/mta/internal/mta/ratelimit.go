@@ -20,17 +20,21 @@ import (
 //	acl_smtp_connect: defer ratelimit = <Conn> / per_conn
 //	acl_smtp_mail:    defer ratelimit = <Mail> / per_mail / $key
 //	acl_smtp_rcpt:    defer ratelimit = <Rcpt> / per_rcpt / $key
+//	acl_smtp_data:    defer ratelimit = <Data> / per_byte / $key
 //
 // The key is the client's address (ratelimit.HostKey: an IPv6 client
 // by its /64), the PROXY source when proxied; at MAIL and RCPT an
 // authenticated client is keyed by its user instead ("auth:" + the
 // user), so a user is limited wherever it submits from. RCPT counts the
-// recipients that routing accepted, MAIL every MAIL command. With the
+// recipients that routing accepted, MAIL every MAIL command, DATA the
+// size of each message received (before any other check, as the first
+// condition of Exim's DATA ACL; a message over the limit gets 451 for
+// all its recipients and leaves no copy). With the
 // Limiter's Store shared (redisstore.RateLimit) the limits hold across
 // the instances of a cluster.
 type RateLimits struct {
-	Limiter          *ratelimit.Limiter
-	Conn, Mail, Rcpt *ratelimit.Rule // nil: no check there
+	Limiter                *ratelimit.Limiter
+	Conn, Mail, Rcpt, Data *ratelimit.Rule // nil: no check there
 }
 
 // HistoryAppender is where DMARC history entries go: *dmarc.History
@@ -88,7 +92,7 @@ func (s *Server) initShared() error {
 		for _, p := range []struct {
 			r    **ratelimit.Rule
 			want ratelimit.Measure
-		}{{&c.Conn, ratelimit.PerConn}, {&c.Mail, ratelimit.PerMail}, {&c.Rcpt, ratelimit.PerRcpt}} {
+		}{{&c.Conn, ratelimit.PerConn}, {&c.Mail, ratelimit.PerMail}, {&c.Rcpt, ratelimit.PerRcpt}, {&c.Data, ratelimit.PerByte}} {
 			if *p.r == nil {
 				continue
 			}
@@ -149,7 +153,7 @@ func (s *Server) Connect(ctx context.Context, c *smtpd.Conn) *smtpd.Reply {
 	if rl == nil || rl.Conn == nil {
 		return nil
 	}
-	r := s.rateCheck(ctx, c, "conn", rl.Conn, ratelimit.HostKey(c.Client.Addr()))
+	r := s.rateCheck(ctx, c, "conn", rl.Conn, ratelimit.HostKey(c.Client.Addr()), 1)
 	if r != nil {
 		r.Text = s.cfg.Hostname + " " + r.Text
 		if r.Enhanced == "4.7.1" {
@@ -164,7 +168,7 @@ func (s *Server) Connect(ctx context.Context, c *smtpd.Conn) *smtpd.Reply {
 // rateMail is the per_mail check, at MAIL.
 func (s *Server) rateMail(ctx context.Context, c *smtpd.Conn) *smtpd.Reply {
 	if rl := s.cfg.RateLimits; rl != nil && rl.Mail != nil {
-		return s.rateCheck(ctx, c, "mail", rl.Mail, senderKey(c))
+		return s.rateCheck(ctx, c, "mail", rl.Mail, senderKey(c), 1)
 	}
 	return nil
 }
@@ -173,7 +177,16 @@ func (s *Server) rateMail(ctx context.Context, c *smtpd.Conn) *smtpd.Reply {
 // accepted.
 func (s *Server) rateRcpt(ctx context.Context, c *smtpd.Conn) *smtpd.Reply {
 	if rl := s.cfg.RateLimits; rl != nil && rl.Rcpt != nil {
-		return s.rateCheck(ctx, c, "rcpt", rl.Rcpt, senderKey(c))
+		return s.rateCheck(ctx, c, "rcpt", rl.Rcpt, senderKey(c), 1)
+	}
+	return nil
+}
+
+// rateData is the per_byte check, at the end of DATA, counting the
+// message's size.
+func (s *Server) rateData(ctx context.Context, c *smtpd.Conn, size int64) *smtpd.Reply {
+	if rl := s.cfg.RateLimits; rl != nil && rl.Data != nil {
+		return s.rateCheck(ctx, c, "data", rl.Data, senderKey(c), float64(size))
 	}
 	return nil
 }
@@ -187,13 +200,13 @@ func senderKey(c *smtpd.Conn) string {
 }
 
 // rateWhat names what a check counts, for the reply.
-var rateWhat = map[string]string{"conn": "connections", "mail": "messages", "rcpt": "recipients"}
+var rateWhat = map[string]string{"conn": "connections", "mail": "messages", "rcpt": "recipients", "data": "bytes"}
 
 // rateCheck runs one rule: nil under the limit, 451 4.7.1 over it,
 // 451 4.3.0 when the store does not answer (never an acceptance).
-func (s *Server) rateCheck(ctx context.Context, c *smtpd.Conn, check string, rule *ratelimit.Rule, key string) *smtpd.Reply {
+func (s *Server) rateCheck(ctx context.Context, c *smtpd.Conn, check string, rule *ratelimit.Rule, key string, n float64) *smtpd.Reply {
 	log := s.cfg.Logger.With("session", c.ID, "client", c.Client.String())
-	d, err := s.cfg.RateLimits.Limiter.Check(ctx, rule, key, 1)
+	d, err := s.cfg.RateLimits.Limiter.Check(ctx, rule, key, n)
 	if err != nil {
 		s.countCheck(check, "error")
 		log.Warn("ratelimit store failed: deferring", "check", check, "err", err)

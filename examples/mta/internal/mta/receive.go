@@ -37,6 +37,12 @@ func (tx *transaction) Data(ctx context.Context, c *smtpd.Conn, m *smtpd.Message
 	id := queue.NewID()
 	log := cfg.Logger.With("session", c.ID, "client", c.Client.String())
 	res := &smtpd.DataResult{MessageID: id}
+	if r := s.rateData(ctx, c, m.Size()); r != nil { // ratelimit.go
+		log.Info("refused", "id", id, "code", r.Code, "reason", "ratelimit")
+		cfg.Metrics.Message(outcomeOf(r.Code), "ratelimit")
+		res.Reply = r
+		return res
+	}
 
 	d := s.checks.Data(ctx, &checks.Message{ID: id, Client: c.Client.Addr(), HELO: c.HELO, From: tx.from,
 		Rcpts: tx.rcpts, SPF: tx.spf, Env: &tx.env, AuthMechanism: c.AuthMechanism, AuthUser: c.AuthUser, AuthSender: tx.authSender,
