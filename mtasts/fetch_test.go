@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -134,7 +135,7 @@ func TestFetchHostileBodies(t *testing.T) {
 		s := enforceBody + "pad: "
 		return s + strings.Repeat("x", n-len(s)-1) + "\n"
 	}
-	var written int64
+	var written atomic.Int64 // the handler may still be writing when the test reads it
 	serve("mta-sts.announced.test", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Header().Set("Content-Length", strconv.Itoa(10<<20))
@@ -145,7 +146,7 @@ func TestFetchHostileBodies(t *testing.T) {
 		chunk := []byte(strings.Repeat("x: y\n", 1000))
 		for range 2000 { // 10 MB
 			n, err := w.Write(chunk)
-			written += int64(n)
+			written.Add(int64(n))
 			if err != nil {
 				return
 			}
@@ -159,7 +160,7 @@ func TestFetchHostileBodies(t *testing.T) {
 			t.Errorf("%s: %+v", d, fe)
 		}
 	}
-	if written >= 10<<20 {
+	if written.Load() >= 10<<20 {
 		t.Errorf("the whole 10 MB body was sent: the fetch read on past the limit")
 	}
 	if p, err := f.Fetch(context.Background(), "exact.test"); err != nil || p.Mode != ModeEnforce {
