@@ -239,7 +239,12 @@ func TestRunnerDeadDestination(t *testing.T) {
 			t.Errorf("after Stop: %s %+v attempts %d next %v", id, rc, env.Attempts, env.Next)
 		}
 	}
-	// Stop waited for every goroutine it started.
+	// Stop waited for every goroutine it started. (A unit's goroutine
+	// has called wg.Done in its last deferred call and may not have
+	// exited yet: give it a moment, as a leak would not go away.)
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > goroutines && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if n := runtime.NumGoroutine(); n > goroutines {
 		buf := make([]byte, 1<<20)
 		t.Errorf("%d goroutines after Stop, %d before Start:\n%s", n, goroutines, buf[:runtime.Stack(buf, true)])
