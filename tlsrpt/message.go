@@ -2,16 +2,16 @@ package tlsrpt
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
-	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
 	"strings"
+
+	"github.com/mailpolicy/mailpolicy/internal/mimepart"
 )
 
 // ErrNoReport is a message that carries no TLS report: no body or part
@@ -96,7 +96,7 @@ func findReport(h textproto.MIMEHeader, body io.Reader, depth int, inTLSReport b
 	if !isReportPart(mediaType, h, inTLSReport) {
 		return nil, false, nil
 	}
-	data, err := io.ReadAll(decodeTransfer(h.Get("Content-Transfer-Encoding"), body))
+	data, err := io.ReadAll(mimepart.Decode(h.Get("Content-Transfer-Encoding"), body))
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: report part: %v", ErrInvalidReport, err)
 	}
@@ -111,42 +111,6 @@ func isReportPart(mediaType string, h textproto.MIMEHeader, inTLSReport bool) bo
 	if !inTLSReport {
 		return false
 	}
-	name := ""
-	if _, p, err := mime.ParseMediaType(h.Get("Content-Disposition")); err == nil {
-		name = p["filename"]
-	}
-	if _, p, err := mime.ParseMediaType(h.Get("Content-Type")); err == nil && name == "" {
-		name = p["name"]
-	}
-	name = strings.ToLower(name)
+	name := strings.ToLower(mimepart.Filename(h))
 	return strings.HasSuffix(name, ".json.gz") || strings.HasSuffix(name, ".json")
-}
-
-func decodeTransfer(cte string, body io.Reader) io.Reader {
-	switch strings.ToLower(strings.TrimSpace(cte)) {
-	case "base64":
-		return base64.NewDecoder(base64.StdEncoding, &stripSpace{r: body})
-	case "quoted-printable":
-		return quotedprintable.NewReader(body)
-	}
-	return body
-}
-
-// stripSpace drops the blanks base64.NewDecoder does not skip (it
-// skips only CR and LF) from a base64 body.
-type stripSpace struct{ r io.Reader }
-
-func (s *stripSpace) Read(p []byte) (int, error) {
-	for {
-		n, err := s.r.Read(p)
-		out := p[:0]
-		for _, c := range p[:n] {
-			if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-				out = append(out, c)
-			}
-		}
-		if len(out) > 0 || err != nil {
-			return len(out), err
-		}
-	}
 }

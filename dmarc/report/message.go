@@ -2,16 +2,15 @@ package report
 
 import (
 	"bytes"
-	"encoding/base64"
-	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
-	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
 	"path"
 	"strings"
+
+	"github.com/mailpolicy/mailpolicy/internal/mimepart"
 )
 
 // maxMIMEDepth bounds nested multiparts; report mails have one level.
@@ -78,58 +77,21 @@ func (p Parser) findReport(h textproto.MIMEHeader, body io.Reader, depth int) (*
 			}
 		}
 	}
-	if !isCandidate(mediaType, params, h) {
+	if !isCandidate(mediaType, h) {
 		return nil, nil
 	}
-	return p.Parse(decodeTransfer(h.Get("Content-Transfer-Encoding"), body))
+	return p.Parse(mimepart.Decode(h.Get("Content-Transfer-Encoding"), body))
 }
 
-func isCandidate(mediaType string, params map[string]string, h textproto.MIMEHeader) bool {
+func isCandidate(mediaType string, h textproto.MIMEHeader) bool {
 	switch mediaType {
 	case "application/gzip", "application/x-gzip", "application/zip", "application/x-zip-compressed",
 		"application/x-zip", "application/xml", "text/xml", "application/octet-stream":
 		return true
 	}
-	name := params["name"]
-	if _, dp, err := mime.ParseMediaType(h.Get("Content-Disposition")); err == nil && dp["filename"] != "" {
-		name = dp["filename"]
-	}
-	switch strings.ToLower(path.Ext(name)) {
+	switch strings.ToLower(path.Ext(mimepart.Filename(h))) {
 	case ".xml", ".gz", ".zip":
 		return true
 	}
 	return false
-}
-
-func decodeTransfer(cte string, body io.Reader) io.Reader {
-	switch strings.ToLower(strings.TrimSpace(cte)) {
-	case "base64":
-		return base64.NewDecoder(base64.StdEncoding, &base64Filter{r: body})
-	case "quoted-printable":
-		return quotedprintable.NewReader(body)
-	}
-	return body
-}
-
-// base64Filter drops everything but the base64 alphabet and padding, as
-// mail readers do with line breaks and stray spaces.
-type base64Filter struct{ r io.Reader }
-
-func (f *base64Filter) Read(p []byte) (int, error) {
-	for {
-		n, err := f.r.Read(p)
-		j := 0
-		for _, c := range p[:n] {
-			if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' {
-				p[j] = c
-				j++
-			}
-		}
-		if j > 0 || err != nil {
-			if j > 0 && errors.Is(err, io.EOF) {
-				err = nil
-			}
-			return j, err
-		}
-	}
 }

@@ -48,7 +48,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/mailpolicy/mailpolicy/dsninfo"
 )
@@ -117,20 +116,13 @@ func runDSNParse(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return code
 }
 
-func dsnTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
 // dsnVariables lists the report in output order.
 func dsnVariables(r *dsninfo.Report) []variable {
 	vars := []variable{
 		{"dsn_reporting_mta", r.ReportingMTA},
 		{"dsn_reporting_mta_type", r.ReportingMTAType},
 		{"dsn_original_envelope_id", r.OriginalEnvelopeID},
-		{"dsn_arrival_date", dsnTime(r.ArrivalDate)},
+		{"dsn_arrival_date", utcTime(r.ArrivalDate)},
 		{"dsn_from", r.From},
 		{"dsn_to", r.To},
 		{"dsn_subject", r.Subject},
@@ -164,8 +156,8 @@ func dsnVariables(r *dsninfo.Report) []variable {
 			variable{p + "helo_response", rc.HELOResponse},
 			variable{p + "diagnostic", rc.Diagnostic},
 			variable{p + "diagnostic_code", rc.DiagnosticCode.String()},
-			variable{p + "last_attempt_date", dsnTime(rc.LastAttemptDate)},
-			variable{p + "will_retry_until", dsnTime(rc.WillRetryUntil)},
+			variable{p + "last_attempt_date", utcTime(rc.LastAttemptDate)},
+			variable{p + "will_retry_until", utcTime(rc.WillRetryUntil)},
 		)
 		for j, x := range rc.Extra {
 			vars = append(vars, variable{p + "extra_" + strconv.Itoa(j+1), x.Name + ": " + x.Value})

@@ -81,16 +81,10 @@ func runOCSPFetch(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // ocspVariables lists what ocsp-fetch prints; times are RFC 3339 UTC,
 // empty when absent.
 func ocspVariables(r *ocsp.Fetched) []variable {
-	ts := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339)
-	}
 	return []variable{
 		{"ocsp_status", r.Status.String()},
-		{"ocsp_this_update", ts(r.ThisUpdate)},
-		{"ocsp_next_update", ts(r.NextUpdate)},
+		{"ocsp_this_update", utcTime(r.ThisUpdate)},
+		{"ocsp_next_update", utcTime(r.NextUpdate)},
 		{"ocsp_responder", r.Responder},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/mailpolicy/mailpolicy/eximvar"
 )
@@ -97,4 +98,13 @@ func appendJSONString(b *bytes.Buffer, s string) error {
 	}
 	b.Truncate(b.Len() - 1) // Encode's newline
 	return nil
+}
+
+// utcTime is how the subcommands print a time: RFC 3339 in UTC, ""
+// when it is absent (zero).
+func utcTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }

@@ -45,7 +45,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/mailpolicy/mailpolicy/tlsrpt"
 )
@@ -118,21 +117,14 @@ func runTLSRPTParse(ctx context.Context, args []string, stdout, stderr io.Writer
 	return code
 }
 
-func tlsrptTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
 // tlsrptVariables lists the report in output order.
 func tlsrptVariables(rep *tlsrpt.Report) []variable {
 	vars := []variable{
 		{"organization_name", rep.OrganizationName},
 		{"contact_info", rep.ContactInfo},
 		{"report_id", rep.ReportID},
-		{"date_range_start", tlsrptTime(rep.DateRange.Start)},
-		{"date_range_end", tlsrptTime(rep.DateRange.End)},
+		{"date_range_start", utcTime(rep.DateRange.Start)},
+		{"date_range_end", utcTime(rep.DateRange.End)},
 		{"policy_count", strconv.Itoa(len(rep.Policies))},
 	}
 	for i, pr := range rep.Policies {
