@@ -108,6 +108,10 @@ func parseDestination(raw string) (Destination, error) {
 	if strings.ContainsAny(d.URI, " \t\r\n\"<>\\^`{|}") {
 		return Destination{}, errors.New("characters a URI cannot hold")
 	}
+	if strings.IndexByte(d.URI, '!') >= 0 {
+		// Two "!": the URI's own must have been written %21.
+		return Destination{}, errors.New(`an unescaped "!" in the URI (write it %21)`)
+	}
 	if !strings.EqualFold(scheme, "mailto") {
 		return d, nil
 	}

@@ -38,6 +38,8 @@ func TestParseDestinationsErrors(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"dmarc@example.com", "not a URI"},
 		{"mailto:a@example.com!", "empty size"},
+		{"mailto:a!b@example.com!10m", "unescaped"},
+		{"A:!!0", "unescaped"}, // found by FuzzParseDestinations: it re-parsed differently
 		{"mailto:a@example.com!10x", "bad size"},
 		{"mailto:a@example.com!m", "bad size"},
 		{"mailto:a@example.com!9999999999999t", "out of range"},
