@@ -15,8 +15,16 @@ func TestRefreshEvery(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { e.c.RefreshEvery(ctx, time.Millisecond); close(done) }()
+	// Wait until the refreshed policy is in the cache (the fetch seen
+	// by the server is not enough: it may still be in flight).
+	refreshed := func() bool {
+		e.c.mu.Lock()
+		defer e.c.mu.Unlock()
+		en := e.c.entries["example.com"]
+		return en != nil && en.fetched.Equal(e.clock.Now())
+	}
 	deadline := time.Now().Add(10 * time.Second)
-	for e.ps.hitCount(host) < 2 && time.Now().Before(deadline) {
+	for !refreshed() && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
