@@ -158,14 +158,18 @@ func Read(br *bufio.Reader, opts Options) (*Section, error) {
 	lineStart := 0
 	for {
 		chunk, err := br.ReadSlice('\n')
-		if len(s.Buf)+len(chunk) > max {
-			return nil, ErrTooLarge
-		}
+		// The limit is on the section as Parse counts it: lines once
+		// ending CRLF, the empty line not included. A line only grows
+		// when its end becomes CRLF, so a part over the limit already
+		// is too large; the overshoot is at most one chunk.
 		s.N += len(chunk)
 		s.Buf = append(s.Buf, chunk...)
 		switch {
 		case err == nil:
 		case errors.Is(err, bufio.ErrBufferFull):
+			if len(s.Buf) > max {
+				return nil, ErrTooLarge
+			}
 			continue // a long line: keep reading it
 		case errors.Is(err, io.EOF):
 			s.EOF = true
@@ -174,6 +178,9 @@ func Read(br *bufio.Reader, opts Options) (*Section, error) {
 			}
 			if len(s.Buf) > lineStart {
 				s.Buf = append(s.Buf, '\r', '\n')
+				if len(s.Buf) > max {
+					return nil, ErrTooLarge
+				}
 				s.addLine(lineStart)
 			}
 			return s, nil
@@ -186,6 +193,9 @@ func Read(br *bufio.Reader, opts Options) (*Section, error) {
 		if len(s.Buf)-lineStart == 2 { // the empty line ending the section
 			s.Buf = s.Buf[:lineStart]
 			return s, nil
+		}
+		if len(s.Buf) > max {
+			return nil, ErrTooLarge
 		}
 		s.addLine(lineStart)
 		lineStart = len(s.Buf)

@@ -141,3 +141,36 @@ func TestReadError(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// TestTooLargeBoundary pins the limit to the section as stored (lines
+// ending CRLF, the empty line not counted), the same for Read and
+// Parse whatever the input's line ends: FuzzParse found Read counting
+// the empty line and bare LFs before they became CRLF.
+func TestTooLargeBoundary(t *testing.T) {
+	line := "X: " + strings.Repeat("a", 95) // 98 bytes, 100 with CRLF
+	for _, tc := range []struct {
+		name, in string
+		max      int
+		tooLarge bool
+	}{
+		{"crlf at max, empty line after", strings.Repeat(line+"\r\n", 10) + "\r\nbody", 1000, false},
+		{"crlf one over", strings.Repeat(line+"\r\n", 10) + "\r\n", 999, true},
+		{"bare lf at max", strings.Repeat(line+"\n", 10) + "\nbody", 1000, false},
+		{"bare lf one over", strings.Repeat(line+"\n", 10) + "\n", 999, true},
+		{"eof without line end at max", strings.Repeat(line+"\r\n", 9) + line, 1000, false},
+		{"eof without line end over", strings.Repeat(line+"\r\n", 9) + line, 999, true},
+		{"eof after cr at max", strings.Repeat(line+"\r\n", 9) + line + "\r", 1000, false},
+		{"long line over", "X: " + strings.Repeat("b", 2000) + "\r\n\r\n", 1000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := Options{Max: tc.max}
+			_, rerr := Read(bufio.NewReaderSize(strings.NewReader(tc.in), 16), opts)
+			_, _, perr := Parse([]byte(tc.in), opts)
+			for what, err := range map[string]error{"Read": rerr, "Parse": perr} {
+				if errors.Is(err, ErrTooLarge) != tc.tooLarge {
+					t.Errorf("%s: %v, want too large %v", what, err, tc.tooLarge)
+				}
+			}
+		})
+	}
+}
